@@ -1,0 +1,46 @@
+"""The user-facing errors of derive; each kind knows its exit code.
+
+Exit codes (documented in ``derive --help`` and the README):
+0 success, 1 a check failed (or a graded answer was wrong), 2 usage or input error,
+3 TeX missing or failed.
+"""
+
+from __future__ import annotations
+
+
+class DeriveError(Exception):
+    """Base class: an error meant for the user, printed as one line."""
+
+    exit_code = 2
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InputError(DeriveError):
+    """The user's input (a spec, an answer file, an argument) is malformed. Exit 2."""
+
+    exit_code = 2
+
+
+class CheckFailed(DeriveError):
+    """A derivation step did not survive its check. Exit 1. A defect in content, not in input."""
+
+    exit_code = 1
+
+
+class TexMissing(DeriveError):
+    """No TeX installation was found; the .tex and JSON were still written. Exit 3."""
+
+    exit_code = 3
+
+
+class TexFailed(DeriveError):
+    """TeX ran and failed (or ran out of time); the previous PDF is kept. Exit 3."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, log_excerpt: str = "") -> None:
+        super().__init__(message)
+        self.log_excerpt = log_excerpt
