@@ -1,0 +1,145 @@
+"""Problem 1: the log-sum-exp ν_β, its limit as β → ∞, and its gradient (the softmax)."""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy import Limit, Ne, exp, log, oo
+
+from derive.core.assumptions import Constraint, Integer, Positive, RealVector, assume
+from derive.core.document import Derivation, Problem
+from derive.core.step import Squeeze
+from derive.content.notation import named
+
+beta = sp.Symbol("beta", positive=True)
+Delta = sp.Symbol("Delta", positive=True)
+n = sp.Symbol("n", integer=True, positive=True)
+i, j, k, m, q = sp.symbols("i j k m q", integer=True, positive=True)
+x = sp.IndexedBase("x", real=True)
+
+nu = named("nu_beta", r"\nu_{\beta}(x)")
+nu_1 = named("nu_1", r"\nu_{1}(x)")
+S = named("S_beta", r"S_{\beta}")
+mu_k = named("mu_k", r"\mu_{k}(x)")
+mu_k_beta = named("mu_k_beta", r"\mu_{k}(\beta x)")
+
+
+def partition_sum(scale: sp.Expr = 1) -> sp.Expr:
+    """Σ_i exp(scale · x_i): the partition function at inverse temperature ``scale``."""
+    return sp.Sum(exp(scale * x[i]), (i, 1, n))
+
+
+def log_sum_exp(scale: sp.Expr) -> sp.Expr:
+    return log(partition_sum(scale)) / scale
+
+
+def softmax(index: sp.Symbol, scale: sp.Expr = 1) -> sp.Expr:
+    return exp(scale * x[index]) / partition_sum(scale)
+
+
+def problem() -> Problem:
+    p = Problem(1, "The true softmax", (
+        "For ", beta > 0, " and x in R^n let ", sp.Eq(nu, log_sum_exp(beta), evaluate=False),
+        ". Show that it tends to the maximum as the inverse temperature grows, that its gradient "
+        "at beta = 1 is the softmax, and that its gradient tends to the indicator of the maximum.",
+    ))
+    limit_of_log_sum_exp(p.part("a", "The limit as beta tends to infinity"))
+    gradient_is_softmax(p.part("b", "The gradient of nu_1 is the softmax"))
+    gradient_tends_to_argmax(p.part("c", "The gradient tends to the indicator of the maximum"))
+    return p
+
+
+def limit_of_log_sum_exp(part) -> None:
+    maximum_at_j = assume(
+        Positive(beta), Integer(n, 1, 6), Integer(j, 1, n), RealVector(x, n, max_at=j),
+        Constraint(x[i] <= x[j], forall=((i, 1, n),)),
+    )
+    part.say("Let ", x[j], " be a maximum of the entries of x (any one, if several are equal). "
+             "Factoring out its exponential turns the sum into a quantity bounded independently of beta.")
+    d = part.derivation(maximum_at_j)
+    d.define(nu, log_sum_exp(beta), "the log-sum-exp at inverse temperature beta")
+    d.step(partition_sum(beta), "=", exp(beta * x[j]) * sp.Sum(exp(beta * (x[i] - x[j])), (i, 1, n)),
+           ("factor out ", exp(beta * x[j])))
+    d.define(S, sp.Sum(exp(beta * (x[i] - x[j])), (i, 1, n)), "the sum that remains")
+    d.step(nu, "=", x[j] + log(S) / beta, ("log of a product, and ", sp.Eq(log(exp(beta * x[j])), beta * x[j])))
+    d.step(sp.Integer(1), "<=", S, ("the term i = j equals 1 and every term is positive"))
+    d.step(S, "<=", n, ("each of the n terms is at most 1, as ", x[i] - x[j] <= 0, " and ", beta > 0))
+    lower = d.step(x[j], "<=", nu, ("log is increasing and ", log(1), " = 0"))
+    upper = d.step(nu, "<=", x[j] + log(n) / beta, ("log is increasing, with ", S <= n))
+    d.step(Limit(x[j] + log(n) / beta, beta, oo), "=", x[j], ("log n is fixed while beta grows"))
+    limit = d.step(Limit(nu, beta, oo), "=", x[j],
+                   ("squeeze between the bounds of ", lower.id, " and ", upper.id),
+                   rule=Squeeze(x[j], x[j] + log(n) / beta, lower.id, upper.id))
+    part.result("p1.a.limit", "the limit of nu_beta(x) as beta tends to infinity: the largest entry x_j",
+                limit)
+
+
+def gradient_is_softmax(part) -> None:
+    d = part.derivation(assume(Integer(n, 1, 6), Integer(k, 1, n), RealVector(x, n)))
+    d.define(nu_1, log(partition_sum()), "nu_beta at beta = 1")
+    d.define(mu_k, softmax(k), "the k-th entry of the softmax")
+    d.step(sp.Derivative(nu_1, x[k]), "=", sp.Derivative(partition_sum(), x[k]) / partition_sum(),
+           "chain rule: the derivative of log u is u'/u")
+    d.then("=", sp.Sum(sp.KroneckerDelta(i, k) * exp(x[i]), (i, 1, n)) / partition_sum(),
+           ("the derivative of ", exp(x[i]), " by ", x[k], " is ", sp.KroneckerDelta(i, k) * exp(x[i])))
+    grad = d.then("=", softmax(k), ("only the term i = k survives, as ", 1 <= k, " and ", k <= n))
+    d.then("=", mu_k, "the definition of the softmax")
+    part.result("p1.b.grad", "the k-th entry of the gradient of nu_1: the softmax mu_k(x)", grad,
+                lhs=sp.Derivative(nu_1, x[k]))
+
+
+def gradient_tends_to_argmax(part) -> None:
+    unique_max = assume(
+        Positive(beta), Integer(n, 2, 6), Integer(m, 1, n), Positive(Delta, sp.Rational(1, 10), 2),
+        RealVector(x, n, max_at=m, gap=Delta), Integer(k, 1, n),
+        Constraint(x[i] <= x[m] - Delta, forall=((i, 1, n),), where=Ne(i, m)),
+        "the maximum x_m is unique, so every other entry lies at least Delta > 0 below it",
+    )
+    d = part.derivation(unique_max)
+    d.define(nu, log_sum_exp(beta), "the log-sum-exp at inverse temperature beta")
+    d.define(mu_k_beta, softmax(k, beta), "the softmax evaluated at beta x")
+    d.step(sp.Derivative(nu, x[k]), "=", softmax(k, beta),
+           ("chain rule: the factor beta from the exponent cancels ", 1 / beta))
+    d.then("=", mu_k_beta, "so the gradient of nu_beta at x is the softmax at beta x")
+    part.say("At the maximum (k = m) the other n - 1 terms of the sum vanish as beta grows:")
+    top = part.derivation(unique_max, "top")
+    top.define(mu_k_beta, softmax(m, beta), "the softmax entry at the maximum, k = m")
+    top.step(mu_k_beta, "=", 1 / sp.Sum(exp(beta * (x[i] - x[m])), (i, 1, n)), "divide by the numerator")
+    low = top.step(1 / (1 + (n - 1) * exp(-beta * Delta)), "<=", mu_k_beta,
+                   ("the term i = m is 1 and each other term is at most ", exp(-beta * Delta)))
+    high = top.step(mu_k_beta, "<=", sp.Integer(1), "the sum is at least its term i = m, which is 1")
+    top.step(Limit(mu_k_beta, beta, oo), "=", sp.Integer(1), ("squeeze: ", exp(-beta * Delta), " tends to 0"),
+             rule=Squeeze(low.lhs, high.rhs, low.id, high.id))
+    part.say("Away from the maximum (k not m) the entry is crushed by the larger term i = m:")
+    other = part.derivation(unique_max + assume(Constraint(Ne(k, m))), "rest")
+    other.define(mu_k_beta, softmax(k, beta), "the softmax entry at k, not m")
+    low = other.step(sp.Integer(0), "<=", mu_k_beta, "a ratio of positive numbers")
+    high = other.step(mu_k_beta, "<=", exp(-beta * Delta),
+                      ("the denominator exceeds its term ", exp(beta * x[m]), ", and ", x[k] - x[m] <= -Delta))
+    other.step(Limit(mu_k_beta, beta, oo), "=", sp.Integer(0), "squeeze",
+               rule=Squeeze(low.lhs, high.rhs, low.id, high.id))
+    whole = part.derivation(unique_max, "both")
+    whole.define(nu, log_sum_exp(beta), "the log-sum-exp")
+    limit = whole.step(Limit(sp.Derivative(nu, x[k]), beta, oo), "=", sp.KroneckerDelta(k, m),
+                       "the two cases above: 1 at k = m and 0 elsewhere, the k-th entry of e_m")
+    part.result("p1.c.limit", "the limit of the k-th entry of the gradient: the k-th entry of e_m, m = i_max",
+                limit)
+    tie_case(part)
+
+
+def tie_case(part) -> None:
+    part.say("Remark (ties). If the maximum is attained at q indices, relabel them 1, ..., q. "
+             "The same squeeze gives 1/q at each of them, so the gradient tends to the average of "
+             "their basis vectors, (1/q) times the sum of e_i over the argmax.")
+    ties = assume(
+        Positive(beta), Integer(n, 2, 6), Integer(q, 1, n), Integer(k, 1, q),
+        Positive(Delta, sp.Rational(1, 10), 2), RealVector(x, n, max_at=1, ties=q, gap=Delta),
+        Constraint(sp.Eq(x[i], x[1]), forall=((i, 1, q),)),
+        Constraint(x[i] <= x[1] - Delta, forall=((i, 1, n),), where=i > q),
+    )
+    d = part.derivation(ties, "ties")
+    d.define(mu_k_beta, softmax(k, beta), "the softmax entry at a maximum, k in 1..q")
+    low = d.step(1 / (q + (n - q) * exp(-beta * Delta)), "<=", mu_k_beta,
+                 ("q terms equal 1 and the other n - q are at most ", exp(-beta * Delta)))
+    high = d.step(mu_k_beta, "<=", 1 / q, "the sum is at least its q terms equal to 1")
+    d.step(Limit(mu_k_beta, beta, oo), "=", 1 / q, "squeeze",
+           rule=Squeeze(low.lhs, high.rhs, low.id, high.id))

@@ -1,0 +1,189 @@
+"""Declared assumptions of a step, and random points that satisfy them.
+
+Every symbol a step uses must be declared here: the numeric check refuses to evaluate an
+expression with an undeclared symbol, so no step can pass by leaving something unevaluated.
+Variables are drawn in the order they are declared, so a bound may use an earlier variable
+(``k`` between 1 and ``n``). Constraints are checked on every sample (rejection sampling), so a
+sampler that produced a point outside the assumptions could not make a wrong step pass.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Union
+
+import sympy as sp
+
+Bound = Union[int, sp.Expr]
+
+
+def _value(bound: Bound, point: dict) -> sp.Expr:
+    return sp.sympify(bound).subs(point) if isinstance(bound, sp.Basic) else sp.Integer(bound)
+
+
+def _random_rational(rng: random.Random, lo: sp.Expr, hi: sp.Expr) -> sp.Rational:
+    # Exact rationals, so evaluation at high precision is not spoiled by a float's tail.
+    lo_f, hi_f = float(lo), float(hi)
+    return sp.Rational(round(rng.uniform(lo_f, hi_f) * 10**6), 10**6)
+
+
+@dataclass(frozen=True)
+class Real:
+    """A real variable drawn uniformly from [lo, hi]."""
+
+    symbol: sp.Symbol
+    lo: Bound = -3
+    hi: Bound = 3
+
+    def draw(self, rng: random.Random, point: dict) -> dict:
+        return {self.symbol: _random_rational(rng, _value(self.lo, point), _value(self.hi, point))}
+
+
+@dataclass(frozen=True)
+class Integer:
+    """An integer variable (a size or an index) drawn from lo..hi inclusive."""
+
+    symbol: sp.Symbol
+    lo: Bound = 1
+    hi: Bound = 6
+
+    def draw(self, rng: random.Random, point: dict) -> dict:
+        lo, hi = int(_value(self.lo, point)), int(_value(self.hi, point))
+        if hi < lo:
+            raise SamplingError(f"{self.symbol}: empty range {lo}..{hi}")
+        return {self.symbol: sp.Integer(rng.randint(lo, hi))}
+
+
+@dataclass(frozen=True)
+class RealVector:
+    """Entries base[1..length] drawn from [lo, hi].
+
+    With ``max_at`` the vector is drawn with its maximum at that index and, with ``ties = q``, at
+    the indices 1..q as well (q ≥ 1; ``max_at`` must then lie in 1..q); every other entry stays at
+    least ``gap`` below the maximum. Drawing such vectors directly is what makes ties possible at
+    all: rejection sampling would never hit an exact tie.
+    """
+
+    base: sp.IndexedBase
+    length: Bound
+    lo: Bound = -3
+    hi: Bound = 3
+    max_at: Bound | None = None
+    ties: Bound = 1
+    gap: Bound = 0
+
+    def draw(self, rng: random.Random, point: dict) -> dict:
+        n = int(_value(self.length, point))
+        lo, hi = _value(self.lo, point), _value(self.hi, point)
+        values = {i: _random_rational(rng, lo, hi) for i in range(1, n + 1)}
+        if self.max_at is not None:
+            top = int(_value(self.max_at, point))
+            q = int(_value(self.ties, point))
+            gap = _value(self.gap, point)
+            tied = {top} if q <= 1 else set(range(1, q + 1))
+            if top not in tied:
+                raise SamplingError(f"{self.base}: the maximum at {top} is outside the tie set 1..{q}")
+            peak = hi + gap
+            for i in range(1, n + 1):
+                if i in tied:
+                    values[i] = peak
+                else:
+                    values[i] = min(values[i], peak - gap)
+        return {self.base[i]: v for i, v in values.items()}
+
+
+@dataclass(frozen=True)
+class Positive(Real):
+    """A positive real drawn from [lo, hi] with lo > 0."""
+
+    lo: Bound = sp.Rational(1, 10)
+    hi: Bound = 5
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A relation that holds at every admissible point, for all values of ``forall`` indices.
+
+    ``forall`` is a tuple of (index, lo, hi); ``where`` restricts the quantified indices (for
+    example ``Ne(i, m)``). Shown in the PDF as the relation followed by its quantifier.
+    """
+
+    relation: sp.Basic
+    forall: tuple = ()
+    where: sp.Basic = sp.true
+
+    def holds(self, point: dict) -> bool:
+        return all(self._holds_at(point, binding) for binding in self._bindings(point, 0, {}))
+
+    def _bindings(self, point: dict, depth: int, binding: dict):
+        if depth == len(self.forall):
+            yield dict(binding)
+            return
+        index, lo, hi = self.forall[depth]
+        scope = {**point, **binding}
+        for value in range(int(_value(lo, scope)), int(_value(hi, scope)) + 1):
+            binding[index] = sp.Integer(value)
+            yield from self._bindings(point, depth + 1, binding)
+        binding.pop(index, None)
+
+    def _holds_at(self, point: dict, binding: dict) -> bool:
+        # Twice: the first pass fixes indices (x[j] -> x[2]), the second their entries.
+        if sp.sympify(self.where).subs(binding).subs(point).subs(point) is not sp.true:
+            return True
+        relation = self.relation.subs(binding).subs(point).subs(point)
+        value = relation.doit() if isinstance(relation, sp.Basic) else relation
+        if value in (sp.true, True):
+            return True
+        if value in (sp.false, False):
+            return False
+        # A relation between numbers that SymPy left unevaluated: compare numerically.
+        lhs, rhs = (sp.N(side, 40) for side in (value.lhs, value.rhs))
+        return bool(type(value)(lhs, rhs))
+
+
+class SamplingError(Exception):
+    """No admissible point could be drawn: the assumptions are contradictory or too narrow."""
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """The variables of a step (with their domains) and the constraints between them."""
+
+    variables: tuple = ()
+    constraints: tuple[Constraint, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    def __add__(self, other: "Assumptions") -> "Assumptions":
+        return Assumptions(
+            self.variables + tuple(v for v in other.variables if v not in self.variables),
+            self.constraints + tuple(c for c in other.constraints if c not in self.constraints),
+            self.notes + tuple(t for t in other.notes if t not in self.notes),
+        )
+
+    def sample(self, rng: random.Random, attempts: int = 400) -> dict:
+        """A point satisfying every constraint, drawn afresh until one does."""
+        for _ in range(attempts):
+            point: dict = {}
+            for variable in self.variables:
+                point.update(variable.draw(rng, point))
+            if all(c.holds(point) for c in self.constraints):
+                return point
+        raise SamplingError(f"no admissible point in {attempts} attempts")
+
+    def integer_symbols(self) -> list[sp.Symbol]:
+        return [v.symbol for v in self.variables if isinstance(v, Integer)]
+
+    def index_ranges(self) -> list[tuple[sp.Symbol, Bound, Bound]]:
+        return [(v.symbol, v.lo, v.hi) for v in self.variables if isinstance(v, Integer)]
+
+
+def assume(*items) -> Assumptions:
+    """Gather variables, constraints and plain-language notes into one Assumptions."""
+    variables = tuple(i for i in items if isinstance(i, (Real, Integer, RealVector)))
+    constraints = tuple(i for i in items if isinstance(i, Constraint))
+    notes = tuple(i for i in items if isinstance(i, str))
+    unknown = [i for i in items if not isinstance(i, (Real, Integer, RealVector, Constraint, str))]
+    if unknown:
+        raise TypeError(f"not an assumption: {unknown[0]!r}")
+    return Assumptions(variables, constraints, notes)

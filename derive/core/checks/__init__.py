@@ -1,0 +1,1 @@
+"""One module per way of checking a step; ``runner`` combines them into a status."""

@@ -1,0 +1,61 @@
+"""The outcome of checking a step: per method, and the status that combines them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+VERIFIED = "verified"  # a symbolic proof, and every numeric sample agrees
+NUMERIC_ONLY = "numeric-only"  # symbolic check inconclusive, every numeric sample passes
+FAILED = "failed"
+DEFINITION = "definition"  # a definition claims nothing, so there is nothing to check
+
+STATUSES = (VERIFIED, NUMERIC_ONLY, FAILED, DEFINITION)
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    """What one method concluded: proved, passed, inconclusive, failed or timeout."""
+
+    method: str
+    outcome: str
+    seconds: float
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    step_id: str
+    status: str
+    methods: tuple[MethodResult, ...] = field(default=())
+    message: str = ""
+    cached: bool = False
+
+    @property
+    def seconds(self) -> float:
+        return sum(m.seconds for m in self.methods)
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["methods"] = [asdict(m) for m in self.methods]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "CheckResult":
+        methods = tuple(MethodResult(**m) for m in data["methods"])
+        return cls(data["step_id"], data["status"], methods, data.get("message", ""))
+
+
+def combine(step_id: str, methods: list[MethodResult]) -> CheckResult:
+    """Verified needs a proof and no disagreeing sample; any failure fails the step."""
+    failures = [m for m in methods if m.outcome == "failed"]
+    if failures:
+        message = "; ".join(f"{m.method}: {m.detail}" for m in failures)
+        return CheckResult(step_id, FAILED, tuple(methods), message)
+    numeric_passed = any(m.outcome == "passed" for m in methods)
+    proved = any(m.outcome == "proved" for m in methods)
+    if proved and numeric_passed:
+        return CheckResult(step_id, VERIFIED, tuple(methods))
+    if numeric_passed:
+        why = "; ".join(f"{m.method}: {m.detail}" for m in methods if m.outcome in ("inconclusive", "timeout"))
+        return CheckResult(step_id, NUMERIC_ONLY, tuple(methods), why)
+    return CheckResult(step_id, FAILED, tuple(methods), "no method could confirm the step")

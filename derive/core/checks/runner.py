@@ -1,0 +1,154 @@
+"""Check every step: symbolic, numeric, rules; cache by content; run in parallel with limits."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+import sympy as sp
+
+from derive.core.checks import numeric, rules, symbolic
+from derive.core.checks.prepare import expand_definitions
+from derive.core.checks.result import DEFINITION, FAILED, CheckResult, MethodResult, combine
+from derive.core.step import Step
+
+# Bump when a checker changes meaning, so cached results of the old checker are not reused.
+CHECKER_VERSION = "derive-checks-1"
+
+
+def check_step(step: Step) -> CheckResult:
+    """Check one step on its own (premises of rules are settled by ``check_steps``)."""
+    if step.is_definition:
+        return CheckResult(step.id, DEFINITION)
+    expand = lambda e: expand_definitions(e, step.definitions)  # noqa: E731
+    lhs, rhs = expand(step.lhs), expand(step.rhs)
+    ranges = step.assumptions.index_ranges()
+    methods: list[MethodResult] = []
+    if step.rule is not None:
+        methods.append(rules.check_squeeze(lhs, rhs, step.rule, expand))
+        inner = lhs.args[0] if isinstance(lhs, sp.Limit) else lhs
+        lower, upper = expand(step.rule.lower), expand(step.rule.upper)
+        # The bounds must also hold at sample points: a rule applied to wrong bounds fails here.
+        methods.append(numeric.check(step.id + "/lower", lower, "<=", inner, step.assumptions))
+        methods.append(numeric.check(step.id + "/upper", inner, "<=", upper, step.assumptions))
+    elif step.rel == "=":
+        methods.append(symbolic.check_equal(lhs, rhs, ranges))
+    else:
+        methods.append(symbolic.check_order(lhs, step.rel, rhs, ranges))
+    methods.append(numeric.check(step.id, lhs, step.rel, rhs, step.assumptions))
+    return combine(step.id, methods)
+
+
+class CheckCache:
+    """Results keyed by a hash of each step's content, kept in one JSON file."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.entries: dict[str, dict] = {}
+        if path is not None and path.is_file():
+            try:
+                self.entries = json.loads(path.read_text())
+            except (OSError, ValueError):
+                self.entries = {}  # a damaged cache costs time, never correctness
+
+    def get(self, step: Step) -> CheckResult | None:
+        data = self.entries.get(step.content_hash(CHECKER_VERSION))
+        if data is None or data.get("step_id") != step.id:
+            return None
+        result = CheckResult.from_json(data)
+        return CheckResult(result.step_id, result.status, result.methods, result.message, cached=True)
+
+    def put(self, step: Step, result: CheckResult) -> None:
+        if result.status != FAILED:  # a failure is always checked again
+            self.entries[step.content_hash(CHECKER_VERSION)] = result.to_json()
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.entries, indent=0, sort_keys=True))
+        os.replace(temporary, self.path)
+
+
+_PENDING: Sequence[Step] = ()
+
+
+def _check_pending(index: int) -> CheckResult:
+    return check_step(_PENDING[index])
+
+
+def check_steps(steps: Sequence[Step], cache: CheckCache | None = None, jobs: int | None = None,
+                progress: Callable[[Step, CheckResult], None] | None = None) -> dict[str, CheckResult]:
+    """Check all steps, reusing cached results; then settle the premises of rule steps."""
+    global _PENDING
+    cache = cache or CheckCache(None)
+    results: dict[str, CheckResult] = {}
+    todo = []
+    for step in steps:
+        hit = cache.get(step)
+        if hit is not None:
+            results[step.id] = hit
+            if progress:
+                progress(step, hit)
+        else:
+            todo.append(step)
+    jobs = jobs or min(len(todo), os.cpu_count() or 1)
+    if jobs > 1 and len(todo) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        # fork: workers inherit the steps (no pickling of SymPy trees) and SymPy already imported.
+        _PENDING = todo
+        try:
+            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+                for step, result in zip(todo, pool.map(_check_pending, range(len(todo)))):
+                    results[step.id] = result
+                    if progress:
+                        progress(step, result)
+        finally:
+            _PENDING = ()
+    else:
+        for step in todo:
+            results[step.id] = check_step(step)
+            if progress:
+                progress(step, results[step.id])
+    _settle_premises(steps, results)
+    for step in todo:
+        cache.put(step, results[step.id])
+    return results
+
+
+def _settle_premises(steps: Iterable[Step], results: dict[str, CheckResult]) -> None:
+    """A rule step fails when a premise it names is missing, different or failed."""
+    by_id = {s.id: s for s in steps}
+    for step in by_id.values():
+        if step.rule is None:
+            continue
+        inner = step.lhs.args[0] if isinstance(step.lhs, sp.Limit) else step.lhs
+        wanted = {step.rule.lower_step: (step.rule.lower, inner), step.rule.upper_step: (inner, step.rule.upper)}
+        for premise_id, (small, large) in wanted.items():
+            problem = _premise_problem(by_id.get(premise_id), small, large, results)
+            if problem:
+                old = results[step.id]
+                results[step.id] = CheckResult(
+                    step.id, FAILED,
+                    old.methods + (MethodResult("premise", "failed", 0.0, f"{premise_id}: {problem}"),),
+                    f"premise {premise_id}: {problem}")
+
+
+def _premise_problem(premise: Step | None, small, large, results) -> str:
+    if premise is None:
+        return "no such step"
+    if results[premise.id].status == FAILED:
+        return "that step failed"
+    if premise.rel in ("<=", "<"):
+        stated = (premise.lhs, premise.rhs)
+    elif premise.rel in (">=", ">"):
+        stated = (premise.rhs, premise.lhs)
+    else:
+        return "it is not an inequality"
+    if stated != (small, large):
+        return f"it states {sp.sstr(stated[0])} ≤ {sp.sstr(stated[1])}, not {sp.sstr(small)} ≤ {sp.sstr(large)}"
+    return ""
