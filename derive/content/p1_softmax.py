@@ -23,6 +23,11 @@ mu_k = named("mu_k", r"\mu_{k}(x)")
 mu_k_beta = named("mu_k_beta", r"\mu_{k}(\beta x)")
 
 
+def positive(symbol: sp.Symbol) -> sp.Basic:
+    """The relation symbol > 0, kept unevaluated for display (SymPy would print True)."""
+    return sp.StrictGreaterThan(symbol, 0, evaluate=False)
+
+
 def partition_sum(scale: sp.Expr = 1) -> sp.Expr:
     """Σ_i exp(scale · x_i): the partition function at inverse temperature ``scale``."""
     return sp.Sum(exp(scale * x[i]), (i, 1, n))
@@ -38,12 +43,13 @@ def softmax(index: sp.Symbol, scale: sp.Expr = 1) -> sp.Expr:
 
 def problem() -> Problem:
     p = Problem(1, "The true softmax", (
-        "For ", beta > 0, " and x in R^n let ", sp.Eq(nu, log_sum_exp(beta), evaluate=False),
-        ". Show that it tends to the maximum as the inverse temperature grows, that its gradient "
-        "at beta = 1 is the softmax, and that its gradient tends to the indicator of the maximum.",
+        "For ", positive(beta), " and a vector x of n real entries let ",
+        sp.Eq(nu, log_sum_exp(beta), evaluate=False), ". Show that it tends to the largest entry as the "
+        "inverse temperature ", beta, " grows, that its gradient at ", sp.Eq(beta, 1, evaluate=False),
+        " is the softmax, and that its gradient tends to the basis vector of the maximum.",
     ))
-    limit_of_log_sum_exp(p.part("a", "The limit as beta tends to infinity"))
-    gradient_is_softmax(p.part("b", "The gradient of nu_1 is the softmax"))
+    limit_of_log_sum_exp(p.part("a", "The limit as the inverse temperature grows"))
+    gradient_is_softmax(p.part("b", "The gradient at inverse temperature 1 is the softmax"))
     gradient_tends_to_argmax(p.part("c", "The gradient tends to the indicator of the maximum"))
     return p
 
@@ -60,10 +66,10 @@ def limit_of_log_sum_exp(part) -> None:
     d.step(partition_sum(beta), "=", exp(beta * x[j]) * sp.Sum(exp(beta * (x[i] - x[j])), (i, 1, n)),
            ("factor out ", exp(beta * x[j])))
     d.define(S, sp.Sum(exp(beta * (x[i] - x[j])), (i, 1, n)), "the sum that remains")
-    d.step(nu, "=", x[j] + log(S) / beta, ("log of a product, and ", sp.Eq(log(exp(beta * x[j])), beta * x[j])))
+    d.step(nu, "=", x[j] + log(S) / beta, ("log of a product, and ", sp.Eq(log(exp(beta * x[j]), evaluate=False), beta * x[j], evaluate=False)))
     d.step(sp.Integer(1), "<=", S, ("the term i = j equals 1 and every term is positive"))
-    d.step(S, "<=", n, ("each of the n terms is at most 1, as ", x[i] - x[j] <= 0, " and ", beta > 0))
-    lower = d.step(x[j], "<=", nu, ("log is increasing and ", log(1), " = 0"))
+    d.step(S, "<=", n, ("each of the n terms is at most 1, as ", x[i] - x[j] <= 0, " and ", positive(beta)))
+    lower = d.step(x[j], "<=", nu, ("log is increasing and ", sp.Eq(log(1, evaluate=False), 0, evaluate=False)))
     upper = d.step(nu, "<=", x[j] + log(n) / beta, ("log is increasing, with ", S <= n))
     d.step(Limit(x[j] + log(n) / beta, beta, oo), "=", x[j], ("log n is fixed while beta grows"))
     limit = d.step(Limit(nu, beta, oo), "=", x[j],
@@ -81,7 +87,7 @@ def gradient_is_softmax(part) -> None:
            "chain rule: the derivative of log u is u'/u")
     d.then("=", sp.Sum(sp.KroneckerDelta(i, k) * exp(x[i]), (i, 1, n)) / partition_sum(),
            ("the derivative of ", exp(x[i]), " by ", x[k], " is ", sp.KroneckerDelta(i, k) * exp(x[i])))
-    grad = d.then("=", softmax(k), ("only the term i = k survives, as ", 1 <= k, " and ", k <= n))
+    grad = d.then("=", softmax(k), ("only the term i = k survives, as ", sp.Le(1, k, evaluate=False), " and ", sp.Le(k, n, evaluate=False)))
     d.then("=", mu_k, "the definition of the softmax")
     part.result("p1.b.grad", "the k-th entry of the gradient of nu_1: the softmax mu_k(x)", grad,
                 lhs=sp.Derivative(nu_1, x[k]))

@@ -1,0 +1,120 @@
+"""The command line: parse options, call the library, turn its errors into one line and an exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from derive import __version__
+from derive.errors import DeriveError
+
+EXIT_CODES = """\b
+Exit codes:
+  0  success
+  1  a check failed (or a graded answer is wrong)
+  2  usage or input error
+  3  TeX missing or failed (the .tex and JSON are still written)"""
+
+
+def _fail(error: DeriveError) -> None:
+    click.echo(f"error: {error.message}", err=True)
+    excerpt = getattr(error, "log_excerpt", "")
+    if excerpt:
+        click.echo("TeX log:\n" + excerpt, err=True)
+    sys.exit(error.exit_code)
+
+
+@click.group(epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="derive")
+def main() -> None:
+    """derive: machine-checked derivations of Homework 7, typeset to PDF."""
+
+
+def _progress(step, result) -> None:
+    mark = {"verified": "ok", "numeric-only": "~ ", "failed": "XX", "definition": "  "}[result.status]
+    cached = " (cached)" if result.cached else ""
+    click.echo(f"  {mark} {step.id:<16} {result.status}{cached}", err=True)
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("parts", nargs=-1)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
+              show_default=True, help="Folder for hw7.tex, hw7.pdf and verification.json.")
+@click.option("--title", default=None, help="Title on the PDF (plain text, typeset literally).")
+@click.option("--author", default=None, help="Author on the PDF (plain text, typeset literally).")
+@click.option("--tex-only", is_flag=True, help="Write the .tex and the JSON, skip TeX.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+def build(parts: tuple[str, ...], out_dir: Path, title: str | None, author: str | None,
+          tex_only: bool, quiet: bool) -> None:
+    """Check every step and build the PDF. PARTS: e.g. 1, 1a, p1.b (default: everything)."""
+    from derive import pipeline
+
+    options = pipeline.BuildOptions(parts, out_dir, title or pipeline.DEFAULT_TITLE,
+                                    author or pipeline.DEFAULT_AUTHOR, tex_only)
+    click.echo("checking steps …", err=True)
+    try:
+        report = pipeline.build(options, None if quiet else _progress,
+                                on_tex=lambda: click.echo("running TeX …", err=True))
+    except DeriveError as error:
+        _fail(error)
+    counts = report.checked and pipeline.view.summary(report.checked.results)
+    click.echo(f"{counts['verified']} verified, {counts['numeric-only']} numeric-only, "
+               f"{counts['definition']} definitions, {counts['failed']} failed")
+    click.echo(f"wrote {report.tex_path} and {report.json_path}")
+    if report.pdf_path:
+        click.echo(f"{'unchanged' if report.tex_skipped else 'wrote'} {report.pdf_path}")
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("parts", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--no-cache", is_flag=True, help="Check everything again, ignoring cached results.")
+def check(parts: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
+    """Run every check and print a table: step, status, method, seconds. PARTS as for build."""
+    from derive import pipeline
+
+    try:
+        cache = None if no_cache else Path("output") / ".cache" / "checks.json"
+        checked = pipeline.check(parts, cache, None if as_json else _progress)
+    except DeriveError as error:
+        _fail(error)
+    if as_json:
+        click.echo(json.dumps(pipeline.verification_json(checked), indent=2))
+    else:
+        click.echo(f"{'step':<18} {'status':<13} {'methods':<44} {'seconds':>8}")
+        for step in checked.steps():
+            r = checked.results[step.id]
+            methods = ", ".join(f"{m.method}:{m.outcome}" for m in r.methods) or "-"
+            click.echo(f"{step.id:<18} {r.status:<13} {methods:<44} {r.seconds:8.2f}")
+    failure = pipeline.first_failure(checked)
+    if failure is not None:
+        click.echo(f"error: {failure.message}", err=True)
+        sys.exit(1)
+
+
+@main.command(name="list")
+def list_parts() -> None:
+    """List the problems and their parts."""
+    from derive.content import registry
+
+    for number in registry.PROBLEMS:
+        problem = registry.load_problem(number)
+        click.echo(f"{number}  {problem.title}")
+        for part in problem.parts:
+            steps = sum(1 for _ in part.steps())
+            click.echo(f"   {number}{part.label}  {part.title}  ({steps} steps)")
+
+
+def _register_optional_commands() -> None:
+    """Commands that live beside their library (counting, grading) join the group here."""
+    try:
+        from derive.counting.command import count
+    except ImportError:
+        return
+    main.add_command(count)
+
+
+_register_optional_commands()

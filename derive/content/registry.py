@@ -1,0 +1,60 @@
+"""The problems of the document, in order, and selection of problems and parts by name."""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from derive.core.document import Problem
+from derive.errors import InputError
+
+# Each entry builds a Problem; imported lazily so ``derive list`` stays quick.
+PROBLEMS: dict[int, str] = {
+    1: "derive.content.p1_softmax",
+}
+
+
+def load_problem(number: int) -> Problem:
+    import importlib
+
+    module = importlib.import_module(PROBLEMS[number])
+    builder: Callable[[], Problem] = module.problem
+    return builder()
+
+
+def select(names: Sequence[str]) -> list[Problem]:
+    """Problems (with only the named parts) for names such as '1', '1a', 'p1.a' or '2'.
+
+    No names means the whole document.
+    """
+    wanted: dict[int, set[str] | None] = {}
+    for name in names:
+        number, label = _parse(name)
+        if number not in PROBLEMS:
+            known = ", ".join(str(n) for n in PROBLEMS)
+            raise InputError(f"no problem {number} in the document (part {name!r}); known problems: {known}")
+        if label is None:
+            wanted[number] = None
+        elif wanted.get(number, set()) is not None:
+            wanted.setdefault(number, set()).add(label)
+    numbers = sorted(wanted) if names else sorted(PROBLEMS)
+    problems = []
+    for number in numbers:
+        problem = load_problem(number)
+        labels = wanted.get(number)
+        if labels is not None:
+            missing = labels - {p.label for p in problem.parts}
+            if missing:
+                have = ", ".join(p.label for p in problem.parts)
+                raise InputError(f"problem {number} has no part {sorted(missing)[0]!r}; its parts are {have}")
+            problem.parts = [p for p in problem.parts if p.label in labels]
+        problems.append(problem)
+    return problems
+
+
+def _parse(name: str) -> tuple[int, str | None]:
+    text = name.strip().lower().removeprefix("p").replace(".", "")
+    digits = "".join(c for c in text if c.isdigit())
+    label = text[len(digits):] or None
+    if not digits or (label is not None and not label.isalpha()) or text[: len(digits)] != digits:
+        raise InputError(f"cannot read part {name!r}: write a problem number and an optional part, like 1, 1a or p1.a")
+    return int(digits), label

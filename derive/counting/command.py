@@ -1,0 +1,61 @@
+"""``derive count``: count a network's parameters and operations from the command line.
+
+Thin on purpose: parse options, call the library, print. It imports neither SymPy nor torch, so
+the command starts fast (see ``bench/count_speed.py``). Input errors become ``error: <one line>``
+on stderr and exit code 2 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from derive.counting.convention import Convention
+from derive.counting.counts import count_network
+from derive.counting.loading import builtin_specs, load_network
+from derive.counting.report import to_dict, to_text
+from derive.errors import DeriveError
+
+
+@click.command("count")
+@click.argument("spec", required=False, metavar="SPEC|NAME")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--bias/--no-bias", default=False, help="Count one bias addition per output.")
+@click.option("--strict", is_flag=True, help="n-1 additions for a sum of n products.")
+@click.option("--exclude-padding", is_flag=True, help="Skip products with padding zeros.")
+@click.option("--list", "list_", is_flag=True, help="List the built-in networks and exit.")
+@click.pass_context
+def count(
+    ctx: click.Context,
+    spec: str | None,
+    as_json: bool,
+    bias: bool,
+    strict: bool,
+    exclude_padding: bool,
+    list_: bool,
+) -> None:
+    """Count the parameters and operations of a network.
+
+    SPEC|NAME is a TOML network spec or a built-in name (see --list). The default convention is
+    the homework's: one operation per multiply-add, biases ignored, padding products counted.
+    Only conv and linear layers have counted operations.
+    """
+    try:
+        if list_:
+            specs = builtin_specs()
+            width = max(len(name) for name in specs)
+            for name, description in specs.items():
+                click.echo(f"{name:<{width}}  {description}")
+            return
+        if spec is None:
+            raise click.UsageError("give a spec file or a built-in name (see --list)", ctx)
+        result = count_network(load_network(spec), Convention(bias, strict, exclude_padding))
+    except DeriveError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        ctx.exit(exc.exit_code)
+    click.echo(json.dumps(to_dict(result), indent=2) if as_json else to_text(result))
+
+
+if __name__ == "__main__":
+    count()

@@ -1,0 +1,31 @@
+"""How counting errors name things: one place, so every message reads the same way.
+
+A layer error starts with ``<source>: layer <index> "<name>" (<type>)`` — the index counts
+``[[layers]]`` tables from 1 and the name appears only when the user gave one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+
+
+def show(value: object) -> str:
+    """Render a user's value the way they wrote it in TOML (strings quoted, true/false)."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def suggest(word: str, choices: tuple[str, ...]) -> str:
+    """`` (did you mean "x"?)`` for the closest choice, or an empty string when none is close."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def layer_where(source: str, index: int, name: str | None, type_name: str | None) -> str:
+    """The location prefix of a layer error: ``src: layer 3 "conv2" (conv2d)``."""
+    where = f"{source}: layer {index}"
+    if name is not None:
+        where += f' "{name}"'
+    if type_name is not None:
+        where += f" ({type_name})"
+    return where

@@ -1,0 +1,560 @@
+"""1-D convolutions as Toeplitz matrices, and a symbolic check of the backprop identities (Problem 4).
+
+Why this module exists: Problem 4(a) states four Jacobian identities for a deep 1-D convolutional
+network in terms of the matrix A_w of a convolution and the operator C_v. The derivation is
+written with matrices, the computation never forms them. This module builds the matrices (so the
+identities can be stated and checked) and a concrete-size symbolic model of the network whose
+true Jacobians are compared with the claimed right-hand sides. The torch side (backprop without
+matrices, checked against autograd, and the cost table) is :mod:`derive.nn.conv_torch`.
+
+Convention (deep learning, cross-correlation, stride 1, no padding)::
+
+    (A_w y)_i = sum_{j=1}^{f} w_j * y_{i+j-1},   i = 1, ..., n - f + 1.
+
+``scipy.linalg.convolution_matrix(a, n, 'valid')`` builds the matrix of the *true* convolution,
+whose kernel is flipped: ``conv_matrix(w, n) == convolution_matrix(w[::-1], n, 'valid')``.
+
+SymPy and numpy are imported inside the functions that need them, so importing this module
+costs nothing and works with only one of the two installed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import sympy
+
+__all__ = [
+    "SHEET_CLAIMS",
+    "Claims",
+    "ConvLayer",
+    "ConvNet",
+    "IdentityResult",
+    "check_identities",
+    "conv_matrix",
+    "conv_operator",
+    "deep_conv_net",
+    "multiplication_counts",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# The matrices
+# ---------------------------------------------------------------------------------------------
+
+
+def _is_numpy_array(value: object) -> bool:
+    """True for a numpy array, decided without importing numpy."""
+    return type(value).__module__ == "numpy" and hasattr(value, "ndim")
+
+
+def _toeplitz(caller: str, name: str, filt: Any, n: int, n_name: str) -> Any:
+    """The (n − f + 1) × n cross-correlation matrix of ``filt``, validated; shared by both APIs.
+
+    ``caller``, ``name`` and ``n_name`` only shape the error messages, so that a user of
+    :func:`conv_operator` reads about the filter v and n_prev rather than w and n.
+    """
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{caller}: {n_name} must be a positive integer, got {n!r}")
+    if _is_numpy_array(filt):
+        import numpy as np
+
+        if filt.ndim != 1:
+            raise ValueError(
+                f"{caller}: the filter {name} must be 1-D, got shape {tuple(filt.shape)}; "
+                "pass a flat sequence or a 1-D array"
+            )
+        f = filt.shape[0]
+        _check_lengths(caller, name, f, n, n_name)
+        rows = n - f + 1
+        matrix = np.zeros((rows, n), dtype=filt.dtype)
+        index = np.arange(rows)
+        for j in range(f):  # one diagonal per filter tap: O(rows · f), never O(rows · n) work
+            matrix[index, index + j] = filt[j]
+        return matrix
+    coeffs = _sympy_filter(caller, name, filt)
+    f = len(coeffs)
+    _check_lengths(caller, name, f, n, n_name)
+    import sympy
+
+    matrix = sympy.zeros(n - f + 1, n)
+    for i in range(n - f + 1):  # set only the band: O(rows · f) SymPy work
+        for j in range(f):
+            matrix[i, i + j] = coeffs[j]
+    return matrix
+
+
+def _check_lengths(caller: str, name: str, f: int, n: int, n_name: str) -> None:
+    if f == 0:
+        raise ValueError(f"{caller}: the filter {name} is empty; give at least one coefficient")
+    if f > n:
+        raise ValueError(
+            f"{caller}: the filter {name} has length {f} > {n_name} = {n}; "
+            f"a valid convolution needs a filter no longer than its input"
+        )
+
+
+def _sympy_filter(caller: str, name: str, filt: Any) -> list[sympy.Expr]:
+    """The filter's coefficients as SymPy objects; rejects text (never sympified) and nesting."""
+    import sympy
+
+    if isinstance(filt, sympy.MatrixBase):
+        if min(filt.shape) > 1:
+            raise ValueError(
+                f"{caller}: the filter {name} must be 1-D, got shape {tuple(filt.shape)}; "
+                "pass a flat sequence or a 1-D array"
+            )
+        return list(filt)
+    if isinstance(filt, (str, bytes)) or not isinstance(filt, Sequence):
+        raise ValueError(
+            f"{caller}: the filter {name} must be a sequence of SymPy expressions or a 1-D "
+            f"numpy array, got {type(filt).__name__}"
+        )
+    coeffs: list[sympy.Expr] = []
+    for position, item in enumerate(filt):
+        if isinstance(item, sympy.Basic):
+            coeffs.append(item)
+        elif isinstance(item, (int, float)) and not isinstance(item, bool):
+            coeffs.append(sympy.sympify(item, strict=True))
+        elif isinstance(item, (Sequence, sympy.MatrixBase)) and not isinstance(item, str):
+            raise ValueError(
+                f"{caller}: the filter {name} must be 1-D, but entry {position} is a sequence; "
+                "pass a flat sequence or a 1-D array"
+            )
+        else:
+            raise ValueError(
+                f"{caller}: entry {position} of the filter {name} is a {type(item).__name__}, "
+                "not a SymPy expression or number; build symbols with sympy.symbols"
+            )
+    return coeffs
+
+
+def conv_matrix(w: Any, n: int) -> Any:
+    """The matrix A_w ∈ ℝ^{(n−f+1)×n} of the 1-D convolution with filter ``w`` on ℝⁿ.
+
+    Deep-learning convention (cross-correlation, stride 1, no padding):
+    ``(A_w y)_i = Σ_{j=1}^{f} w_j · y_{i+j−1}`` — what ``torch.nn.functional.conv1d`` computes.
+    ``scipy.linalg.convolution_matrix`` is the *true* convolution (kernel flipped), so
+    ``conv_matrix(w, n) == convolution_matrix(w[::-1], n, 'valid')``.
+
+    A sequence of SymPy expressions (or a 1-D SymPy matrix) gives a ``sympy.Matrix``; a 1-D
+    numpy array gives a numpy array of the same dtype. Raises ValueError for an empty filter,
+    a filter longer than n, a filter that is not 1-D, or a non-positive n.
+    """
+    return _toeplitz("conv_matrix", "w", w, n, "n")
+
+
+def conv_operator(v: Any, n_prev: int) -> Any:
+    """The matrix C_v ∈ ℝ^{f×n_prev} of the convolution whose filter is v ∈ ℝ^{n_ℓ}.
+
+    Problem 4 writes ∂y_L/∂w_ℓ = (C_{v_ℓᵀ} y_{ℓ−1})ᵀ: the gradient with respect to the filter is
+    the input correlated with the backpropagated row v_ℓ, so v_ℓ plays the role of a filter of
+    length n_ℓ sliding over y_{ℓ−1} ∈ ℝ^{n_prev}; the result has f_ℓ = n_prev − n_ℓ + 1 entries.
+    ``(C_v y)_j = Σ_{i=1}^{n_ℓ} v_i · y_{i+j−1}`` — the same cross-correlation convention as
+    :func:`conv_matrix` (and ``conv1d``), so as a matrix C_v equals ``conv_matrix(v, n_prev)``;
+    ``scipy.linalg.convolution_matrix(v[::-1], n_prev, 'valid')`` in scipy's (flipped) terms.
+
+    Same dual behaviour and validation as :func:`conv_matrix`.
+    """
+    return _toeplitz("conv_operator", "v", v, n_prev, "n_prev")
+
+
+def multiplication_counts(n: int, f: int) -> tuple[int, int]:
+    """Multiplications for one product with A_w (or A_wᵀ): (dense matrix, convolution).
+
+    Why: Problem 4(b) says forming A_w is wasteful. The dense product multiplies every one of
+    the (n − f + 1)·n entries, zeros included; the convolution touches only the f taps per
+    output, (n − f + 1)·f. The transpose product has the same two counts (same matrix).
+    """
+    if f < 1 or n < f:
+        raise ValueError(f"multiplication_counts: need 1 <= f <= n, got n={n}, f={f}")
+    rows = n - f + 1
+    return rows * n, rows * f
+
+
+# ---------------------------------------------------------------------------------------------
+# A concrete-size symbolic network
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConvLayer:
+    """Layer ℓ as a map of its own fresh input symbols u_{ℓ−1} (u_0 = x).
+
+    Fresh symbols per layer keep every expression the size of one layer: y_ℓ is never expanded
+    into a formula of x. Reading u_{ℓ−1} as y_{ℓ−1} (the forward pass) recovers the network.
+    """
+
+    index: int
+    inputs: tuple[sympy.Symbol, ...]
+    weights: tuple[sympy.Symbol, ...]
+    bias: sympy.Symbol
+    pre: tuple[sympy.Expr, ...]  # z_ℓ = A_{w_ℓ} u_{ℓ−1} + b_ℓ 1, built from the formula
+    out: tuple[sympy.Expr, ...]  # σ(z_ℓ) for ℓ < L, z_L for the last layer
+    activated: bool
+
+    @property
+    def n_in(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def n_out(self) -> int:
+        return len(self.pre)
+
+    @property
+    def f(self) -> int:
+        return len(self.weights)
+
+
+@dataclass(frozen=True)
+class ConvNet:
+    """The network of Problem 4 at one concrete size, with symbolic x, w_ℓ, b_ℓ and σ.
+
+    y_ℓ = σ(A_{w_ℓ} y_{ℓ−1} + b_ℓ 1) for ℓ < L, y_L = A_{w_L} y_{L−1} + b_L 1, n_L = 1.
+    ``layers[ℓ − 1]`` is layer ℓ (the sheet counts from 1).
+    """
+
+    sizes: tuple[int, ...]
+    sigma: Any
+    layers: tuple[ConvLayer, ...]
+
+    @property
+    def L(self) -> int:  # noqa: N802 - the sheet's name
+        return len(self.layers)
+
+    @property
+    def filter_lengths(self) -> tuple[int, ...]:
+        return tuple(layer.f for layer in self.layers)
+
+    @property
+    def x(self) -> tuple[sympy.Symbol, ...]:
+        return self.layers[0].inputs
+
+    def layer(self, index: int) -> ConvLayer:
+        """Layer ℓ, counted from 1 as on the sheet."""
+        if not 1 <= index <= self.L:
+            raise ValueError(f"layer index must be between 1 and L = {self.L}, got {index}")
+        return self.layers[index - 1]
+
+    def sigma_prime(self, arg: sympy.Expr) -> sympy.Expr:
+        """σ'(arg) in the form SymPy's own chain rule produces, so the two compare equal."""
+        import sympy
+
+        xi = sympy.Dummy("xi")
+        return self.sigma(xi).diff(xi).subs(xi, arg)
+
+    def composed(self) -> list[tuple[sympy.Expr, ...]]:
+        """[y_0, y_1, …, y_L] as formulas of x. Grows fast: for small sizes and tests only."""
+        values: list[tuple[sympy.Expr, ...]] = [self.x]
+        for layer in self.layers:
+            reps = dict(zip(layer.inputs, values[-1], strict=True))
+            values.append(tuple(e.xreplace(reps) for e in layer.out))
+        return values
+
+
+def _sizes_from(L: int, sizes_or_filter_lengths: Sequence[int]) -> tuple[int, ...]:
+    """(n_0, …, n_L) from either the sizes (L + 1 numbers) or the filter lengths (L numbers)."""
+    values = list(sizes_or_filter_lengths)
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(
+                f"deep_conv_net: sizes and filter lengths must be positive integers, got {value!r}"
+            )
+    if len(values) == L:  # filter lengths f_1..f_L; n_L = 1 fixes n_0 = 1 + Σ (f_ℓ − 1)
+        sizes = [1 + sum(f - 1 for f in values)]
+        for f in values:
+            sizes.append(sizes[-1] - f + 1)
+        return tuple(sizes)
+    if len(values) == L + 1:
+        if values[-1] != 1:
+            raise ValueError(f"deep_conv_net: the output size n_L must be 1, got {values[-1]}")
+        for ell in range(1, L + 1):
+            if values[ell] > values[ell - 1]:
+                raise ValueError(
+                    f"deep_conv_net: n_{ell} = {values[ell]} > n_{ell - 1} = {values[ell - 1]}; "
+                    "a valid convolution never lengthens its input"
+                )
+        return tuple(values)
+    raise ValueError(
+        f"deep_conv_net: give L + 1 = {L + 1} sizes (n_0, …, n_L) or L = {L} filter lengths "
+        f"(f_1, …, f_L), got {len(values)} numbers"
+    )
+
+
+def deep_conv_net(
+    L: int,  # noqa: N803 - the sheet's name
+    sizes_or_filter_lengths: Sequence[int],
+    sigma: Any = None,
+) -> ConvNet:
+    """Build Problem 4's network at a concrete size with SymPy symbols.
+
+    ``sizes_or_filter_lengths`` is either (n_0, …, n_L) with n_L = 1, or the filter lengths
+    (f_1, …, f_L) (then n_0 = 1 + Σ(f_ℓ − 1)). ``sigma`` defaults to the undefined function
+    ``sympy.Function('sigma')`` so that nothing but differentiability is assumed; any one-argument
+    SymPy function class (``sympy.tanh``) also works. The pre-activations are written from the
+    formula Σ_j w_j u_{i+j−1} + b, not with :func:`conv_matrix`, so checks built on the model
+    test :func:`conv_matrix` too.
+    """
+    import sympy
+
+    if isinstance(L, bool) or not isinstance(L, int) or L < 1:
+        raise ValueError(f"deep_conv_net: L must be a positive integer, got {L!r}")
+    sizes = _sizes_from(L, sizes_or_filter_lengths)
+    if sigma is None:
+        sigma = sympy.Function("sigma")
+    x = sympy.symbols(f"x1:{sizes[0] + 1}")
+    layers: list[ConvLayer] = []
+    inputs: tuple[sympy.Symbol, ...] = tuple(x)
+    for ell in range(1, L + 1):
+        n_in, n_out = sizes[ell - 1], sizes[ell]
+        f = n_in - n_out + 1
+        weights = tuple(sympy.symbols(f"w{ell}_1:{f + 1}"))
+        bias = sympy.Symbol(f"b{ell}")
+        pre = tuple(
+            sympy.Add(*(weights[j] * inputs[i + j] for j in range(f)), bias) for i in range(n_out)
+        )
+        activated = ell < L
+        out = tuple(sigma(z) for z in pre) if activated else pre
+        layers.append(ConvLayer(ell, inputs, weights, bias, pre, out, activated))
+        if activated:
+            inputs = tuple(sympy.symbols(f"y{ell}_1:{n_out + 1}"))
+    return ConvNet(sizes=sizes, sigma=sigma, layers=tuple(layers))
+
+
+# ---------------------------------------------------------------------------------------------
+# The identities of Problem 4(a): claimed right-hand sides, true Jacobians, comparison
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claims:
+    """The claimed right-hand sides of the four identities, as functions of the network.
+
+    Why a parameter: a checker that can only confirm the sheet's formulas proves nothing; with
+    the claims injected, tests hand it wrong formulas (A_wᵀ, no diag, an off-by-one C_v) and see
+    it fail. Each function returns a SymPy matrix in the layer's fresh symbols; ``v`` is the row
+    v_ℓ (1 × n_ℓ) computed by the checker from its definition v_ℓ = (∂y_L/∂y_ℓ)·diag(σ'(z_ℓ)).
+    """
+
+    d_out_d_last_input: Callable[[ConvNet], Any]  # ∂y_L/∂y_{L−1}
+    d_layer: Callable[[ConvNet, int], Any]  # ∂y_ℓ/∂y_{ℓ−1}
+    d_out_d_filter: Callable[[ConvNet, int, Any], Any]  # ∂y_L/∂w_ℓ from v_ℓ
+    d_out_d_bias: Callable[[ConvNet, int, Any], Any]  # ∂y_L/∂b_ℓ from v_ℓ
+
+
+def _sheet_last_input(net: ConvNet) -> Any:
+    last = net.layer(net.L)
+    return conv_matrix(last.weights, last.n_in)
+
+
+def _sheet_layer(net: ConvNet, ell: int) -> Any:
+    import sympy
+
+    layer = net.layer(ell)
+    diag = sympy.SparseMatrix.diag(*(net.sigma_prime(z) for z in layer.pre))
+    return diag * sympy.SparseMatrix(conv_matrix(layer.weights, layer.n_in))
+
+
+def _sheet_filter(net: ConvNet, ell: int, v: Any) -> Any:
+    import sympy
+
+    layer = net.layer(ell)
+    c_v = sympy.SparseMatrix(conv_operator(list(v), layer.n_in))
+    return (c_v * sympy.SparseMatrix(layer.inputs)).T
+
+
+def _sheet_bias(net: ConvNet, ell: int, v: Any) -> Any:
+    import sympy
+
+    return v * sympy.ones(net.layer(ell).n_out, 1)
+
+
+#: The right-hand sides exactly as Problem 4(a) states them.
+SHEET_CLAIMS = Claims(
+    d_out_d_last_input=_sheet_last_input,
+    d_layer=_sheet_layer,
+    d_out_d_filter=_sheet_filter,
+    d_out_d_bias=_sheet_bias,
+)
+
+
+@dataclass(frozen=True)
+class IdentityResult:
+    """One identity checked at one concrete size; ``detail`` names the first mismatch."""
+
+    name: str
+    sizes: tuple[int, ...]
+    layers: tuple[int, ...]
+    passed: bool
+    seconds: float
+    detail: str = ""
+
+
+# A sparse matrix: shape and its nonzero entries {(row, col): expr}.
+@dataclass
+class _Sparse:
+    rows: int
+    cols: int
+    entries: dict[tuple[int, int], Any] = field(default_factory=dict)
+
+
+def _diff(expr: Any, symbol: Any) -> Any:
+    """SymPy's derivative, skipping the terms of a sum that do not contain the symbol.
+
+    Their derivative is zero; SymPy would differentiate each of them anyway, which makes the
+    one long row of the last layer (f_L = n_{L−1} terms) cost O(n²) instead of O(n).
+    """
+    import sympy
+
+    if isinstance(expr, sympy.Add):
+        return sympy.Add(*(term.diff(symbol) for term in expr.args if term.has(symbol)))
+    return expr.diff(symbol)
+
+
+def _layer_jacobian(layer: ConvLayer) -> _Sparse:
+    """∂y_ℓ/∂u_{ℓ−1} by SymPy differentiation of each entry inside the band.
+
+    Row i of the layer reads only u_i, …, u_{i+f−1}; that is checked (free symbols), not assumed,
+    and only those f entries are differentiated — the other n − f are zero. This is what keeps
+    the check linear in n where ``Matrix.jacobian`` differentiates all n_ℓ · n_{ℓ−1} entries.
+    """
+    jac = _Sparse(layer.n_out, layer.n_in)
+    inputs = set(layer.inputs)
+    for i, expr in enumerate(layer.out):
+        band = layer.inputs[i : i + layer.f]
+        outside = (expr.free_symbols & inputs) - set(band)
+        if outside:  # the model was built wrongly; never silently drop a dependence
+            raise AssertionError(f"row {i + 1} of layer {layer.index} reads {sorted(map(str, outside))}")
+        for offset, u in enumerate(band):
+            d = _diff(expr, u)
+            if d != 0:
+                jac.entries[(i, i + offset)] = d
+    return jac
+
+
+def _row_times(row: dict[int, Any], jac: _Sparse) -> dict[int, Any]:
+    """A sparse row vector times a sparse matrix, summing each column's terms once."""
+    import sympy
+
+    terms: dict[int, list[Any]] = {}
+    for (i, k), entry in jac.entries.items():
+        if i in row:
+            terms.setdefault(k, []).append(row[i] * entry)
+    return {k: sympy.Add(*parts) for k, parts in terms.items()}
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Structural equality first (cheap), then expansion of the difference (sound: never a false yes)."""
+    import sympy
+
+    if a == b:
+        return True
+    return sympy.expand(a - b) == 0
+
+
+def _compare(truth: _Sparse, claim: Any, where: str) -> str:
+    """'' when the claimed matrix equals the true one, else a one-line account of the first mismatch."""
+    import sympy
+
+    if not isinstance(claim, sympy.MatrixBase):
+        return f"{where}: the claim is a {type(claim).__name__}, not a SymPy matrix"
+    if tuple(claim.shape) != (truth.rows, truth.cols):
+        return f"{where}: shape {tuple(claim.shape)} claimed, true shape {(truth.rows, truth.cols)}"
+    claimed = claim.todok()
+    for key in sorted(set(truth.entries) | set(claimed)):
+        lhs = truth.entries.get(key, sympy.S.Zero)
+        rhs = claimed.get(key, sympy.S.Zero)
+        if not _same(lhs, rhs):
+            return f"{where}: entry ({key[0] + 1}, {key[1] + 1}) is {lhs}, claimed {rhs}"
+    return ""
+
+
+def _dense_row(values: Sequence[Any]) -> Any:
+    import sympy
+
+    return sympy.Matrix([list(values)])
+
+
+def check_identities(net: ConvNet, claims: Claims = SHEET_CLAIMS) -> list[IdentityResult]:
+    """Check the four identities of Problem 4(a) on ``net`` against the given claims.
+
+    The truth side differentiates the layer maps with SymPy, entry by entry inside the band
+    (:func:`_layer_jacobian`), and assembles ∂y_L/∂y_ℓ = J_L ⋯ J_{ℓ+1} as sparse row-times-matrix
+    products; u_{ℓ−1} stands for y_{ℓ−1}. The second identity is checked for ℓ = 1, …, L − 1 (the
+    sheet states ℓ ≥ 2; ℓ = 1 holds by the same argument). Returns one result per identity.
+    """
+    import sympy
+
+    L = net.L
+    if L < 2:
+        raise ValueError(f"check_identities: needs L >= 2 so that every identity has a layer, got L = {L}")
+    results: list[IdentityResult] = []
+
+    # 1. ∂y_L/∂y_{L−1} = A_{w_L}
+    start = time.perf_counter()
+    jacobians: dict[int, _Sparse] = {L: _layer_jacobian(net.layer(L))}
+    detail = _compare(jacobians[L], claims.d_out_d_last_input(net), f"layer {L}")
+    results.append(
+        IdentityResult("dyL/dy(L-1) = A_wL", net.sizes, (L,), not detail, time.perf_counter() - start, detail)
+    )
+
+    # 2. ∂y_ℓ/∂y_{ℓ−1} = diag(σ'(z_ℓ)) A_{w_ℓ}
+    start = time.perf_counter()
+    detail = ""
+    for ell in range(L - 1, 0, -1):
+        jacobians[ell] = _layer_jacobian(net.layer(ell))
+        detail = detail or _compare(jacobians[ell], claims.d_layer(net, ell), f"layer {ell}")
+    results.append(
+        IdentityResult(
+            "dy(l)/dy(l-1) = diag(sigma'(z_l)) A_wl",
+            net.sizes,
+            tuple(range(1, L)),
+            not detail,
+            time.perf_counter() - start,
+            detail,
+        )
+    )
+
+    # v_ℓ from its definition, with ∂y_L/∂y_ℓ from the true Jacobians
+    start = time.perf_counter()
+    grads: dict[int, dict[int, Any]] = {L: {0: sympy.S.One}}  # ∂y_L/∂y_ℓ as sparse rows
+    for ell in range(L - 1, 0, -1):
+        grads[ell] = _row_times(grads[ell + 1], jacobians[ell + 1])
+    vs: dict[int, Any] = {}
+    for ell in range(1, L + 1):
+        layer = net.layer(ell)
+        g = grads[ell]
+        if layer.activated:
+            vs[ell] = _dense_row(
+                [g.get(i, sympy.S.Zero) * net.sigma_prime(z) for i, z in enumerate(layer.pre)]
+            )
+        else:
+            vs[ell] = _dense_row([sympy.S.One])
+    setup = time.perf_counter() - start
+
+    # 3. and 4. ∂y_L/∂w_ℓ = (C_{v_ℓᵀ} y_{ℓ−1})ᵀ and ∂y_L/∂b_ℓ = v_ℓ 1
+    for name, params, claim_of in (
+        ("dyL/dw_l = (C_vl y(l-1))^T", lambda layer: layer.weights, claims.d_out_d_filter),
+        ("dyL/db_l = v_l 1", lambda layer: (layer.bias,), claims.d_out_d_bias),
+    ):
+        start = time.perf_counter()
+        detail = ""
+        for ell in range(1, L + 1):
+            layer = net.layer(ell)
+            symbols = params(layer)
+            local = _Sparse(layer.n_out, len(symbols))  # ∂y_ℓ/∂(parameters of ℓ), all nonzero
+            for i, expr in enumerate(layer.out):
+                for j, p in enumerate(symbols):
+                    local.entries[(i, j)] = _diff(expr, p)
+            truth = _Sparse(1, len(symbols), {(0, j): e for j, e in _row_times(grads[ell], local).items()})
+            detail = detail or _compare(truth, claim_of(net, ell, vs[ell]), f"layer {ell}")
+        results.append(
+            IdentityResult(
+                name, net.sizes, tuple(range(1, L + 1)), not detail, time.perf_counter() - start + setup / 2, detail
+            )
+        )
+    return results

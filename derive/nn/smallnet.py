@@ -1,0 +1,313 @@
+"""The sheet's small CIFAR-10 network, its BN-free twin, and how closely folding reproduces it.
+
+Problem 3 claims that a network with its batch norms folded away "produces exactly the same
+outputs". It does in real arithmetic; in floating point the two networks round at different
+places. This module measures by how much, for three ways of folding:
+
+* ``"float32"``          fold in float32, run both networks in float32 (what students do);
+* ``"float64-rounded"``  fold in float64, round each folded parameter once to float32;
+* ``"float64"``          both networks and the folding in float64 throughout.
+
+The trained save file and CIFAR-10 are not available offline, so ``synthetic_trained`` builds
+a deterministic stand-in and ``cifar_like_batch`` makes CIFAR-shaped, CIFAR-normalised inputs.
+This module imports torch; ``derive.nn`` imports it only when asked for.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_weights, fuse_linear_bn_weights
+
+from derive.nn.bn import fold_bn
+
+FOLD_MODES = ("float32", "float64-rounded", "float64")
+MSE_CRITERION = 1e-8  # the starter code's "right" threshold on the largest per-batch MSE
+FLOAT32_EPS = torch.finfo(torch.float32).eps
+# length K of the dot product behind one output of conv1 (3·3·3), conv2 (16·3·3), fc1, fc2
+DOT_LENGTHS = (27, 144, 16 * 32 * 32, 1024)
+CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR_STD = (0.2470, 0.2435, 0.2616)
+
+FoldFn = Callable[..., tuple[torch.Tensor, torch.Tensor]]
+
+
+class SmallNet(nn.Module):
+    """conv(3→16,k3,p1)+BN+ReLU, conv(16→16,k3,p1)+BN+ReLU, fc(16384→1024)+BN+ReLU, fc(1024→10)+ReLU."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.conv2 = nn.Conv2d(16, 16, 3, padding=1)
+        self.bn2 = nn.BatchNorm2d(16)
+        self.fc1 = nn.Linear(16 * 32 * 32, 1024)
+        self.bn3 = nn.BatchNorm1d(1024)
+        self.fc2 = nn.Linear(1024, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = F.relu(self.bn2(self.conv2(x)))
+        x = F.relu(self.bn3(self.fc1(x.flatten(1))))
+        return F.relu(self.fc2(x))  # the sheet's network ends in a ReLU too
+
+
+class SmallNetNoBN(nn.Module):
+    """The same network with every batch norm removed: the target of the folding."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, padding=1)
+        self.conv2 = nn.Conv2d(16, 16, 3, padding=1)
+        self.fc1 = nn.Linear(16 * 32 * 32, 1024)
+        self.fc2 = nn.Linear(1024, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu(self.conv1(x))
+        x = F.relu(self.conv2(x))
+        x = F.relu(self.fc1(x.flatten(1)))
+        return F.relu(self.fc2(x))
+
+
+# layer with weights, the BN after it, the twin's layer that receives the folded result
+_FOLDED_PAIRS = (("conv1", "bn1"), ("conv2", "bn2"), ("fc1", "bn3"))
+
+
+def cifar_like_batch(generator: torch.Generator, batch_size: int) -> torch.Tensor:
+    """A float32 batch shaped and normalised like CIFAR-10 test images.
+
+    Pixels are smooth random colour fields (8×8 noise upsampled, plus a little grain) quantised
+    to 8 bits like ``ToTensor`` output, then normalised with CIFAR-10's channel means and
+    standard deviations, so the inputs have the range and spatial correlation of real ones.
+    """
+    coarse = torch.rand(batch_size, 3, 8, 8, generator=generator)
+    image = F.interpolate(coarse, size=(32, 32), mode="bilinear", align_corners=False)
+    image = image + 0.05 * torch.randn(image.shape, generator=generator)
+    image = torch.round(image.clamp(0.0, 1.0) * 255.0) / 255.0
+    mean = torch.tensor(CIFAR_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(CIFAR_STD).view(1, 3, 1, 1)
+    return (image - mean) / std
+
+
+def synthetic_trained(seed: int = 0) -> SmallNet:
+    """A deterministic stand-in for the trained save file, in eval mode.
+
+    Weights are He-scaled Gaussians (activations keep their size through the layers, as in a
+    trained network), biases are non-zero (uniform in [−0.5, 0.5]) so that a fold which
+    forgets to scale b is caught, γ ∈ [0.5, 1.5] and β ∈ [−0.3, 0.3]. Running statistics are
+    measured layer by layer on a calibration batch, as training would, then perturbed (mean
+    shifted by up to ~0.1 standard deviations, variance scaled by [0.7, 1.4]) so they are not
+    exactly the statistics of any input: the running variances land roughly in [0.2, 3].
+    """
+    generator = torch.Generator().manual_seed(seed)
+
+    def uniform(shape: Sequence[int], low: float, high: float) -> torch.Tensor:
+        return low + (high - low) * torch.rand(tuple(shape), generator=generator)
+
+    net = SmallNet()
+    with torch.no_grad():
+        for name in ("conv1", "conv2", "fc1", "fc2"):
+            layer = getattr(net, name)
+            fan_in = layer.weight[0].numel()
+            layer.weight.copy_(
+                torch.randn(layer.weight.shape, generator=generator) * math.sqrt(2.0 / fan_in)
+            )
+            layer.bias.copy_(uniform(layer.bias.shape, -0.5, 0.5))
+
+        x = cifar_like_batch(generator, 128)
+        for layer_name, bn_name in _FOLDED_PAIRS:
+            layer, bn = getattr(net, layer_name), getattr(net, bn_name)
+            pre = layer(x if layer_name != "fc1" else x.flatten(1))
+            dims = (0, 2, 3) if pre.ndim == 4 else (0,)
+            mean, var = pre.mean(dims), pre.var(dims)
+            channels = mean.numel()
+            bn.running_mean.copy_(
+                mean + 0.1 * var.sqrt() * torch.randn(channels, generator=generator)
+            )
+            bn.running_var.copy_(var * uniform((channels,), 0.7, 1.4))
+            bn.weight.copy_(uniform((channels,), 0.5, 1.5))
+            bn.bias.copy_(uniform((channels,), -0.3, 0.3))
+            bn.eval()
+            x = F.relu(bn(pre))
+    return net.eval()
+
+
+def fold_smallnet(net: SmallNet, mode: str, *, fold: FoldFn = fold_bn) -> SmallNetNoBN:
+    """The BN-free twin of ``net`` with each BN folded into the layer before it, fc2 copied.
+
+    ``mode`` is one of ``FOLD_MODES`` (see the module docstring). ``fold`` defaults to
+    ``derive.nn.fold_bn``; it is a parameter so that a deliberately wrong fold can be run
+    through the same pipeline and shown to be caught.
+    """
+    _check_mode(mode)
+    source = copy.deepcopy(net).double() if mode == "float64" else net
+    compute_dtype = "float64" if mode == "float64-rounded" else None
+    twin = SmallNetNoBN().to(source.fc2.weight.dtype).eval()
+    with torch.no_grad():
+        for layer_name, bn_name in _FOLDED_PAIRS:
+            layer, bn = getattr(source, layer_name), getattr(source, bn_name)
+            weight, bias = fold(
+                layer.weight,
+                layer.bias,
+                bn.weight,
+                bn.bias,
+                bn.running_mean,
+                bn.running_var,
+                bn.eps,
+                compute_dtype=compute_dtype,
+            )
+            getattr(twin, layer_name).weight.copy_(weight)
+            getattr(twin, layer_name).bias.copy_(bias)
+        twin.fc2.load_state_dict(source.fc2.state_dict())
+    return twin
+
+
+def reference_for(net: SmallNet, mode: str) -> SmallNet:
+    """The BN network a folded twin of ``mode`` is compared with: ``net`` in the mode's dtype."""
+    _check_mode(mode)
+    return copy.deepcopy(net).double().eval() if mode == "float64" else net.eval()
+
+
+@dataclass(frozen=True)
+class PrecisionRow:
+    """How far a folded network's outputs are from the BN network's, for one mode.
+
+    ``max_batch_mse`` is the sheet's criterion (mean squared difference per batch, largest over
+    batches); ``passes_1e8`` says whether it is below 1e-8. ``output_scale`` is the largest
+    |output| of the BN network, and ``diff_in_eps`` is ``max_abs_diff`` in units of float32
+    epsilon at that scale, the unit of ``folding_tolerance_eps``. ``max_rel_diff`` is the
+    largest elementwise relative difference over outputs of at least 1e-3·output_scale (the
+    final ReLU makes many outputs exactly 0, where a relative difference means nothing).
+    """
+
+    mode: str
+    max_abs_diff: float
+    max_rel_diff: float
+    max_batch_mse: float
+    passes_1e8: bool
+    output_scale: float
+    diff_in_eps: float
+
+
+def compare(
+    reference: nn.Module, candidate: nn.Module, batches: Sequence[torch.Tensor], mode: str
+) -> PrecisionRow:
+    """Run both networks on ``batches`` (cast to the candidate's dtype) and summarise the gap.
+
+    Differences are taken in float64 from each network's own outputs, so the summary itself
+    adds no rounding of the size being measured.
+    """
+    dtype = next(candidate.parameters()).dtype
+    max_abs = max_rel = max_mse = scale = 0.0
+    with torch.no_grad():
+        pairs = [
+            (reference(x.to(dtype)).double(), candidate(x.to(dtype)).double()) for x in batches
+        ]
+    scale = max(float(ref.abs().max()) for ref, _ in pairs)
+    for ref, out in pairs:
+        diff = (out - ref).abs()
+        max_abs = max(max_abs, float(diff.max()))
+        max_mse = max(max_mse, float((diff**2).mean()))
+        significant = ref.abs() >= 1e-3 * scale
+        if significant.any():
+            max_rel = max(max_rel, float((diff[significant] / ref[significant].abs()).max()))
+    return PrecisionRow(
+        mode=mode,
+        max_abs_diff=max_abs,
+        max_rel_diff=max_rel,
+        max_batch_mse=max_mse,
+        passes_1e8=max_mse < MSE_CRITERION,
+        output_scale=scale,
+        diff_in_eps=max_abs / (FLOAT32_EPS * scale) if scale > 0 else math.inf,
+    )
+
+
+def measure_precision(
+    batches: int = 4, batch_size: int = 64, seed: int = 0
+) -> list[PrecisionRow]:
+    """One ``PrecisionRow`` per mode in ``FOLD_MODES``, on the same synthetic net and inputs.
+
+    Deterministic for a given seed, machine and torch thread count (a BLAS may block sums
+    differently with another thread count, which moves the last bits). The defaults, 4 batches
+    of 64 images (256 images), run in about 2 s on 2 cores including building the net (see
+    ``bench/bn_precision.py`` for measured timings and a run with more batches); the figures
+    are maxima, so more batches can only raise them, slowly.
+    """
+    net = synthetic_trained(seed)
+    generator = torch.Generator().manual_seed(seed + 1)
+    inputs = [cifar_like_batch(generator, batch_size) for _ in range(batches)]
+    return [
+        compare(reference_for(net, mode), fold_smallnet(net, mode), inputs, mode)
+        for mode in FOLD_MODES
+    ]
+
+
+def folding_tolerance_eps(
+    dot_lengths: Sequence[int] = DOT_LENGTHS, *, worst_case: bool = False
+) -> float:
+    """How far a folded network may drift, in units of epsilon at the output's scale.
+
+    Why this bound. Folding changes only *where* rounding happens: the BN network computes
+    γ(fl(Σ wᵢxᵢ) + b − μ)/√(σ²+ε) + β, the folded one fl(Σ fl(s·wᵢ)xᵢ) + b'. Both are exact
+    in real arithmetic, so their gap is the difference of two rounding errors. The dominant
+    one is the accumulation of a dot product of length K: each of the K partial sums is
+    rounded with relative error ≤ u = eps/2, which bounds the error by about K·u·Σ|wᵢxᵢ|
+    (Higham's γ_K, the worst case, when every rounding goes the same way). Rounding errors
+    behave like independent random signs in practice, so they add like a random walk and
+    the typical error is about √K·u relative to the result. The two networks' errors are
+    (nearly) independent, so their difference is at most twice one of them: √K·eps typical,
+    K·eps worst (rounding the folded weights and the per-channel affine adds O(eps)).
+
+    Errors made in one layer are carried through the later ones. Here every layer keeps its
+    activations at the same scale (He-scaled weights, normalised by BN), so a relative error
+    stays the same size while it travels, and the layers' contributions add:
+    Σ_ℓ √K_ℓ (typical) or Σ_ℓ K_ℓ (worst). Finally the figure compared is the *largest* error
+    over thousands of outputs, and the maximum of many roughly Gaussian errors lies within
+    about 4 standard deviations, hence the factor 4 on the typical bound.
+
+    For the sheet's net (K = 27, 144, 16384, 1024): typical bound 4·177.2 ≈ 709 eps, worst
+    case 17579 eps. The same count applies in float64 with float64's eps.
+    """
+    if worst_case:
+        return float(sum(dot_lengths))
+    return 4.0 * sum(math.sqrt(k) for k in dot_lengths)
+
+
+def fusion_crosscheck(net: SmallNet, dtype: torch.dtype = torch.float32) -> dict[str, float]:
+    """Largest |derive − torch| of each folded parameter, relative to its largest entry.
+
+    Compares ``fold_bn`` with ``torch.nn.utils.fusion.fuse_conv_bn_weights`` (conv1, conv2)
+    and ``fuse_linear_bn_weights`` (fc1) on ``net`` cast to ``dtype``. The two implement the
+    same formula with the operations in a different order (torch multiplies by rsqrt), so they
+    agree to a few units of ``dtype``'s epsilon, not bit for bit.
+    """
+    source = copy.deepcopy(net).to(dtype)
+    result: dict[str, float] = {}
+    with torch.no_grad():
+        for layer_name, bn_name in _FOLDED_PAIRS:
+            layer, bn = getattr(source, layer_name), getattr(source, bn_name)
+            stats = (bn.running_mean, bn.running_var, bn.eps, bn.weight, bn.bias)
+            fuse: Any = fuse_linear_bn_weights if layer_name == "fc1" else fuse_conv_bn_weights
+            theirs = fuse(layer.weight, layer.bias, *stats)
+            ours = fold_bn(
+                layer.weight, layer.bias, bn.weight, bn.bias, bn.running_mean, bn.running_var,
+                bn.eps,
+            )
+            for part, mine, other in zip(("weight", "bias"), ours, theirs, strict=True):
+                gap = float((mine - other).abs().max() / other.abs().max())
+                result[f"{layer_name}.{part}"] = gap
+    return result
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in FOLD_MODES:
+        raise ValueError(
+            f"mode: must be one of 'float32', 'float64-rounded', 'float64'; got {mode!r}"
+        )

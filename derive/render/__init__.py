@@ -1,0 +1,1 @@
+"""SymPy → LaTeX printing, escaping of plain text, and the Jinja2 environment."""
