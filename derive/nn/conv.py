@@ -20,6 +20,7 @@ costs nothing and works with only one of the two installed.
 
 from __future__ import annotations
 
+import numbers
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -118,7 +119,7 @@ def _sympy_filter(caller: str, name: str, filt: Any) -> list[sympy.Expr]:
     for position, item in enumerate(filt):
         if isinstance(item, sympy.Basic):
             coeffs.append(item)
-        elif isinstance(item, (int, float)) and not isinstance(item, bool):
+        elif isinstance(item, numbers.Real) and not isinstance(item, bool):
             coeffs.append(sympy.sympify(item, strict=True))
         elif isinstance(item, (Sequence, sympy.MatrixBase)) and not isinstance(item, str):
             raise ValueError(
@@ -221,6 +222,7 @@ class ConvNet:
     sizes: tuple[int, ...]
     sigma: Any
     layers: tuple[ConvLayer, ...]
+    _sigma_prime: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def L(self) -> int:  # noqa: N802 - the sheet's name
@@ -241,11 +243,17 @@ class ConvNet:
         return self.layers[index - 1]
 
     def sigma_prime(self, arg: sympy.Expr) -> sympy.Expr:
-        """σ'(arg) in the form SymPy's own chain rule produces, so the two compare equal."""
+        """σ'(arg) in the form SymPy's own chain rule produces, so the two compare equal.
+
+        Memoised per network: the claims and the definition of v_ℓ ask for the same σ'(z_i), and
+        for an undefined σ each one is a ``Subs`` that is costly to build.
+        """
         import sympy
 
-        xi = sympy.Dummy("xi")
-        return self.sigma(xi).diff(xi).subs(xi, arg)
+        if arg not in self._sigma_prime:
+            xi = sympy.Dummy("xi")
+            self._sigma_prime[arg] = self.sigma(xi).diff(xi).subs(xi, arg)
+        return self._sigma_prime[arg]
 
     def composed(self) -> list[tuple[sympy.Expr, ...]]:
         """[y_0, y_1, …, y_L] as formulas of x. Grows fast: for small sizes and tests only."""
@@ -402,20 +410,32 @@ class _Sparse:
     entries: dict[tuple[int, int], Any] = field(default_factory=dict)
 
 
-def _diff(expr: Any, symbol: Any) -> Any:
-    """SymPy's derivative, skipping the terms of a sum that do not contain the symbol.
+def _diff(expr: Any, symbol: Any, outer: dict[Any, Any]) -> Any:
+    """SymPy's derivative of ``expr`` by ``symbol``, with two savings that change no result.
 
-    Their derivative is zero; SymPy would differentiate each of them anyway, which makes the
-    one long row of the last layer (f_L = n_{L−1} terms) cost O(n²) instead of O(n).
+    * In a sum, terms without the symbol are skipped (their derivative is zero); SymPy would
+      differentiate each, which makes the one long row of the last layer (f_L = n_{L−1} terms)
+      cost O(n²) instead of O(n).
+    * For a one-argument function h(a) SymPy's rule is h.fdiff(1) · ∂a/∂symbol (its
+      ``Function._eval_derivative``); ``h.fdiff(1)`` — the σ'(z_i) of a row, a costly ``Subs``
+      for an undefined σ — is the same for every symbol, so it is computed once per row and
+      kept in ``outer``.
     """
     import sympy
 
     if isinstance(expr, sympy.Add):
-        return sympy.Add(*(term.diff(symbol) for term in expr.args if term.has(symbol)))
+        return sympy.Add(*(_diff(term, symbol, outer) for term in expr.args if term.has(symbol)))
+    if isinstance(expr, sympy.Function) and len(expr.args) == 1 and not expr.args[0].is_Symbol:
+        inner = _diff(expr.args[0], symbol, outer)
+        if inner == 0:
+            return sympy.S.Zero
+        if expr not in outer:
+            outer[expr] = expr.fdiff(1)
+        return outer[expr] * inner
     return expr.diff(symbol)
 
 
-def _layer_jacobian(layer: ConvLayer) -> _Sparse:
+def _layer_jacobian(layer: ConvLayer, outer: dict[Any, Any]) -> _Sparse:
     """∂y_ℓ/∂u_{ℓ−1} by SymPy differentiation of each entry inside the band.
 
     Row i of the layer reads only u_i, …, u_{i+f−1}; that is checked (free symbols), not assumed,
@@ -430,7 +450,7 @@ def _layer_jacobian(layer: ConvLayer) -> _Sparse:
         if outside:  # the model was built wrongly; never silently drop a dependence
             raise AssertionError(f"row {i + 1} of layer {layer.index} reads {sorted(map(str, outside))}")
         for offset, u in enumerate(band):
-            d = _diff(expr, u)
+            d = _diff(expr, u, outer)
             if d != 0:
                 jac.entries[(i, i + offset)] = d
     return jac
@@ -456,24 +476,37 @@ def _same(a: Any, b: Any) -> bool:
     return sympy.expand(a - b) == 0
 
 
-def _compare(truth: _Sparse, claim: Any, where: str) -> str:
-    """'' when the claimed matrix equals the true one, else a one-line account of the first mismatch."""
+def _short(expr: Any, limit: int = 160) -> str:
+    text = str(expr)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _compare(truth: _Sparse, claim: Callable[[], Any], where: str) -> str:
+    """'' when the claimed matrix equals the true one, else a one-line account of the first mismatch.
+
+    ``claim`` is called here so that a claim which cannot even be evaluated (a product of
+    mismatched shapes, say) counts as a failed claim with its reason, not as a crash.
+    """
     import sympy
 
-    if not isinstance(claim, sympy.MatrixBase):
-        return f"{where}: the claim is a {type(claim).__name__}, not a SymPy matrix"
-    if tuple(claim.shape) != (truth.rows, truth.cols):
-        return f"{where}: shape {tuple(claim.shape)} claimed, true shape {(truth.rows, truth.cols)}"
-    claimed = claim.todok()
+    try:
+        value = claim()
+    except (ValueError, TypeError, IndexError, ArithmeticError) as err:  # ShapeError is a ValueError
+        return f"{where}: the claim cannot be evaluated: {err}"
+    if not isinstance(value, sympy.MatrixBase):
+        return f"{where}: the claim is a {type(value).__name__}, not a SymPy matrix"
+    if tuple(value.shape) != (truth.rows, truth.cols):
+        return f"{where}: shape {tuple(value.shape)} claimed, true shape {(truth.rows, truth.cols)}"
+    claimed = value.todok()
     for key in sorted(set(truth.entries) | set(claimed)):
         lhs = truth.entries.get(key, sympy.S.Zero)
         rhs = claimed.get(key, sympy.S.Zero)
         if not _same(lhs, rhs):
-            return f"{where}: entry ({key[0] + 1}, {key[1] + 1}) is {lhs}, claimed {rhs}"
+            return f"{where}: entry ({key[0] + 1}, {key[1] + 1}) is {_short(lhs)}, claimed {_short(rhs)}"
     return ""
 
 
-def _dense_row(values: Sequence[Any]) -> Any:
+def _row(values: Sequence[Any]) -> Any:
     import sympy
 
     return sympy.Matrix([list(values)])
@@ -485,76 +518,65 @@ def check_identities(net: ConvNet, claims: Claims = SHEET_CLAIMS) -> list[Identi
     The truth side differentiates the layer maps with SymPy, entry by entry inside the band
     (:func:`_layer_jacobian`), and assembles ∂y_L/∂y_ℓ = J_L ⋯ J_{ℓ+1} as sparse row-times-matrix
     products; u_{ℓ−1} stands for y_{ℓ−1}. The second identity is checked for ℓ = 1, …, L − 1 (the
-    sheet states ℓ ≥ 2; ℓ = 1 holds by the same argument). Returns one result per identity.
+    sheet states ℓ ≥ 2; ℓ = 1 holds by the same argument). Returns one result per identity, in
+    the sheet's order; each result's ``seconds`` is the time of its own work, and the time to
+    compute v_ℓ (shared by the last two) is counted in the third.
     """
     import sympy
 
     L = net.L
     if L < 2:
         raise ValueError(f"check_identities: needs L >= 2 so that every identity has a layer, got L = {L}")
+    outer: dict[Any, Any] = {}  # σ'(z_i) of each row, as SymPy's fdiff gives it
+    jacobians: dict[int, _Sparse] = {}
     results: list[IdentityResult] = []
+
+    def record(name: str, layers: Sequence[int], start: float, detail: str) -> None:
+        seconds = time.perf_counter() - start
+        results.append(IdentityResult(name, net.sizes, tuple(layers), not detail, seconds, detail))
 
     # 1. ∂y_L/∂y_{L−1} = A_{w_L}
     start = time.perf_counter()
-    jacobians: dict[int, _Sparse] = {L: _layer_jacobian(net.layer(L))}
-    detail = _compare(jacobians[L], claims.d_out_d_last_input(net), f"layer {L}")
-    results.append(
-        IdentityResult("dyL/dy(L-1) = A_wL", net.sizes, (L,), not detail, time.perf_counter() - start, detail)
-    )
+    jacobians[L] = _layer_jacobian(net.layer(L), outer)
+    detail = _compare(jacobians[L], lambda: claims.d_out_d_last_input(net), f"layer {L}")
+    record("dyL/dy(L-1) = A_wL", (L,), start, detail)
 
-    # 2. ∂y_ℓ/∂y_{ℓ−1} = diag(σ'(z_ℓ)) A_{w_ℓ}
+    # 2. ∂y_ℓ/∂y_{ℓ−1} = diag(σ'(z_ℓ)) A_{w_ℓ}; every Jacobian is needed below, so all are built
     start = time.perf_counter()
     detail = ""
     for ell in range(L - 1, 0, -1):
-        jacobians[ell] = _layer_jacobian(net.layer(ell))
-        detail = detail or _compare(jacobians[ell], claims.d_layer(net, ell), f"layer {ell}")
-    results.append(
-        IdentityResult(
-            "dy(l)/dy(l-1) = diag(sigma'(z_l)) A_wl",
-            net.sizes,
-            tuple(range(1, L)),
-            not detail,
-            time.perf_counter() - start,
-            detail,
-        )
-    )
+        jacobians[ell] = _layer_jacobian(net.layer(ell), outer)
+        if not detail:
+            detail = _compare(jacobians[ell], lambda: claims.d_layer(net, ell), f"layer {ell}")
+    record("dy(l)/dy(l-1) = diag(sigma'(z_l)) A_wl", range(1, L), start, detail)
 
-    # v_ℓ from its definition, with ∂y_L/∂y_ℓ from the true Jacobians
+    # v_ℓ from its definition, v_ℓ = (∂y_L/∂y_ℓ)·diag(σ'(z_ℓ)), v_L = 1, with the true Jacobians
     start = time.perf_counter()
     grads: dict[int, dict[int, Any]] = {L: {0: sympy.S.One}}  # ∂y_L/∂y_ℓ as sparse rows
     for ell in range(L - 1, 0, -1):
         grads[ell] = _row_times(grads[ell + 1], jacobians[ell + 1])
-    vs: dict[int, Any] = {}
-    for ell in range(1, L + 1):
-        layer = net.layer(ell)
-        g = grads[ell]
-        if layer.activated:
-            vs[ell] = _dense_row(
-                [g.get(i, sympy.S.Zero) * net.sigma_prime(z) for i, z in enumerate(layer.pre)]
-            )
-        else:
-            vs[ell] = _dense_row([sympy.S.One])
-    setup = time.perf_counter() - start
+    vs = {L: _row([sympy.S.One])}
+    for ell in range(1, L):
+        g, pre = grads[ell], net.layer(ell).pre
+        vs[ell] = _row([g.get(i, sympy.S.Zero) * net.sigma_prime(z) for i, z in enumerate(pre)])
 
-    # 3. and 4. ∂y_L/∂w_ℓ = (C_{v_ℓᵀ} y_{ℓ−1})ᵀ and ∂y_L/∂b_ℓ = v_ℓ 1
-    for name, params, claim_of in (
+    # 3. ∂y_L/∂w_ℓ = (C_{v_ℓᵀ} y_{ℓ−1})ᵀ and 4. ∂y_L/∂b_ℓ = v_ℓ 1, with ∂y_L/∂θ = (∂y_L/∂y_ℓ)(∂y_ℓ/∂θ)
+    for name, params_of, claim_of in (
         ("dyL/dw_l = (C_vl y(l-1))^T", lambda layer: layer.weights, claims.d_out_d_filter),
         ("dyL/db_l = v_l 1", lambda layer: (layer.bias,), claims.d_out_d_bias),
     ):
-        start = time.perf_counter()
         detail = ""
         for ell in range(1, L + 1):
             layer = net.layer(ell)
-            symbols = params(layer)
-            local = _Sparse(layer.n_out, len(symbols))  # ∂y_ℓ/∂(parameters of ℓ), all nonzero
+            params = params_of(layer)
+            local = _Sparse(layer.n_out, len(params))  # ∂y_ℓ/∂θ_ℓ, every entry nonzero
             for i, expr in enumerate(layer.out):
-                for j, p in enumerate(symbols):
-                    local.entries[(i, j)] = _diff(expr, p)
-            truth = _Sparse(1, len(symbols), {(0, j): e for j, e in _row_times(grads[ell], local).items()})
-            detail = detail or _compare(truth, claim_of(net, ell, vs[ell]), f"layer {ell}")
-        results.append(
-            IdentityResult(
-                name, net.sizes, tuple(range(1, L + 1)), not detail, time.perf_counter() - start + setup / 2, detail
-            )
-        )
+                for j, p in enumerate(params):
+                    local.entries[(i, j)] = _diff(expr, p, outer)
+            row = _row_times(grads[ell], local)
+            truth = _Sparse(1, len(params), {(0, j): e for j, e in row.items()})
+            if not detail:
+                detail = _compare(truth, lambda: claim_of(net, ell, vs[ell]), f"layer {ell}")
+        record(name, range(1, L + 1), start, detail)
+        start = time.perf_counter()
     return results
