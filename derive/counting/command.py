@@ -19,7 +19,7 @@ from derive.errors import DeriveError
 
 
 @click.command("count")
-@click.argument("spec", required=False, metavar="SPEC|NAME")
+@click.argument("spec", required=False, metavar="[SPEC|NAME]")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--bias/--no-bias", default=False, help="Count one bias addition per output.")
 @click.option("--strict", is_flag=True, help="n-1 additions for a sum of n products.")

@@ -75,17 +75,28 @@ def _flat(type_name: str, shape: L.Shape, fail: Fail, other: str = "") -> int:
 
 
 def _check_fits(
-    hw: tuple[int, int], kernel: L.Pair, padding: L.Pair, dilation: L.Pair, fail: Fail
+    hw: tuple[int, int],
+    kernel: L.Pair,
+    padding: L.Pair,
+    dilation: L.Pair,
+    fail: Fail,
+    out: tuple[int, ...] | None = None,
 ) -> None:
-    """The (dilated) kernel must fit inside the padded input on both axes."""
-    for axis, size, k, p, d in zip(_AXES, hw, kernel, padding, dilation):
+    """The (dilated) kernel must fit inside the padded input on both axes — or, for pooling
+    with ``ceil_mode``, where the last window may hang over, leave at least one output."""
+    for i, (axis, size, k, p, d) in enumerate(zip(_AXES, hw, kernel, padding, dilation)):
         span = d * (k - 1) + 1
-        if span > size + 2 * p:
+        if (out[i] < 1) if out is not None else (span > size + 2 * p):
             dilated = "dilated kernel" if d > 1 else "kernel"
+            fix = (
+                "use a smaller kernel_size or dilation, or more padding"
+                if d > 1
+                else "use a smaller kernel_size or more padding"
+            )
             fail(
                 f"{dilated} {axis} {span} is larger than the padded input {axis} "
-                f"{size + 2 * p} ({size} + 2*{p}); use a smaller kernel_size"
-                f"{' or dilation' if d > 1 else ''}, or more padding"
+                f"{size + 2 * p} ({size} plus padding {p} on each side); "
+                f"{fix}"
             )
 
 
@@ -128,22 +139,22 @@ def _check_pool_padding(op: L.MaxPool2d | L.AvgPool2d, fail: Fail) -> None:
 def _maxpool2d(op: L.MaxPool2d, shape: L.Shape, fail: Fail) -> tuple[L.MaxPool2d, L.Shape]:
     c, h, w = _spatial("maxpool2d", shape, fail)
     _check_pool_padding(op, fail)
-    _check_fits((h, w), op.kernel_size, op.padding, op.dilation, fail)
     out = tuple(
         pool_output_size(s, k, st, p, d, op.ceil_mode)
         for s, k, st, p, d in zip((h, w), op.kernel_size, op.stride, op.padding, op.dilation)
     )
+    _check_fits((h, w), op.kernel_size, op.padding, op.dilation, fail, out)
     return op, (c, *out)
 
 
 def _avgpool2d(op: L.AvgPool2d, shape: L.Shape, fail: Fail) -> tuple[L.AvgPool2d, L.Shape]:
     c, h, w = _spatial("avgpool2d", shape, fail)
     _check_pool_padding(op, fail)
-    _check_fits((h, w), op.kernel_size, op.padding, (1, 1), fail)
     out = tuple(
         pool_output_size(s, k, st, p, 1, op.ceil_mode)
         for s, k, st, p in zip((h, w), op.kernel_size, op.stride, op.padding)
     )
+    _check_fits((h, w), op.kernel_size, op.padding, (1, 1), fail, out)
     return op, (c, *out)
 
 
