@@ -1,0 +1,1 @@
+"""Grading of students' answers: untrusted text parsed safely, then compared and diagnosed."""

@@ -1,0 +1,941 @@
+"""Turn a student's answer, untrusted text, into a SymPy expression without running any of it.
+
+Why a parser of our own: ``sympify`` and ``parse_expr`` call ``eval``, so an answer such as
+``__import__('os').system(...)`` would run. This module reads the text character by character
+against a whitelist grammar and builds SymPy objects with SymPy's constructors only: nothing in
+the text is ever executed, looked up as an attribute or imported. Every way out is either a
+SymPy expression or one :class:`AnswerParseError` whose message names the column and what was
+expected there.
+
+Plain syntax (the grammar, lowest precedence first)::
+
+    expr   := term (('+' | '-') term)*
+    term   := unary (('*' | '/') unary | <juxtaposed> power)*
+    unary  := ('+' | '-') unary | power
+    power  := atom (('^' | '**') unary)?            right-associative: 2^3^2 = 2^9
+    atom   := number | name | function | '(' expr ')' | '{' expr '}' | '|' expr '|'
+
+* Numbers are exact: ``655,566,528`` and ``655_566_528`` (groups of three digits), ``0.5``,
+  ``1.2e9``, and a percent sign divides by 100, so ``91.79%`` is the number 9179/10000.
+  Decimals become exact rationals, never floats, so ``0.1 + 0.2`` equals ``0.3``; how many
+  decimals the student gave is read separately by :func:`stated_decimals`.
+  Inside a function's argument list a comma separates arguments, so write ``max(1000, 2)``.
+* Juxtaposition multiplies after a number or a parenthesised group: ``2x``, ``2(x+1)``,
+  ``(a+b)(a-b)``. It has the precedence of ``*``, read left to right: ``1/2x`` is ``x/2``.
+  ``x y`` is refused (write ``x*y``), and ``f(x)`` is an unknown function, not ``f*x``.
+* Names are letters and digits (``x``, ``c2``, ``beta``); an underscore adds a subscript:
+  ``x_k``, ``x_i_max`` = ``x_{i_max}``, ``x_{12}``. Greek letters are written out (``beta``) or
+  as Unicode (``β``); ``e`` alone is Euler's number and ``pi`` is π, unless ``symbols`` says
+  otherwise. Every other name becomes ``Symbol(name)``, ``x_k`` becoming ``Symbol('x_k')`` --
+  unless the base is *indexed*: a base given as an ``IndexedBase`` in ``symbols`` or named in
+  ``indexed`` turns ``x_k`` into ``Indexed(IndexedBase('x'), k)`` and ``x_{i+1}`` into
+  ``x[i + 1]``. Names found in ``symbols`` (a subscripted name is looked up whole first, e.g.
+  ``'x_k'``) give the object stored there, so the expected answer's symbols and their
+  assumptions are used; :func:`symbols_of` makes such a table from an expected expression.
+* Functions: ``exp``, ``log`` (natural; ``log(x, b)`` for base b), ``ln``, ``sqrt``, ``abs``,
+  ``max``, ``min``, ``frac(a, b)`` and ``sum(expr, i, a, b)`` = Σ_{i=a}^{b} expr; also
+  ``sum_{i=a}^{b} expr``. Any other name followed by ``(`` is an error.
+
+LaTeX (chosen when the text contains a backslash or ``$``) reads the same grammar plus
+``\\frac{a}{b}``, ``\\sqrt{x}``, ``\\sqrt[n]{x}``, ``\\exp``, ``\\log``, ``\\ln``, ``\\max``,
+``\\min`` (with or without parentheses: ``\\log n``), ``\\sum_{i=1}^{n} body`` (the body is the
+product that follows, up to the next ``+`` or ``-``), Greek macros (``\\varepsilon`` reads as
+``epsilon``), ``\\cdot``, ``\\times``, ``\\div``, ``\\left( \\right)``, ``\\{ \\}``, ``\\lvert
+\\rvert``, ``e^{...}``, ``x_{k}``, ``\\text{..}``/``\\mathrm{..}``/``\\mathbf{..}``/
+``\\underline{..}`` around a name, ``\\%``, spacing commands, and ``655{,}566`` or ``655\\,566``
+digit groups. In LaTeX any two factors side by side multiply (``\\beta x_i``,
+``\\beta(x_i - x_j)``). A run of letters is one name in both modes: write ``a b`` for a·b.
+
+Safety bounds (:class:`ParseLimits`): the text's length, the nesting depth (an error, never a
+``RecursionError``), the digits of one literal, the digits of all numbers written or raised to a
+power together (so ``9**9**9**9`` is refused before SymPy computes it), the size of numbers in a
+symbolic exponent, and the arguments of ``max``/``min``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import sympy
+
+from derive.errors import InputError
+
+__all__ = [
+    "FUNCTIONS",
+    "AnswerParseError",
+    "ParseLimits",
+    "parse_answer",
+    "stated_decimals",
+    "symbols_of",
+]
+
+
+class AnswerParseError(InputError):
+    """A student's answer is not readable maths; the message gives the column and the fix.
+
+    The student's (or the answer file's) fault, never a defect of derive: exit code 2.
+    """
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """Bounds that keep parsing fast on hostile input; the defaults leave real answers alone."""
+
+    max_length: int = 2000  # characters of the answer
+    max_depth: int = 50  # nested brackets, signs, exponents, subscripts and sums
+    max_digits: int = 100  # digits in one number literal
+    max_power_digits: int = 300  # digits of a power of a number, and of the base of a root
+    max_total_digits: int = 1000  # digits of every number written or raised to a power, together
+    max_exponent: int = 1000  # |numerator| and denominator of numbers in a symbolic exponent
+    max_args: int = 20  # arguments of max and min (SymPy compares them pairwise)
+    max_roots: int = 10  # roots of whole numbers (SymPy factors each radicand; p/q counts 2)
+
+
+DEFAULT_LIMITS = ParseLimits()
+
+FUNCTIONS: tuple[str, ...] = ("abs", "exp", "frac", "ln", "log", "max", "min", "sqrt", "sum")
+
+_ARITY: dict[str, tuple[int, int | None, str]] = {
+    "abs": (1, 1, "1 argument"),
+    "exp": (1, 1, "1 argument"),
+    "frac": (2, 2, "2 arguments (numerator, denominator)"),
+    "ln": (1, 1, "1 argument"),
+    "log": (1, 2, "1 or 2 arguments (value, base)"),
+    "max": (1, None, "at least 1 argument"),
+    "min": (1, None, "at least 1 argument"),
+    "sqrt": (1, 1, "1 argument"),
+    "sum": (4, 4, "4 arguments (expression, index, lower, upper)"),
+}
+
+_GREEK = frozenset(
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron rho sigma tau"
+    " upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split()
+)
+_GREEK_VARIANTS = {
+    "varepsilon": "epsilon",
+    "vartheta": "theta",
+    "varphi": "phi",
+    "varrho": "rho",
+    "varsigma": "sigma",
+    "varpi": "pi",
+}
+_UNICODE_GREEK = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ϵ": "epsilon",
+    "ζ": "zeta", "η": "eta", "θ": "theta", "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu",
+    "ν": "nu", "ξ": "xi", "π": "pi", "ρ": "rho", "σ": "sigma", "τ": "tau", "υ": "upsilon",
+    "φ": "phi", "ϕ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega", "Γ": "Gamma", "Δ": "Delta",
+    "Θ": "Theta", "Λ": "Lambda", "Ξ": "Xi", "Π": "Pi", "Σ": "Sigma", "Φ": "Phi", "Ψ": "Psi",
+    "Ω": "Omega",
+}  # fmt: skip
+_UNICODE_OPERATORS = {"−": "-", "×": "*", "·": "*", "⋅": "*", "÷": "/"}
+_LATEX_SKIP = frozenset(
+    "left right big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr Biggl Biggr"
+    " displaystyle textstyle limits nolimits quad qquad".split()
+)
+_LATEX_OPERATORS = {"cdot": "*", "times": "*", "div": "/"}
+_LATEX_FUNCTIONS = {name: name for name in FUNCTIONS if name not in ("frac", "abs")}
+_LATEX_FUNCTIONS.update(frac="frac", dfrac="frac", tfrac="frac")
+_LATEX_BARS = frozenset(("lvert", "rvert", "vert"))
+_LATEX_WRAPPERS = frozenset(
+    "text mathrm mathit mathbf boldsymbol bm underline vec operatorname".split()
+)
+_CLOSERS = {"(": ")", "\\{": "\\}", "{": "}", "[": "]"}
+_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_MACRO = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
+_WORD_IN_BRACES = re.compile(r"\{\s*(\\?[A-Za-z][A-Za-z0-9]*)\s*\}")
+_DIGITS = re.compile(r"[0-9]*")
+_SIGNED_DIGITS = re.compile(r"[+-]?[0-9]+")
+_OPERAND = "a number, a name or '('"
+
+
+def _show(text: str) -> str:
+    """Quote a piece of the answer for an error message, readably even for quotes and controls."""
+    if not text:
+        return "end of answer"
+    if len(text) == 1 and not text.isprintable():
+        return f"character U+{ord(text):04X}"
+    return f'"{text}"' if "'" in text else f"'{text}'"
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    """One lexical unit; ``col`` is 1-based, ``value`` the name, operator or exact number."""
+
+    kind: str  # num name func op ( ) { } [ ] | , _ = end
+    text: str
+    col: int
+    value: object = None
+    decimals: int | None = None
+    digits: int = 0
+
+
+class _Lexer:
+    """Cuts the answer into tokens on demand; the parser says whether ``,`` may group digits."""
+
+    def __init__(self, text: str, latex: bool, limits: ParseLimits) -> None:
+        self.text = text
+        self.latex = latex
+        self.limits = limits
+
+    def error(self, message: str, pos: int, expected: str) -> AnswerParseError:
+        return AnswerParseError(f"{message} at column {pos + 1}; {expected}")
+
+    def next(self, pos: int, grouping: bool) -> tuple[_Token, int]:
+        """The token starting at or after ``pos`` and the position after it."""
+        text = self.text
+        pos = self._skip_blanks(pos)
+        if pos >= len(text):
+            return _Token("end", "", pos + 1), pos
+        ch = text[pos]
+        if (ch.isascii() and ch.isdigit()) or (ch == "." and text[pos + 1 : pos + 2].isdigit()):
+            return self._number(pos, grouping)
+        if ch.isascii() and ch.isalpha():
+            end = _IDENT.match(text, pos).end()  # type: ignore[union-attr]
+            return self._word(text[pos:end], text[pos:end], pos), end
+        if ch in _UNICODE_GREEK:
+            return _Token("name", ch, pos + 1, _UNICODE_GREEK[ch]), pos + 1
+        if ch == "*" and text.startswith("**", pos):
+            return _Token("op", "**", pos + 1, "^"), pos + 2
+        if ch in "+-*/^":
+            return _Token("op", ch, pos + 1, ch), pos + 1
+        if ch in _UNICODE_OPERATORS:
+            return _Token("op", ch, pos + 1, _UNICODE_OPERATORS[ch]), pos + 1
+        if ch in "(){}|,_=" or (self.latex and ch in "[]"):
+            return _Token(ch, ch, pos + 1), pos + 1
+        if ch == "\\":
+            return self._macro(pos)
+        if ch in "'\"":
+            raise self.error(f"unexpected {_show(ch)}", pos, "strings are not part of maths")
+        raise self.error(
+            f"unexpected character {_show(ch)}",
+            pos,
+            "expected a number, a name, an operator or '('",
+        )
+
+    def _skip_blanks(self, pos: int) -> int:
+        text = self.text
+        while pos < len(text):
+            ch = text[pos]
+            if ch.isspace() or (self.latex and ch in "~$"):
+                pos += 1
+            elif self.latex and ch == "\\":
+                match = _MACRO.match(text, pos)
+                name = match.group(1) if match else ""
+                if name in (",", ";", ":", "!", " ") or name in _LATEX_SKIP:
+                    pos = match.end()  # type: ignore[union-attr]
+                else:
+                    break
+            else:
+                break
+        return pos
+
+    def _word(self, word: str, text: str, pos: int) -> _Token:
+        if word in _ARITY:
+            return _Token("func", text, pos + 1, word)
+        return _Token("name", text, pos + 1, word)
+
+    def _macro(self, pos: int) -> tuple[_Token, int]:
+        match = _MACRO.match(self.text, pos)
+        if match is None:  # a lone backslash at the very end
+            raise self.error("unexpected '\\'", pos, "expected a LaTeX command after it")
+        name, end = match.group(1), match.end()
+        raw = match.group(0)
+        if name in _GREEK or name in _GREEK_VARIANTS or name == "pi":
+            return _Token("name", raw, pos + 1, _GREEK_VARIANTS.get(name, name)), end
+        if name in _LATEX_OPERATORS:
+            return _Token("op", raw, pos + 1, _LATEX_OPERATORS[name]), end
+        if name in _LATEX_FUNCTIONS:
+            return _Token("func", raw, pos + 1, _LATEX_FUNCTIONS[name]), end
+        if name in _LATEX_BARS:
+            return _Token("|", raw, pos + 1), end
+        if name == "{":
+            return _Token("(", raw, pos + 1), end
+        if name == "}":
+            return _Token(")", raw, pos + 1), end
+        if name in _LATEX_WRAPPERS:
+            inner = _WORD_IN_BRACES.match(self.text, end)
+            if inner is None:
+                raise self.error(
+                    f"unexpected text after '\\{name}'", end, "expected a name in braces"
+                )
+            word = inner.group(1)
+            if word.startswith("\\"):
+                greek = word[1:]
+                if greek not in _GREEK and greek not in _GREEK_VARIANTS and greek != "pi":
+                    raise self.error(f"unknown LaTeX command '{word}'", end, "expected a name")
+                word = _GREEK_VARIANTS.get(greek, greek)
+            full = self.text[pos : inner.end()]
+            if name == "operatorname" or word in _ARITY:
+                return _Token("func", full, pos + 1, word), inner.end()
+            return _Token("name", full, pos + 1, word), inner.end()
+        raise self.error(
+            f"unknown LaTeX command '\\{name}'",
+            pos,
+            "expected maths such as \\frac, \\sum or \\beta",
+        )
+
+    def _group_separator(self, pos: int, grouping: bool) -> int:
+        """Length of a digit-group separator at ``pos`` that a digit follows, else 0."""
+        text = self.text
+        for sep, allowed in (
+            ("_", True),
+            (",", grouping),
+            ("{,}", self.latex),
+            ("\\,", self.latex),
+        ):
+            if (
+                allowed
+                and text.startswith(sep, pos)
+                and text[pos + len(sep) : pos + len(sep) + 1].isdigit()
+            ):
+                return len(sep)
+        return 0
+
+    def _number(self, start: int, grouping: bool) -> tuple[_Token, int]:
+        text, limits = self.text, self.limits
+        pos = _DIGITS.match(text, start).end()  # type: ignore[union-attr]
+        groups = [text[start:pos]]
+        while groups[0] and (sep := self._group_separator(pos, grouping)):
+            group_end = _DIGITS.match(text, pos + sep).end()  # type: ignore[union-attr]
+            if len(groups[0]) > 3 or group_end - (pos + sep) != 3:
+                raise self.error(
+                    "malformed digit grouping",
+                    pos,
+                    "write groups of three digits, as in 655,566,528",
+                )
+            groups.append(text[pos + sep : group_end])
+            pos = group_end
+        fraction = ""
+        if text.startswith(".", pos):
+            frac_end = _DIGITS.match(text, pos + 1).end()  # type: ignore[union-attr]
+            if frac_end == pos + 1:
+                raise self.error("unexpected '.'", pos, "expected a digit after the decimal point")
+            fraction, pos = text[pos + 1 : frac_end], frac_end
+        exponent, scientific = 0, False
+        if text[pos : pos + 1] in ("e", "E") and (exp := _SIGNED_DIGITS.match(text, pos + 1)):
+            if len(exp.group(0).lstrip("+-")) > 6:
+                raise self.error(
+                    "exponent too large", pos, f"the limit is {limits.max_power_digits}"
+                )
+            exponent, scientific, pos = int(exp.group(0)), True, exp.end()
+        percent = 0
+        if text.startswith("%", pos):
+            percent = 1
+        elif self.latex and text.startswith("\\%", pos):
+            percent = 2
+        mantissa = "".join(groups) + fraction
+        significant = mantissa.lstrip("0") or "0"
+        if len(mantissa) > limits.max_digits:
+            raise self.error(
+                f"number with more than {limits.max_digits} digits",
+                start,
+                "shorten it or use e-notation",
+            )
+        shift = exponent - len(fraction) - (2 if percent else 0)
+        if abs(shift) > limits.max_power_digits:
+            raise self.error(
+                "number too large or too small",
+                start,
+                f"the limit is 10^±{limits.max_power_digits}",
+            )
+        value = sympy.Integer(int(mantissa)) * sympy.Integer(10) ** shift
+        decimals = None
+        if fraction or scientific or percent:
+            decimals = len(fraction) - exponent + (2 if percent else 0)
+        end = pos + percent
+        return (
+            _Token(
+                "num", text[start:end], start + 1, value, decimals, len(significant) + abs(shift)
+            ),
+            end,
+        )
+
+
+class _Parser:
+    """Recursive descent over :class:`_Lexer` tokens; builds SymPy objects bottom-up."""
+
+    def __init__(
+        self,
+        text: str,
+        table: Mapping[str, sympy.Basic],
+        indexed: frozenset[str],
+        latex: bool,
+        limits: ParseLimits,
+    ) -> None:
+        self.lexer = _Lexer(text, latex, limits)
+        self.table = table
+        self.indexed = indexed
+        self.latex = latex
+        self.limits = limits
+        self.depth = 0
+        self.digit_budget = limits.max_total_digits
+        self.roots_left = limits.max_roots
+        self.grouping = [True]  # may ',' group digits here? False inside argument lists
+        self.pos = 0
+        self.prev: _Token | None = None
+        self.call_closers: set[int] = set()  # columns of ')' that closed a function call
+        self.tok = _Token("end", "", 0)
+        self.advance()
+
+    # -- token handling -------------------------------------------------------------------
+    def advance(self) -> None:
+        self.prev = self.tok
+        self.tok, self.pos = self.lexer.next(self.pos, self.grouping[-1])
+
+    def error(self, message: str, col: int, expected: str) -> AnswerParseError:
+        return AnswerParseError(f"{message} at column {col}; {expected}")
+
+    def unexpected(self, expected: str) -> AnswerParseError:
+        if self.tok.kind == "end":
+            return self.error("unexpected end of answer", self.tok.col, expected)
+        return self.error(f"unexpected {_show(self.tok.text)}", self.tok.col, expected)
+
+    def expect(self, kind: str, expected: str) -> _Token:
+        tok = self.tok
+        if tok.kind != kind:
+            raise self.unexpected(expected)
+        self.advance()
+        return tok
+
+    def open_group(self, grouping: bool) -> _Token:
+        """Step over an opening bracket; the lexer reads what follows in the new mode."""
+        opener = self.tok
+        self.grouping.append(grouping)
+        self.advance()
+        return opener
+
+    def close_group(self, opener: _Token, expected: str) -> _Token:
+        tok = self.tok
+        if opener.kind == "|":
+            closed = tok.kind == "|"
+        else:
+            closed = tok.kind in (")", "}", "]") and tok.text == _CLOSERS[opener.text]
+        if not closed:
+            raise self.unexpected(expected)
+        self.grouping.pop()
+        self.advance()
+        return tok
+
+    @contextmanager
+    def nested(self, col: int) -> Iterator[None]:
+        """Count one level of nesting; refuse deep input before Python's stack would."""
+        self.depth += 1
+        if self.depth > self.limits.max_depth:
+            raise self.error(
+                f"nesting deeper than {self.limits.max_depth} levels",
+                col,
+                "simplify the expression",
+            )
+        try:
+            yield
+        finally:
+            self.depth -= 1
+
+    def spend_digits(self, digits: float, col: int) -> None:
+        self.digit_budget -= digits
+        if self.digit_budget < 0:
+            raise self.error(
+                "numbers too large",
+                col,
+                f"all numbers together may have at most {self.limits.max_total_digits} digits",
+            )
+
+    # -- grammar ----------------------------------------------------------------------------
+    def parse(self) -> sympy.Expr:
+        if self.tok.kind == "end":
+            raise self.error("empty answer", self.tok.col, "expected a number or an expression")
+        result = self.expr()
+        if self.tok.kind != "end":
+            raise self.unexpected("expected an operator")
+        return result
+
+    def expr(self) -> sympy.Expr:
+        terms = [self.term()]
+        while self.tok.kind == "op" and self.tok.value in ("+", "-"):
+            negate = self.tok.value == "-"
+            self.advance()
+            term = self.term()
+            terms.append(-term if negate else term)
+        return sympy.Add(*terms)
+
+    def term(self) -> sympy.Expr:
+        factors = [self.unary()]
+        while True:
+            tok = self.tok
+            if tok.kind == "op" and tok.value == "*":
+                self.advance()
+                factors.append(self.unary())
+            elif tok.kind == "op" and tok.value == "/":
+                self.advance()
+                divisor = self.unary()
+                if divisor == 0:
+                    raise self.error("division by zero", tok.col, "check the denominator")
+                factors.append(sympy.Pow(divisor, -1))
+            elif self.juxtaposition_allowed() and tok.kind in ("name", "func", "(", "{"):
+                factors.append(self.power())
+            else:
+                return sympy.Mul(*factors)
+
+    def juxtaposition_allowed(self) -> bool:
+        """Plain text multiplies by juxtaposition only after a number or a bracketed group."""
+        if self.latex:
+            return True
+        prev = self.prev
+        if prev is None:
+            return False
+        return prev.kind == "num" or (prev.kind in (")", "}") and prev.col not in self.call_closers)
+
+    def unary(self) -> sympy.Expr:
+        tok = self.tok
+        if tok.kind == "op" and tok.value in ("+", "-"):
+            with self.nested(tok.col):
+                self.advance()
+                operand = self.unary()
+            return -operand if tok.value == "-" else operand
+        return self.power()
+
+    def power(self) -> sympy.Expr:
+        base = self.atom()
+        tok = self.tok
+        if tok.kind == "op" and tok.value == "^":
+            with self.nested(tok.col):
+                self.advance()
+                exponent = self.unary()
+            return self.make_power(base, exponent, tok.col)
+        return base
+
+    def atom(self) -> sympy.Expr:
+        tok = self.tok
+        if tok.kind == "num":
+            self.spend_digits(tok.digits, tok.col)
+            self.advance()
+            return tok.value  # type: ignore[return-value]
+        if tok.kind == "name":
+            self.advance()
+            return self.name(tok)
+        if tok.kind == "func":
+            self.advance()
+            return self.call(tok)
+        if tok.kind in ("(", "{", "|"):
+            with self.nested(tok.col):
+                opener = self.open_group(True)
+                inner = self.expr()
+                self.close_group(opener, f"expected an operator or {_show(_closer_text(opener))}")
+            return sympy.Abs(inner) if opener.kind == "|" else inner
+        raise self.unexpected(f"expected {_OPERAND}")
+
+    # -- names and subscripts ---------------------------------------------------------------
+    def name(self, tok: _Token) -> sympy.Expr:
+        base = str(tok.value)
+        label: str | None = None
+        index: sympy.Expr | None = None
+        if self.tok.kind == "_":
+            underscore = self.tok
+            self.advance()
+            with self.nested(underscore.col):
+                label, index = self.subscript(underscore)
+        if not self.latex and self.tok.kind == "(" and self.tok.text == "(":
+            written = tok.text if label is None else f"{tok.text}_{label}"
+            raise self.error(
+                f"unknown function {_show(written)}",
+                tok.col,
+                f"write {written}*(...) for a product; known functions: {', '.join(FUNCTIONS)}",
+            )
+        return self.resolve(base, label, index, tok)
+
+    def subscript(self, underscore: _Token) -> tuple[str | None, sympy.Expr | None]:
+        """A subscript is a label (``k``, ``12``, ``i_max``, ``{i_{\\max}}``) or, for indexed
+        bases only, an expression in braces (``{i+1}``)."""
+        tok = self.tok
+        if tok.kind == "name":
+            self.advance()
+            label = str(tok.value)
+            if self.tok.kind == "_":
+                inner = self.tok
+                self.advance()
+                with self.nested(inner.col):
+                    sub, index = self.subscript(inner)
+                if sub is None:
+                    raise self.error(
+                        "subscript in a subscript", inner.col, "expected a name or a number"
+                    )
+                label = f"{label}_{sub}"
+            return label, None
+        if tok.kind == "num" and tok.decimals is None:
+            self.advance()
+            return str(tok.value), None
+        if tok.kind == "{":
+            label = self.brace_label()
+            if label is not None:
+                return label, None
+            opener = self.open_group(True)
+            index = self.expr()
+            self.close_group(opener, "expected an operator or '}'")
+            return None, index
+        raise self.unexpected("expected a name, a whole number or '{' after '_'")
+
+    def brace_label(self) -> str | None:
+        """Read ``{...}`` as a label when it holds only names, digits, ``_`` and braces;
+        otherwise leave the lexer where it was and return None (it is an expression)."""
+        saved = (self.pos, self.tok, self.prev)
+        parts: list[str] = []
+        depth = 0
+        while True:
+            tok = self.tok
+            if tok.kind == "{":
+                depth += 1
+            elif tok.kind == "}":
+                depth -= 1
+                if depth == 0:
+                    self.advance()
+                    label = "".join(parts)
+                    if (
+                        label
+                        and not label.startswith("_")
+                        and not label.endswith("_")
+                        and "__" not in label
+                    ):
+                        return label
+                    break
+            elif tok.kind in ("name", "func"):
+                parts.append(str(tok.value))
+            elif tok.kind == "num" and tok.decimals is None and tok.text.isdigit():
+                parts.append(tok.text)
+            elif tok.kind == "_":
+                parts.append("_")
+            else:
+                break
+            self.advance()
+        self.pos, self.tok, self.prev = saved
+        return None
+
+    def resolve(
+        self, base: str, label: str | None, index: sympy.Expr | None, tok: _Token
+    ) -> sympy.Expr:
+        table = self.table
+        if label is None and index is None:
+            value = table.get(base)
+            if isinstance(value, sympy.IndexedBase) or (value is None and base in self.indexed):
+                if base == "e":
+                    return sympy.E
+                raise self.error(
+                    f"{_show(tok.text)} is indexed", tok.col, f"give it a subscript, as in {base}_k"
+                )
+            if value is not None:
+                return value  # type: ignore[return-value]
+            if base == "e":
+                return sympy.E
+            if base == "pi":
+                return sympy.pi
+            return sympy.Symbol(base)
+        if label is not None and f"{base}_{label}" in table:
+            whole = table[f"{base}_{label}"]
+            if not isinstance(whole, sympy.IndexedBase):
+                return whole  # type: ignore[return-value]
+        stem = table.get(base)
+        if isinstance(stem, sympy.IndexedBase) or (stem is None and base in self.indexed):
+            indexed_base = stem if isinstance(stem, sympy.IndexedBase) else sympy.IndexedBase(base)
+            if index is None:
+                assert label is not None
+                index = sympy.Integer(int(label)) if label.isdigit() else self.symbol(label)
+            return indexed_base[index]
+        if index is not None:
+            raise self.error(
+                f"{_show(tok.text)} is not indexed",
+                tok.col,
+                "a subscript that is an expression needs an indexed name; write a plain subscript",
+            )
+        return sympy.Symbol(f"{base}_{label}")
+
+    def symbol(self, name: str) -> sympy.Expr:
+        value = self.table.get(name)
+        if isinstance(value, sympy.Expr):
+            return value
+        return sympy.Symbol(name)
+
+    # -- functions --------------------------------------------------------------------------
+    def call(self, tok: _Token) -> sympy.Expr:
+        name = str(tok.value)
+        if name == "sum" and self.tok.kind == "_":
+            return self.latex_sum(tok)
+        if name == "frac" and self.tok.kind == "{":
+            with self.nested(tok.col):
+                numerator = self.brace_group(tok)
+                denominator_col = self.tok.col
+                denominator = self.brace_group(tok)
+            return self.divide(numerator, denominator, denominator_col)
+        if name == "sqrt" and self.tok.kind in ("{", "["):
+            return self.latex_sqrt(tok)
+        if self.tok.kind == "(":
+            args = self.arguments(tok)
+        elif self.latex and name in ("exp", "log", "ln", "sqrt"):
+            with self.nested(tok.col):
+                args = [self.power() if name != "sqrt" else self.atom()]
+        else:
+            raise self.unexpected(f"expected '(' after {_show(tok.text)}")
+        return self.apply(tok, args)
+
+    def arguments(self, tok: _Token) -> list[sympy.Expr]:
+        with self.nested(self.tok.col):
+            opener = self.open_group(False)
+            args = [self.expr()]
+            while self.tok.kind == ",":
+                if len(args) >= self.limits.max_args:
+                    raise self.error(
+                        f"more than {self.limits.max_args} arguments to {tok.value}",
+                        self.tok.col,
+                        "split the call",
+                    )
+                self.advance()
+                args.append(self.expr())
+            closer = self.close_group(opener, f"expected ',' or {_show(_closer_text(opener))}")
+        self.call_closers.add(closer.col)
+        return args
+
+    def brace_group(self, owner: _Token) -> sympy.Expr:
+        if self.tok.kind != "{":
+            raise self.unexpected(f"expected '{{' after {_show(owner.text)}")
+        with self.nested(self.tok.col):
+            opener = self.open_group(True)
+            inner = self.expr()
+            self.close_group(opener, "expected an operator or '}'")
+        return inner
+
+    def latex_sqrt(self, tok: _Token) -> sympy.Expr:
+        degree: sympy.Expr = sympy.Integer(2)
+        with self.nested(tok.col):
+            if self.tok.kind == "[":
+                opener = self.open_group(True)
+                degree_col = self.tok.col
+                degree = self.expr()
+                self.close_group(opener, "expected an operator or ']'")
+                if degree == 0:
+                    raise self.error("root of degree 0", degree_col, "give a non-zero degree")
+            radicand = self.brace_group(tok) if self.tok.kind == "{" else self.atom()
+        return self.make_power(radicand, sympy.Pow(degree, -1), tok.col)
+
+    def latex_sum(self, tok: _Token) -> sympy.Expr:
+        """``sum_{i=a}^{b} body``: the body is the product that follows, up to ``+`` or ``-``."""
+        with self.nested(tok.col):
+            self.advance()  # the '_'
+            if self.tok.kind != "{":
+                raise self.unexpected("expected '{' and bounds, as in \\sum_{i=1}^{n}")
+            opener = self.open_group(True)
+            index_tok = self.expect("name", "expected the summation index, as in \\sum_{i=1}^{n}")
+            index = self.symbol(str(index_tok.value))
+            self.expect("=", "expected '=' after the summation index")
+            lower = self.expr()
+            self.close_group(opener, "expected an operator or '}'")
+            if not (self.tok.kind == "op" and self.tok.value == "^"):
+                raise self.unexpected("expected '^' and the upper bound, as in \\sum_{i=1}^{n}")
+            self.advance()
+            upper = self.atom()
+            body = self.term()
+        return self.make_sum(body, index, lower, upper, index_tok)
+
+    def make_sum(
+        self, body: sympy.Expr, index: sympy.Expr, lower: sympy.Expr, upper: sympy.Expr, tok: _Token
+    ) -> sympy.Expr:
+        if not isinstance(index, sympy.Symbol):
+            raise self.error(
+                "the summation index is not a plain name",
+                tok.col,
+                "use a name such as i as the index",
+            )
+        return sympy.Sum(body, (index, lower, upper))
+
+    def apply(self, tok: _Token, args: list[sympy.Expr]) -> sympy.Expr:
+        name = str(tok.value)
+        low, high, description = _ARITY[name]
+        if len(args) < low or (high is not None and len(args) > high):
+            raise self.error(
+                f"wrong number of arguments to {name}",
+                tok.col,
+                f"expected {description}, got {len(args)}",
+            )
+        if name == "exp":
+            return sympy.exp(args[0])
+        if name in ("log", "ln"):
+            if len(args) == 2 and args[1] in (0, 1):
+                raise self.error(
+                    "logarithm to base 0 or 1", tok.col, "give a base other than 0 and 1"
+                )
+            return sympy.log(*args)
+        if name == "sqrt":
+            return self.make_power(args[0], sympy.S.Half, tok.col)
+        if name == "abs":
+            return sympy.Abs(args[0])
+        if name in ("max", "min"):
+            if len(args) == 1:
+                return args[0]
+            function = sympy.Max if name == "max" else sympy.Min
+            # Pairwise symbolic comparison is quadratic and slow; numbers compare cheaply.
+            evaluate = all(isinstance(arg, sympy.Rational) for arg in args)
+            return function(*args, evaluate=evaluate)
+        if name == "frac":
+            return self.divide(args[0], args[1], tok.col)
+        if name == "sum":
+            return self.make_sum(args[0], args[1], args[2], args[3], tok)
+        raise AssertionError(name)  # pragma: no cover - _ARITY and this list agree
+
+    # -- arithmetic with bounds ---------------------------------------------------------------
+    def divide(self, numerator: sympy.Expr, denominator: sympy.Expr, col: int) -> sympy.Expr:
+        if denominator == 0:
+            raise self.error("division by zero", col, "check the denominator")
+        return numerator * sympy.Pow(denominator, -1)
+
+    def make_power(self, base: sympy.Expr, exponent: sympy.Expr, col: int) -> sympy.Expr:
+        """Build ``base**exponent`` only when SymPy can do so quickly: the digits a numeric
+        power would have count against the budget, and numbers in symbolic exponents are small."""
+        if isinstance(exponent, sympy.Rational):
+            if base == 0 and exponent < 0:
+                raise self.error("division by zero", col, "0 cannot be raised to a negative power")
+            digits = (
+                _digits(base)
+                if isinstance(base, sympy.Rational)
+                else max((_digits(number) for number in base.atoms(sympy.Rational)), default=0.0)
+            )
+            limit = self.limits.max_power_digits
+            if digits > limit:
+                raise self.error(
+                    "power of a number too large", col, f"the base has more than {limit} digits"
+                )
+            if digits > 0:
+                log_result = math.log10(digits) + _log10(abs(exponent.p)) - _log10(exponent.q)
+                if log_result > math.log10(limit):
+                    raise self.error(
+                        "power too large", col, f"the result would have more than {limit} digits"
+                    )
+                # A root costs SymPy work on the whole base (it looks for perfect powers).
+                self.spend_digits(digits * max(abs(float(exponent)), 1.0), col)
+                if not exponent.is_Integer:
+                    self.roots_left -= _radicands(base)
+                    if self.roots_left < 0:
+                        raise self.error(
+                            f"more than {self.limits.max_roots} roots of numbers",
+                            col,
+                            "simplify the numbers first",
+                        )
+        else:
+            for number in exponent.atoms(sympy.Rational):
+                if max(abs(number.p), number.q) > self.limits.max_exponent:
+                    raise self.error(
+                        "exponent too large",
+                        col,
+                        f"numbers in an exponent are limited to {self.limits.max_exponent}",
+                    )
+        return sympy.Pow(base, exponent)
+
+
+def _closer_text(opener: _Token) -> str:
+    return "|" if opener.kind == "|" else _CLOSERS[opener.text]
+
+
+def _log10(n: int) -> float:
+    return math.log10(n) if n > 0 else -math.inf
+
+
+def _digits(number: sympy.Rational) -> float:
+    """log10 of a rational's larger part: a power to the e has about e times that many digits;
+    0 for 0 and ±1, whose powers cost nothing."""
+    if number in (0, 1, -1):
+        return 0.0
+    return max(_log10(abs(number.p)), _log10(number.q))
+
+
+def _radicands(base: sympy.Expr) -> int:
+    """How many whole numbers SymPy will factor to take a root of ``base``."""
+    numbers = [base] if isinstance(base, sympy.Rational) else base.atoms(sympy.Rational)
+    return sum((abs(n.p) > 1) + (n.q > 1) for n in numbers)  # type: ignore[union-attr]
+
+
+def _is_latex(text: str) -> bool:
+    return "\\" in text or "$" in text
+
+
+def _table(
+    symbols: Mapping[str, sympy.Basic] | None, indexed: Iterable[str]
+) -> tuple[Mapping[str, sympy.Basic], frozenset[str]]:
+    table = dict(symbols or {})
+    for key, value in table.items():
+        if not isinstance(key, str) or not isinstance(value, (sympy.Expr, sympy.IndexedBase)):
+            raise TypeError(
+                "symbols must map names to SymPy expressions or IndexedBase objects,"
+                f" got {key!r}: {value!r}"
+            )
+    names = frozenset(indexed)
+    for name in names:
+        if not _IDENT.fullmatch(name):
+            raise TypeError(f"indexed names must be plain identifiers, got {name!r}")
+    return table, names
+
+
+def parse_answer(
+    text: str,
+    symbols: Mapping[str, sympy.Basic] | None = None,
+    *,
+    indexed: Iterable[str] = (),
+    limits: ParseLimits = DEFAULT_LIMITS,
+) -> sympy.Expr:
+    """Read an answer (plain maths or a LaTeX subset) as an exact SymPy expression.
+
+    ``symbols`` maps names to the objects to use for them -- typically ``symbols_of(expected)``
+    so that the claim shares the expected answer's symbols, assumptions and indexed bases;
+    ``indexed`` names further bases whose subscripts mean indexing (``x_k`` → ``x[k]``).
+    Raises :class:`AnswerParseError` with the column and what was expected; nothing is executed.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"an answer must be a str, got {type(text).__name__}")
+    if len(text) > limits.max_length:
+        raise AnswerParseError(
+            f"answer too long: {len(text)} characters; the limit is {limits.max_length}"
+        )
+    table, names = _table(symbols, indexed)
+    result = _Parser(text, table, names, _is_latex(text), limits).parse()
+    if result.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        raise AnswerParseError("the answer is undefined or infinite (a logarithm of 0?); check it")
+    return result
+
+
+def stated_decimals(text: str) -> int | None:
+    """How many decimals a plain number answer states (``91.79`` → 2, ``91.79%`` → 4 as the
+    value is 0.9179, ``1.2e9`` → -8), or None for a whole number without a point, exponent or
+    percent sign, or for anything that is not a single number. Graders use it to accept an
+    answer equal to the expected value rounded to the precision the student gave."""
+    if not isinstance(text, str) or len(text) > DEFAULT_LIMITS.max_length:
+        return None
+    lexer = _Lexer(text, _is_latex(text), DEFAULT_LIMITS)
+    try:
+        tokens: list[_Token] = []
+        pos = 0
+        while len(tokens) < 4:
+            tok, pos = lexer.next(pos, True)
+            tokens.append(tok)
+            if tok.kind == "end":
+                break
+    except AnswerParseError:
+        return None
+    kinds = [tok.kind for tok in tokens]
+    if kinds == ["num", "end"]:
+        return tokens[0].decimals
+    if kinds == ["op", "num", "end"] and tokens[0].value in ("+", "-"):
+        return tokens[1].decimals
+    return None
+
+
+def symbols_of(expr: sympy.Basic) -> dict[str, sympy.Basic]:
+    """Name → object for the indexed bases and symbols of an expected answer, for
+    :func:`parse_answer`: a student's ``x_k`` then becomes ``x[k]`` when the answer indexes
+    ``x``, and ``n`` the expected answer's ``n`` with its assumptions. Bases win over symbols
+    of the same name (an indexed base's label is itself a symbol)."""
+    table: dict[str, sympy.Basic] = {}
+    for base in sorted(expr.atoms(sympy.IndexedBase), key=str):
+        table.setdefault(str(base.label), base)
+    for symbol in sorted(expr.atoms(sympy.Symbol), key=str):
+        if not isinstance(symbol, sympy.Dummy):
+            table.setdefault(symbol.name, symbol)
+    return table
