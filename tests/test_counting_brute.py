@@ -14,12 +14,14 @@ from derive.counting.brute import brute_count, brute_output_size
 from derive.counting.counts import axis_covered, axis_pairs
 from derive.counting.shapes import conv_output_size
 
-CONVENTIONS = [Convention(*flags) for flags in itertools.product((False, True), repeat=3)]
+CONVENTIONS = [
+    Convention(*flags) for flags in itertools.product((False, True), repeat=3)
+]
 
 
 def conv_layer(c_in, h, w, *, out, k, s=1, p=0, d=1, g=1, bias=True):
     text = (
-        f"input = [{c_in}, {h}, {w}]\n[[layers]]\ntype = \"conv2d\"\nout_channels = {out}\n"
+        f'input = [{c_in}, {h}, {w}]\n[[layers]]\ntype = "conv2d"\nout_channels = {out}\n'
         f"kernel_size = {list(k)}\nstride = {list(s)}\npadding = {list(p)}\n"
         f"dilation = {list(d)}\ngroups = {g}\nbias = {str(bias).lower()}\n"
     )
@@ -31,14 +33,18 @@ def pair(x):
 
 
 def small_conv(c_in, h, w, out, k, s=1, p=0, d=1, g=1, bias=True):
-    return conv_layer(c_in, h, w, out=out, k=pair(k), s=pair(s), p=pair(p), d=pair(d), g=g, bias=bias)
+    return conv_layer(
+        c_in, h, w, out=out, k=pair(k), s=pair(s), p=pair(p), d=pair(d), g=g, bias=bias
+    )
 
 
 def assert_agrees(layer) -> None:
     for convention in CONVENTIONS:
         fast, slow = count_layer(layer, convention), brute_count(layer, convention)
         got = (fast.out_shape, fast.params, fast.macs, fast.mults, fast.adds)
-        assert got == (slow.out_shape, slow.params, slow.macs, slow.mults, slow.adds), convention
+        assert got == (slow.out_shape, slow.params, slow.macs, slow.mults, slow.adds), (
+            convention
+        )
 
 
 def test_three_by_three_with_padding_by_hand() -> None:
@@ -49,7 +55,9 @@ def test_three_by_three_with_padding_by_hand() -> None:
         assert count(layer).macs == 81
         assert count(layer, Convention(exclude_padding=True)).macs == 49
         # strict: one addition fewer per output; each of the 9 outputs reads the input
-        assert count(layer, Convention(strict=True, exclude_padding=True)).adds == 49 - 9
+        assert (
+            count(layer, Convention(strict=True, exclude_padding=True)).adds == 49 - 9
+        )
         # no bias in this layer, so --bias changes nothing
         assert count(layer, Convention(bias=True)).adds == 81
 
@@ -63,7 +71,10 @@ def test_window_that_straddles_the_whole_input() -> None:
     for count in (count_layer, brute_count):
         assert count(layer, strict).macs == 0
         assert count(layer, strict).adds == 0
-        assert count(layer, Convention(bias=True, strict=True, exclude_padding=True)).adds == 1
+        assert (
+            count(layer, Convention(bias=True, strict=True, exclude_padding=True)).adds
+            == 1
+        )
     assert_agrees(layer)
 
 
@@ -87,7 +98,9 @@ def test_closed_form_disagrees_with_a_wrong_reference() -> None:
 
 def test_brute_force_refuses_uncounted_layers() -> None:
     net = parse_spec('input = [4]\n[[layers]]\ntype = "relu"\n', "r")
-    with pytest.raises(TypeError, match=r"^brute force counts conv2d and linear layers only, not relu$"):
+    with pytest.raises(
+        TypeError, match=r"^brute force counts conv2d and linear layers only, not relu$"
+    ):
         brute_count(net.layers[0])
 
 
@@ -99,7 +112,9 @@ def test_brute_force_refuses_uncounted_layers() -> None:
     padding=st.integers(0, 3),
     dilation=st.integers(1, 4),
 )
-def test_output_size_formula_matches_enumeration(size, kernel, stride, padding, dilation) -> None:
+def test_output_size_formula_matches_enumeration(
+    size, kernel, stride, padding, dilation
+) -> None:
     assume(dilation * (kernel - 1) + 1 <= size + 2 * padding)
     out = conv_output_size(size, kernel, stride, padding, dilation)
     assert out == brute_output_size(size, kernel, stride, padding, dilation)
@@ -117,10 +132,15 @@ def test_axis_counts_match_enumeration(size, kernel, stride, padding, dilation) 
     assume(dilation * (kernel - 1) + 1 <= size + 2 * padding)
     out = conv_output_size(size, kernel, stride, padding, dilation)
     taps = [
-        [0 <= o * stride - padding + t * dilation < size for t in range(kernel)] for o in range(out)
+        [0 <= o * stride - padding + t * dilation < size for t in range(kernel)]
+        for o in range(out)
     ]
-    assert axis_pairs(size, out, kernel, stride, padding, dilation) == sum(map(sum, taps))
-    assert axis_covered(size, out, kernel, stride, padding, dilation) == sum(map(any, taps))
+    assert axis_pairs(size, out, kernel, stride, padding, dilation) == sum(
+        map(sum, taps)
+    )
+    assert axis_covered(size, out, kernel, stride, padding, dilation) == sum(
+        map(any, taps)
+    )
 
 
 @st.composite
@@ -132,21 +152,23 @@ def conv_params(draw):
     h, w = draw(st.integers(1, 6)), draw(st.integers(1, 6))
     for size, k, p, d in zip((h, w), kernel, padding, dilation):
         assume(d * (k - 1) + 1 <= size + 2 * p)
-    return dict(
-        c_in=groups * draw(st.integers(1, 2)),
-        h=h,
-        w=w,
-        out=groups * draw(st.integers(1, 2)),
-        k=kernel,
-        s=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
-        p=padding,
-        d=dilation,
-        g=groups,
-        bias=draw(st.booleans()),
-    )
+    return {
+        "c_in": groups * draw(st.integers(1, 2)),
+        "h": h,
+        "w": w,
+        "out": groups * draw(st.integers(1, 2)),
+        "k": kernel,
+        "s": (draw(st.integers(1, 3)), draw(st.integers(1, 3))),
+        "p": padding,
+        "d": dilation,
+        "g": groups,
+        "bias": draw(st.booleans()),
+    }
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much]
+)
 @given(conv_params())
 def test_random_conv_layers_agree_with_enumeration(params) -> None:
     assert_agrees(conv_layer(**params))

@@ -23,10 +23,27 @@ def test_table_shows_course_figures() -> None:
     assert "61,100,840" in result.stdout
     assert "655,566,528 (91.79 %)" in result.stdout
     assert "58,621,952 (8.21 %)" in result.stdout
-    assert "convention: one addition per multiply, biases ignored, padding products counted" in result.stdout
-    header = next(line for line in result.stdout.splitlines() if line.lstrip().startswith("#"))
-    assert header.split() == ["#", "name", "type", "output", "params", "MACs", "mults", "adds"]
-    assert any(line.split()[:4] == ["1", "conv1", "conv2d", "64x55x55"] for line in result.stdout.splitlines())
+    assert (
+        "convention: one addition per multiply, biases ignored, padding products counted"
+        in result.stdout
+    )
+    header = next(
+        line for line in result.stdout.splitlines() if line.lstrip().startswith("#")
+    )
+    assert header.split() == [
+        "#",
+        "name",
+        "type",
+        "output",
+        "params",
+        "MACs",
+        "mults",
+        "adds",
+    ]
+    assert any(
+        line.split()[:4] == ["1", "conv1", "conv2d", "64x55x55"]
+        for line in result.stdout.splitlines()
+    )
 
 
 def test_json_document_shape_and_consistency() -> None:
@@ -35,13 +52,20 @@ def test_json_document_shape_and_consistency() -> None:
     doc = json.loads(result.stdout)
     assert set(doc) == {"network", "input", "convention", "layers", "totals"}
     assert doc["network"] == "alexnet" and doc["input"] == [3, 227, 227]
-    assert doc["convention"] == {"bias": False, "strict": False, "exclude_padding": False}
+    assert doc["convention"] == {
+        "bias": False,
+        "strict": False,
+        "exclude_padding": False,
+    }
     keys = {"name", "type", "out_shape", "params", "macs", "mults", "adds"}
     assert all(set(layer) == keys for layer in doc["layers"])
     totals = doc["totals"]
     for q in ("params", "macs", "mults", "adds"):
         assert totals[q] == sum(layer[q] for layer in doc["layers"])
-        assert sum(totals["by_kind"][k][q] for k in ("conv", "linear", "other")) == totals[q]
+        assert (
+            sum(totals["by_kind"][k][q] for k in ("conv", "linear", "other"))
+            == totals[q]
+        )
     conv = totals["by_kind"]["conv"]
     assert round(conv["percent"]["macs"], 2) == 91.79
     assert conv["percent"]["macs"] == pytest.approx(100 * 655_566_528 / 714_188_480)
@@ -51,8 +75,14 @@ def test_json_document_shape_and_consistency() -> None:
     ("flags", "expected"),
     [
         (["--bias"], {"bias": True, "strict": False, "exclude_padding": False}),
-        (["--bias", "--no-bias", "--strict"], {"bias": False, "strict": True, "exclude_padding": False}),
-        (["--exclude-padding"], {"bias": False, "strict": False, "exclude_padding": True}),
+        (
+            ["--bias", "--no-bias", "--strict"],
+            {"bias": False, "strict": True, "exclude_padding": False},
+        ),
+        (
+            ["--exclude-padding"],
+            {"bias": False, "strict": False, "exclude_padding": True},
+        ),
     ],
     ids=["bias", "no-bias-wins-last", "exclude-padding"],
 )
@@ -61,7 +91,10 @@ def test_convention_flags_reach_the_count(flags, expected) -> None:
     result = run("alexnet", "--json", *flags)
     doc = json.loads(result.stdout)
     assert doc["convention"] == expected
-    assert (doc["totals"]["adds"], doc["totals"]["macs"]) != (base["adds"], base["macs"])
+    assert (doc["totals"]["adds"], doc["totals"]["macs"]) != (
+        base["adds"],
+        base["macs"],
+    )
 
 
 def test_list_shows_builtins_with_descriptions() -> None:
@@ -87,7 +120,9 @@ def test_spec_file_argument(tmp_path) -> None:
 
 def test_bad_spec_is_one_line_exit_2(tmp_path) -> None:
     path = tmp_path / "bad.toml"
-    path.write_text('input = [3, 8, 8]\n[[layers]]\ntype = "linear"\nout_features = 10\n')
+    path.write_text(
+        'input = [3, 8, 8]\n[[layers]]\ntype = "linear"\nout_features = 10\n'
+    )
     result = run(str(path))
     assert result.exit_code == 2
     assert result.stdout == ""
@@ -119,7 +154,13 @@ def test_unknown_option_is_a_usage_error() -> None:
 def test_help_lists_the_options() -> None:
     result = run("--help")
     assert result.exit_code == 0
-    for option in ("--json", "--bias / --no-bias", "--strict", "--exclude-padding", "--list"):
+    for option in (
+        "--json",
+        "--bias / --no-bias",
+        "--strict",
+        "--exclude-padding",
+        "--list",
+    ):
         assert option in result.stdout
 
 
@@ -131,18 +172,30 @@ def test_command_imports_neither_sympy_nor_torch() -> None:
         "count_network(load_network('vgg16'))\n"
         "print(sorted(m for m in ('sympy', 'torch', 'numpy') if m in sys.modules))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("module", ["derive.counting", "derive.counting.command"])
 def test_runs_as_a_module(module: str) -> None:
     ok = subprocess.run(
-        [sys.executable, "-W", "error", "-m", module, "net1", "--json"], capture_output=True, text=True
+        [sys.executable, "-W", "error", "-m", module, "net1", "--json"],
+        check=False,
+        capture_output=True,
+        text=True,
     )
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["network"] == "net1"
-    bad = subprocess.run([sys.executable, "-m", module, "no_such_net"], capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", module, "no_such_net"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2
-    assert bad.stderr.startswith("error: no_such_net: no such spec file or built-in network")
+    assert bad.stderr.startswith(
+        "error: no_such_net: no such spec file or built-in network"
+    )
     assert bad.stderr.count("\n") == 1

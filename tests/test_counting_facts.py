@@ -8,7 +8,13 @@ from math import prod
 
 import pytest
 
-from derive.counting import Convention, builtin_spec_text, builtin_specs, count_network, load_network
+from derive.counting import (
+    Convention,
+    builtin_spec_text,
+    builtin_specs,
+    count_network,
+    load_network,
+)
 
 ALEXNET_SHAPES = {  # the sheet's table, Problem 2
     "conv1": (64, 55, 55),
@@ -62,8 +68,14 @@ def test_alexnet_each_conv_follows_the_sheet_formula(alexnet) -> None:
     rows = {row.name: row for row in count_network(alexnet).layers}
     for name, (c_in, c_out, k, h_out) in ALEXNET_CONVS.items():
         expected = c_out * h_out**2 * c_in * k**2
-        assert (rows[name].macs, rows[name].mults, rows[name].adds) == (expected,) * 3, name
-    for name, (n_in, n_out) in {"fc1": (9216, 4096), "fc2": (4096, 4096), "fc3": (4096, 1000)}.items():
+        assert (rows[name].macs, rows[name].mults, rows[name].adds) == (
+            expected,
+        ) * 3, name
+    for name, (n_in, n_out) in {
+        "fc1": (9216, 4096),
+        "fc2": (4096, 4096),
+        "fc3": (4096, 1000),
+    }.items():
         assert rows[name].macs == n_in * n_out, name
 
 
@@ -74,7 +86,9 @@ def test_only_conv_and_linear_layers_have_operations(alexnet) -> None:
 
 
 def _counted_outputs(network) -> int:
-    return sum(prod(l.out_shape) for l in network.layers if l.type in ("conv2d", "linear"))
+    return sum(
+        prod(l.out_shape) for l in network.layers if l.type in ("conv2d", "linear")
+    )
 
 
 def test_bias_adds_one_addition_per_output(alexnet) -> None:
@@ -90,14 +104,20 @@ def test_strict_saves_one_addition_per_output(alexnet) -> None:
     assert strict.mults == base.mults
     assert base.adds - strict.adds == _counted_outputs(alexnet)
     # strict plus bias: c_in·k² − 1 + 1 additions per output, the default count again
-    assert count_network(alexnet, Convention(bias=True, strict=True)).totals.adds == base.adds
+    assert (
+        count_network(alexnet, Convention(bias=True, strict=True)).totals.adds
+        == base.adds
+    )
 
 
 def test_exclude_padding_by_hand(alexnet) -> None:
     """Per axis, a k-tap window sliding over n outputs with padding p loses the taps that hang
     over an edge: k=5, p=2 loses 2+1 at each end (27·5 − 6 = 129 pairs); k=3, p=1 loses 1 at each
     end (13·3 − 2 = 37). conv1 has no padding and linear layers none at all."""
-    rows = {r.name: r for r in count_network(alexnet, Convention(exclude_padding=True)).layers}
+    rows = {
+        r.name: r
+        for r in count_network(alexnet, Convention(exclude_padding=True)).layers
+    }
     base = {r.name: r for r in count_network(alexnet).layers}
     assert rows["conv1"].macs == base["conv1"].macs
     assert rows["conv2"].macs == 192 * 64 * 129**2
@@ -109,16 +129,23 @@ def test_exclude_padding_by_hand(alexnet) -> None:
 
 
 def test_percentages_cover_everything(alexnet) -> None:
-    result = count_network(alexnet, Convention(bias=True, strict=True, exclude_padding=True))
+    result = count_network(
+        alexnet, Convention(bias=True, strict=True, exclude_padding=True)
+    )
     for quantity in ("params", "macs", "mults", "adds"):
-        assert sum(result.share(kind, quantity) for kind in ("conv", "linear", "other")) == 1
+        assert (
+            sum(result.share(kind, quantity) for kind in ("conv", "linear", "other"))
+            == 1
+        )
 
 
 def test_net1_shapes_match_the_sheet() -> None:
     net1 = load_network("net1")
     convs = [l.out_shape[1] for l in net1.layers if l.type == "conv2d"]
     assert convs == [26, 24, 22, 20, 18]
-    assert [l.out_shape for l in net1.layers if l.type == "flatten"] == [(256 * 18 * 18,)]
+    assert [l.out_shape for l in net1.layers if l.type == "flatten"] == [
+        (256 * 18 * 18,)
+    ]
     assert net1.output_shape == (10,)
 
 
@@ -132,7 +159,10 @@ def test_net2_costs_exactly_what_net1_costs() -> None:
     for row in c2.layers:
         if row.name in ("fc1", "fc2", "fc3"):
             assert row.type == "conv2d" and layers1[row.name].type == "linear"
-            assert (row.params, row.macs) == (layers1[row.name].params, layers1[row.name].macs)
+            assert (row.params, row.macs) == (
+                layers1[row.name].params,
+                layers1[row.name].macs,
+            )
 
 
 def test_smallnet_has_batch_norm_parameters() -> None:
@@ -157,7 +187,9 @@ def test_vgg16_matches_torchvision_published_figures() -> None:
 def test_builtin_specs_describe_themselves() -> None:
     specs = builtin_specs()
     assert sorted(specs) == ["alexnet", "net1", "net2", "smallnet", "vgg16"]
-    assert all(description and "\n" not in description for description in specs.values())
+    assert all(
+        description and "\n" not in description for description in specs.values()
+    )
     for name in specs:
         assert load_network(name).name == name
         assert f'name = "{name}"' in builtin_spec_text(name)
@@ -165,7 +197,9 @@ def test_builtin_specs_describe_themselves() -> None:
 
 def test_single_int_and_pair_spellings_agree() -> None:
     one = load_network("alexnet")
-    text = builtin_spec_text("alexnet").replace("kernel_size = 11", "kernel_size = [11, 11]")
+    text = builtin_spec_text("alexnet").replace(
+        "kernel_size = 11", "kernel_size = [11, 11]"
+    )
     from derive.counting import parse_spec
 
     assert count_network(parse_spec(text, "pair")).layers == count_network(one).layers

@@ -30,8 +30,14 @@ def test_conv_output_size(args, expected) -> None:
     ("args", "expected"),
     [
         ((14, 3, 2, 0, 1, False), 6),  # floor(11/2) + 1
-        ((14, 3, 2, 0, 1, True), 7),  # ceil(11/2) + 1; the last window starts at 12 < 14
-        ((5, 2, 2, 1, 1, True), 3),  # ceil(5/2) + 1 = 4, but window 4 would start in the padding
+        (
+            (14, 3, 2, 0, 1, True),
+            7,
+        ),  # ceil(11/2) + 1; the last window starts at 12 < 14
+        (
+            (5, 2, 2, 1, 1, True),
+            3,
+        ),  # ceil(5/2) + 1 = 4, but window 4 would start in the padding
         ((1, 2, 2, 0, 1, True), 1),  # a window may hang over the input in ceil mode
     ],
 )
@@ -55,7 +61,9 @@ def test_rectangular_conv_and_inferred_channels() -> None:
 
 
 def test_ceil_mode_pool_is_accepted_where_the_window_hangs_over() -> None:
-    layer = one_layer("[1, 1, 1]", 'type = "maxpool2d"\nkernel_size = [2, 1]\nceil_mode = true')
+    layer = one_layer(
+        "[1, 1, 1]", 'type = "maxpool2d"\nkernel_size = [2, 1]\nceil_mode = true'
+    )
     assert layer.out_shape == (1, 1, 1)
 
 
@@ -70,5 +78,7 @@ def test_adaptive_pool_and_flatten() -> None:
 
 
 def test_unnamed_layers_get_type_and_index_names() -> None:
-    net = parse_spec('input = [4]\n[[layers]]\ntype = "relu"\n[[layers]]\ntype = "dropout"\n', "t")
+    net = parse_spec(
+        'input = [4]\n[[layers]]\ntype = "relu"\n[[layers]]\ntype = "dropout"\n', "t"
+    )
     assert [layer.name for layer in net.layers] == ["relu_1", "dropout_2"]

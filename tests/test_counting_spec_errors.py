@@ -42,10 +42,15 @@ CASES = [
         H + '[[layers]]\nname = "c1"\nout_channels = 4\n',
         f'layer 1 "c1": missing field "type"; set it to one of {TYPES}',
     ),
-    ("type-not-string", H + "[[layers]]\ntype = 5\n", "layer 1: type must be a string, got 5"),
+    (
+        "type-not-string",
+        H + "[[layers]]\ntype = 5\n",
+        "layer 1: type must be a string, got 5",
+    ),
     (
         "unknown-field-close",
-        H + '[[layers]]\nname = "c1"\ntype = "conv2d"\nout_channels = 4\nkernal_size = 3\n',
+        H
+        + '[[layers]]\nname = "c1"\ntype = "conv2d"\nout_channels = 4\nkernal_size = 3\n',
         'layer 1 "c1" (conv2d): unknown field "kernal_size" (did you mean "kernel_size"?)',
     ),
     (
@@ -60,23 +65,33 @@ CASES = [
     ),
     (
         "kernel-too-large",
-        'input = [3, 5, 5]\n[[layers]]\nname = "conv1"\ntype = "conv2d"\nout_channels = 4\n'
-        "kernel_size = 11\npadding = 2\n",
-        'layer 1 "conv1" (conv2d): kernel height 11 is larger than the padded input height 9 '
-        "(5 plus padding 2 on each side); use a smaller kernel_size or more padding",
+        (
+            'input = [3, 5, 5]\n[[layers]]\nname = "conv1"\ntype = "conv2d"\nout_channels = 4\n'
+            "kernel_size = 11\npadding = 2\n"
+        ),
+        (
+            'layer 1 "conv1" (conv2d): kernel height 11 is larger than the padded input height 9 '
+            "(5 plus padding 2 on each side); use a smaller kernel_size or more padding"
+        ),
     ),
     (
         "dilated-kernel-too-wide",
-        'input = [3, 5, 5]\n[[layers]]\ntype = "conv2d"\nout_channels = 4\n'
-        "kernel_size = [1, 3]\ndilation = 3\n",
-        "layer 1 (conv2d): dilated kernel width 7 is larger than the padded input width 5 "
-        "(5 plus padding 0 on each side); use a smaller kernel_size or dilation, or more padding",
+        (
+            'input = [3, 5, 5]\n[[layers]]\ntype = "conv2d"\nout_channels = 4\n'
+            "kernel_size = [1, 3]\ndilation = 3\n"
+        ),
+        (
+            "layer 1 (conv2d): dilated kernel width 7 is larger than the padded input width 5 "
+            "(5 plus padding 0 on each side); use a smaller kernel_size or dilation, or more padding"
+        ),
     ),
     (
         "pool-kernel-too-large",
         'input = [3, 2, 2]\n[[layers]]\ntype = "maxpool2d"\nkernel_size = 3\n',
-        "layer 1 (maxpool2d): kernel height 3 is larger than the padded input height 2 "
-        "(2 plus padding 0 on each side); use a smaller kernel_size or more padding",
+        (
+            "layer 1 (maxpool2d): kernel height 3 is larger than the padded input height 2 "
+            "(2 plus padding 0 on each side); use a smaller kernel_size or more padding"
+        ),
     ),
     (
         "zero-channels",
@@ -85,14 +100,18 @@ CASES = [
     ),
     (
         "zero-stride",
-        H + '[[layers]]\ntype = "conv2d"\nout_channels = 4\nkernel_size = 3\nstride = [1, 0]\n',
+        H
+        + '[[layers]]\ntype = "conv2d"\nout_channels = 4\nkernel_size = 3\nstride = [1, 0]\n',
         f"layer 1 (conv2d): stride must be {PAIR}, got [1, 0]",
     ),
     (
         "negative-padding",
-        H + '[[layers]]\ntype = "conv2d"\nout_channels = 4\nkernel_size = 3\npadding = -1\n',
-        "layer 1 (conv2d): padding must be a non-negative integer or [height, width] of "
-        "non-negative integers, got -1",
+        H
+        + '[[layers]]\ntype = "conv2d"\nout_channels = 4\nkernel_size = 3\npadding = -1\n',
+        (
+            "layer 1 (conv2d): padding must be a non-negative integer or [height, width] of "
+            "non-negative integers, got -1"
+        ),
     ),
     (
         "zero-input-size",
@@ -101,40 +120,57 @@ CASES = [
     ),
     (
         "in-channels-not-divisible",
-        H + '[[layers]]\ntype = "conv2d"\nout_channels = 4\nkernel_size = 3\ngroups = 2\n',
-        "layer 1 (conv2d): in_channels 3 is not divisible by groups 2; "
-        "groups must divide both in_channels and out_channels",
+        H
+        + '[[layers]]\ntype = "conv2d"\nout_channels = 4\nkernel_size = 3\ngroups = 2\n',
+        (
+            "layer 1 (conv2d): in_channels 3 is not divisible by groups 2; "
+            "groups must divide both in_channels and out_channels"
+        ),
     ),
     (
         "out-channels-not-divisible",
-        'input = [4, 8, 8]\n[[layers]]\ntype = "conv2d"\nout_channels = 6\nkernel_size = 3\n'
-        "groups = 4\n",
-        "layer 1 (conv2d): out_channels 6 is not divisible by groups 4; "
-        "groups must divide both in_channels and out_channels",
+        (
+            'input = [4, 8, 8]\n[[layers]]\ntype = "conv2d"\nout_channels = 6\nkernel_size = 3\n'
+            "groups = 4\n"
+        ),
+        (
+            "layer 1 (conv2d): out_channels 6 is not divisible by groups 4; "
+            "groups must divide both in_channels and out_channels"
+        ),
     ),
     (
         "linear-without-flatten",
         H + '[[layers]]\nname = "fc"\ntype = "linear"\nout_features = 10\n',
-        'layer 1 "fc" (linear): linear needs a flat input but gets 3x8x8; '
-        "add a flatten layer before it",
+        (
+            'layer 1 "fc" (linear): linear needs a flat input but gets 3x8x8; '
+            "add a flatten layer before it"
+        ),
     ),
     (
         "pool-after-flatten",
-        H + '[[layers]]\ntype = "flatten"\n[[layers]]\ntype = "maxpool2d"\nkernel_size = 2\n',
-        "layer 2 (maxpool2d): maxpool2d needs a CxHxW input but gets 192 features; "
-        "it must come before any flatten or linear layer",
+        H
+        + '[[layers]]\ntype = "flatten"\n[[layers]]\ntype = "maxpool2d"\nkernel_size = 2\n',
+        (
+            "layer 2 (maxpool2d): maxpool2d needs a CxHxW input but gets 192 features; "
+            "it must come before any flatten or linear layer"
+        ),
     ),
     (
         "in-channels-mismatch",
-        H + '[[layers]]\ntype = "conv2d"\nin_channels = 4\nout_channels = 4\nkernel_size = 3\n',
-        "layer 1 (conv2d): in_channels is 4 but the input has 3 channels; "
-        "set in_channels = 3 or omit it",
+        H
+        + '[[layers]]\ntype = "conv2d"\nin_channels = 4\nout_channels = 4\nkernel_size = 3\n',
+        (
+            "layer 1 (conv2d): in_channels is 4 but the input has 3 channels; "
+            "set in_channels = 3 or omit it"
+        ),
     ),
     (
         "in-features-mismatch",
         'input = [100]\n[[layers]]\ntype = "linear"\nin_features = 10\nout_features = 4\n',
-        "layer 1 (linear): in_features is 10 but the input has 100 features; "
-        "set in_features = 100 or omit it",
+        (
+            "layer 1 (linear): in_features is 10 but the input has 100 features; "
+            "set in_features = 100 or omit it"
+        ),
     ),
     (
         "kernel-size-string",
@@ -148,7 +184,8 @@ CASES = [
     ),
     (
         "bias-as-number",
-        H + '[[layers]]\ntype = "conv2d"\nout_channels = 4\nkernel_size = 3\nbias = 1\n',
+        H
+        + '[[layers]]\ntype = "conv2d"\nout_channels = 4\nkernel_size = 3\nbias = 1\n',
         "layer 1 (conv2d): bias must be true or false, got 1",
     ),
     (
@@ -168,14 +205,17 @@ CASES = [
     ),
     (
         "duplicate-name",
-        H + '[[layers]]\nname = "a"\ntype = "relu"\n[[layers]]\nname = "a"\ntype = "relu"\n',
+        H
+        + '[[layers]]\nname = "a"\ntype = "relu"\n[[layers]]\nname = "a"\ntype = "relu"\n',
         'layer 2 "a" (relu): name "a" is already used by layer 1; give each layer its own name',
     ),
     (
         "name-with-space",
         H + '[[layers]]\nname = "conv 1"\ntype = "relu"\n',
-        "layer 1: name must be letters, digits and underscores, not starting with a digit, "
-        'got "conv 1"',
+        (
+            "layer 1: name must be letters, digits and underscores, not starting with a digit, "
+            'got "conv 1"'
+        ),
     ),
     (
         "missing-input",
@@ -191,26 +231,34 @@ CASES = [
     (
         "unknown-top-level",
         H + "layer = []\n",
-        'unknown top-level field "layer" (did you mean "layers"?); '
-        "allowed: name, description, input, layers",
+        (
+            'unknown top-level field "layer" (did you mean "layers"?); '
+            "allowed: name, description, input, layers"
+        ),
     ),
     (
         "pool-padding-over-half",
         H + '[[layers]]\ntype = "maxpool2d"\nkernel_size = 2\npadding = 2\n',
-        "layer 1 (maxpool2d): padding 2 (height) is more than half of kernel_size 2; "
-        "PyTorch requires padding <= kernel_size // 2",
+        (
+            "layer 1 (maxpool2d): padding 2 (height) is more than half of kernel_size 2; "
+            "PyTorch requires padding <= kernel_size // 2"
+        ),
     ),
     (
         "batchnorm1d-on-image",
         H + '[[layers]]\ntype = "batchnorm1d"\n',
-        "layer 1 (batchnorm1d): batchnorm1d needs a flat input but gets 3x8x8; "
-        "add a flatten layer before it or use batchnorm2d",
+        (
+            "layer 1 (batchnorm1d): batchnorm1d needs a flat input but gets 3x8x8; "
+            "add a flatten layer before it or use batchnorm2d"
+        ),
     ),
     (
         "batchnorm-features-mismatch",
         H + '[[layers]]\ntype = "batchnorm2d"\nnum_features = 4\n',
-        "layer 1 (batchnorm2d): num_features is 4 but the input has 3 channels; "
-        "set num_features = 3 or omit it",
+        (
+            "layer 1 (batchnorm2d): num_features is 4 but the input has 3 channels; "
+            "set num_features = 3 or omit it"
+        ),
     ),
     (
         "eps-zero",
@@ -225,7 +273,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "message"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("text", "message"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_malformed_spec_is_one_exact_line(text: str, message: str) -> None:
     with pytest.raises(InputError, match=rf"^net\.toml: {re.escape(message)}$"):
         parse_spec(text, "net.toml")
@@ -239,7 +289,9 @@ def test_error_names_the_later_layer_by_index_and_name() -> None:
         + '[[layers]]\ntype = "relu"\n'
         + '[[layers]]\nname = "squash"\ntype = "conv2d"\nout_channels = 8\nkernel_size = 7\n'
     )
-    with pytest.raises(InputError, match=r'^n: layer 3 "squash" \(conv2d\): kernel height 7 is '):
+    with pytest.raises(
+        InputError, match=r'^n: layer 3 "squash" \(conv2d\): kernel height 7 is '
+    ):
         parse_spec(text, "n")
 
 
@@ -253,7 +305,9 @@ def test_missing_file_is_named_as_given(tmp_path) -> None:
 
 
 def test_directory_is_not_a_spec(tmp_path) -> None:
-    with pytest.raises(InputError, match=r": is not a file; give a TOML spec file or a built-in name$"):
+    with pytest.raises(
+        InputError, match=r": is not a file; give a TOML spec file or a built-in name$"
+    ):
         load_network(tmp_path)
 
 
@@ -268,8 +322,12 @@ def test_unknown_builtin_suggests_the_close_name() -> None:
 
 def test_file_errors_are_prefixed_with_the_path(tmp_path) -> None:
     path = tmp_path / "bad.toml"
-    path.write_text(H + '[[layers]]\ntype = "conv2d"\nout_channels = 0\nkernel_size = 3\n')
-    with pytest.raises(InputError, match=rf"^{re.escape(str(path))}: layer 1 \(conv2d\): "):
+    path.write_text(
+        H + '[[layers]]\ntype = "conv2d"\nout_channels = 0\nkernel_size = 3\n'
+    )
+    with pytest.raises(
+        InputError, match=rf"^{re.escape(str(path))}: layer 1 \(conv2d\): "
+    ):
         load_network(path)
 
 
@@ -277,6 +335,7 @@ def test_non_utf8_file_is_rejected(tmp_path) -> None:
     path = tmp_path / "latin1.toml"
     path.write_bytes(b'name = "caf\xe9"\n' + H.encode())
     with pytest.raises(
-        InputError, match=rf"^{re.escape(str(path))}: not UTF-8 text \(byte 11\); save the spec as UTF-8$"
+        InputError,
+        match=rf"^{re.escape(str(path))}: not UTF-8 text \(byte 11\); save the spec as UTF-8$",
     ):
         load_network(path)

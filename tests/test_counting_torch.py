@@ -14,7 +14,7 @@ from derive.counting import builtin_specs, count_network, load_network, parse_sp
 from derive.errors import InputError
 
 torch = pytest.importorskip("torch")
-from derive.counting.torch_build import build_module, torch_counts  # noqa: E402
+from derive.counting.torch_build import build_module, torch_counts
 
 pytestmark = pytest.mark.torch
 
@@ -45,7 +45,9 @@ def test_cross_check_catches_a_wrong_spec() -> None:
     padding 1 instead of 2) disagree with our counts of the real one."""
     from derive.counting import builtin_spec_text
 
-    text = builtin_spec_text("alexnet").replace("kernel_size = 5\npadding = 2", "kernel_size = 5\npadding = 1")
+    text = builtin_spec_text("alexnet").replace(
+        "kernel_size = 5\npadding = 2", "kernel_size = 5\npadding = 1"
+    )
     wrong = parse_spec(text, "wrong")
     ours = {r.name: 2 * r.macs for r in count_network(load_network("alexnet")).layers}
     _, theirs, _ = torch_counts(wrong)
@@ -111,7 +113,9 @@ def test_random_layers_accepted_and_rejected_like_torch(case) -> None:
     except InputError:
         ours = None
     try:
-        theirs = tuple(_torch_module(kind, c, fields)(torch.zeros(1, c, h, w)).shape[1:])
+        theirs = tuple(
+            _torch_module(kind, c, fields)(torch.zeros(1, c, h, w)).shape[1:]
+        )
     except (RuntimeError, ValueError):
         theirs = None
     assert ours == theirs
@@ -123,7 +127,12 @@ def test_random_conv_flops_are_twice_our_macs(case) -> None:
     kind, (c, h, w), fields = case
     if kind != "conv2d":
         return
-    lines = [f"input = [{c}, {h}, {w}]", "[[layers]]", 'name = "conv"', 'type = "conv2d"']
+    lines = [
+        f"input = [{c}, {h}, {w}]",
+        "[[layers]]",
+        'name = "conv"',
+        'type = "conv2d"',
+    ]
     lines += [f"{key} = {str(value).lower()}" for key, value in fields.items()]
     try:
         network = parse_spec("\n".join(lines) + "\n", "random")

@@ -12,7 +12,13 @@ small layers by enumeration and ``torch_build`` builds the network in PyTorch, b
 from __future__ import annotations
 
 from derive.counting.convention import Convention
-from derive.counting.counts import LayerCount, NetworkCount, Totals, count_layer, count_network
+from derive.counting.counts import (
+    LayerCount,
+    NetworkCount,
+    Totals,
+    count_layer,
+    count_network,
+)
 from derive.counting.layers import Layer, Network
 from derive.counting.loading import builtin_spec_text, builtin_specs, load_network
 from derive.counting.spec import LAYER_TYPES, parse_spec

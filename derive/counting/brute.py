@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from derive.counting import layers as L
-from derive.counting.convention import Convention
+from derive.counting.convention import HOMEWORK, Convention
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,9 @@ class BruteCount:
     adds: int
 
 
-def brute_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
+def brute_output_size(
+    size: int, kernel: int, stride: int, padding: int, dilation: int
+) -> int:
     """Count the window positions o = 0, 1, … whose last tap still lies in the padded input."""
     count = 0
     while count * stride + dilation * (kernel - 1) <= size + 2 * padding - 1:
@@ -32,14 +34,16 @@ def brute_output_size(size: int, kernel: int, stride: int, padding: int, dilatio
     return count
 
 
-def brute_count(layer: L.Layer, convention: Convention = Convention()) -> BruteCount:
+def brute_count(layer: L.Layer, convention: Convention = HOMEWORK) -> BruteCount:
     """Enumerate a conv2d or linear layer's products and additions under ``convention``."""
     op = layer.op
     if isinstance(op, L.Linear):
         return _linear(op, layer.in_shape, convention)
     if isinstance(op, L.Conv2d):
         return _conv2d(op, layer.in_shape, convention)
-    raise TypeError(f"brute force counts conv2d and linear layers only, not {layer.type}")
+    raise TypeError(
+        f"brute force counts conv2d and linear layers only, not {layer.type}"
+    )
 
 
 def _sum_cost(products: int, convention: Convention, bias: bool) -> int:

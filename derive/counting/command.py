@@ -7,8 +7,6 @@ on stderr and exit code 2 — never a traceback.
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from derive.counting.convention import Convention
@@ -21,10 +19,16 @@ from derive.errors import DeriveError
 @click.command("count")
 @click.argument("spec", required=False, metavar="[SPEC|NAME]")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--bias/--no-bias", default=False, help="Count one bias addition per output.")
+@click.option(
+    "--bias/--no-bias", default=False, help="Count one bias addition per output."
+)
 @click.option("--strict", is_flag=True, help="n-1 additions for a sum of n products.")
-@click.option("--exclude-padding", is_flag=True, help="Skip products with padding zeros.")
-@click.option("--list", "list_", is_flag=True, help="List the built-in networks and exit.")
+@click.option(
+    "--exclude-padding", is_flag=True, help="Skip products with padding zeros."
+)
+@click.option(
+    "--list", "list_", is_flag=True, help="List the built-in networks and exit."
+)
 @click.pass_context
 def count(
     ctx: click.Context,
@@ -49,12 +53,21 @@ def count(
                 click.echo(f"{name:<{width}}  {description}")
             return
         if spec is None:
-            raise click.UsageError("give a spec file or a built-in name (see --list)", ctx)
-        result = count_network(load_network(spec), Convention(bias, strict, exclude_padding))
+            raise click.UsageError(
+                "give a spec file or a built-in name (see --list)", ctx
+            )
+        result = count_network(
+            load_network(spec), Convention(bias, strict, exclude_padding)
+        )
     except DeriveError as exc:
         click.echo(f"error: {exc.message}", err=True)
         ctx.exit(exc.exit_code)
-    click.echo(json.dumps(to_dict(result), indent=2) if as_json else to_text(result))
+    if as_json:
+        import json  # only when asked for
+
+        click.echo(json.dumps(to_dict(result), indent=2))
+    else:
+        click.echo(to_text(result))
 
 
 if __name__ == "__main__":

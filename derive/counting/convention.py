@@ -26,12 +26,24 @@ class Convention:
     def describe(self) -> str:
         """One line for reports: what is and is not counted."""
         parts = [
-            "n-1 additions per n-product sum" if self.strict else "one addition per multiply",
+            "n-1 additions per n-product sum"
+            if self.strict
+            else "one addition per multiply",
             "bias additions counted" if self.bias else "biases ignored",
-            "padding products excluded" if self.exclude_padding else "padding products counted",
+            "padding products excluded"
+            if self.exclude_padding
+            else "padding products counted",
         ]
         return ", ".join(parts)
 
     def as_dict(self) -> dict[str, bool]:
         """The flags by name, for JSON output."""
-        return {"bias": self.bias, "strict": self.strict, "exclude_padding": self.exclude_padding}
+        return {
+            "bias": self.bias,
+            "strict": self.strict,
+            "exclude_padding": self.exclude_padding,
+        }
+
+
+#: The homework's convention, shared as the default argument of the counters.
+HOMEWORK = Convention()

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from derive.counting import layers as L
-from derive.counting.convention import Convention
+from derive.counting.convention import HOMEWORK, Convention
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 KINDS = ("conv", "linear", "other")
 QUANTITIES = ("params", "macs", "mults", "adds")
@@ -71,23 +74,40 @@ class NetworkCount:
     def share(self, kind: str, quantity: str) -> Fraction:
         """Exact fraction of ``quantity`` (e.g. ``"macs"``) that layers of ``kind`` account for;
         zero when the network has none of it."""
+        from fractions import (
+            Fraction,  # imports decimal: kept off the CLI's start-up path
+        )
+
         whole = self.totals.get(quantity)
-        return Fraction(self.by_kind[kind].get(quantity), whole) if whole else Fraction(0)
+        return (
+            Fraction(self.by_kind[kind].get(quantity), whole) if whole else Fraction(0)
+        )
+
+    def percent(self, kind: str, quantity: str) -> float:
+        """``share`` as a percentage, in floating point (for display and JSON)."""
+        whole = self.totals.get(quantity)
+        return 100 * self.by_kind[kind].get(quantity) / whole if whole else 0.0
 
 
-def count_network(network: L.Network, convention: Convention = Convention()) -> NetworkCount:
+def count_network(
+    network: L.Network, convention: Convention = HOMEWORK
+) -> NetworkCount:
     """Count every layer of ``network`` under ``convention`` and total them by kind."""
     rows = tuple(count_layer(layer, convention) for layer in network.layers)
     by_kind = {kind: Totals() for kind in KINDS}
     for row in rows:
-        by_kind[row.kind] = by_kind[row.kind] + Totals(row.params, row.macs, row.mults, row.adds)
+        by_kind[row.kind] = by_kind[row.kind] + Totals(
+            row.params, row.macs, row.mults, row.adds
+        )
     totals = sum(by_kind.values(), Totals())
     return NetworkCount(network, convention, rows, totals, by_kind)
 
 
-def count_layer(layer: L.Layer, convention: Convention = Convention()) -> LayerCount:
+def count_layer(layer: L.Layer, convention: Convention = HOMEWORK) -> LayerCount:
     """The count row of one resolved layer."""
-    kind, params, products, covered, outputs = _COUNTERS[type(layer.op)](layer, convention)
+    kind, params, products, covered, outputs = _COUNTERS[type(layer.op)](
+        layer, convention
+    )
     has_bias = isinstance(layer.op, (L.Conv2d, L.Linear)) and layer.op.bias
     adds = products
     if convention.strict:
@@ -107,7 +127,9 @@ def count_layer(layer: L.Layer, convention: Convention = Convention()) -> LayerC
     )
 
 
-def axis_pairs(size: int, out: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
+def axis_pairs(
+    size: int, out: int, kernel: int, stride: int, padding: int, dilation: int
+) -> int:
     """How many (output position, kernel tap) pairs along one axis read a real input element.
 
     Tap t of output o reads position o·s − p + t·d; for each tap the valid o form an interval,
@@ -122,7 +144,9 @@ def axis_pairs(size: int, out: int, kernel: int, stride: int, padding: int, dila
     return total
 
 
-def axis_covered(size: int, out: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
+def axis_covered(
+    size: int, out: int, kernel: int, stride: int, padding: int, dilation: int
+) -> int:
     """How many output positions along one axis read at least one real input element.
 
     When dilation ≤ size the taps are at most ``size`` apart, so a window reads the input exactly
@@ -143,7 +167,9 @@ def axis_covered(size: int, out: int, kernel: int, stride: int, padding: int, di
     return covered
 
 
-Counted = tuple[str, int, int, int, int]  # kind, params, products, covered outputs, outputs
+Counted = tuple[
+    str, int, int, int, int
+]  # kind, params, products, covered outputs, outputs
 
 
 def _conv2d(layer: L.Layer, convention: Convention) -> Counted:
@@ -152,9 +178,13 @@ def _conv2d(layer: L.Layer, convention: Convention) -> Counted:
     _, h, w = layer.in_shape
     c_out, h_out, w_out = layer.out_shape
     per_group_in = op.in_channels // op.groups
-    params = c_out * per_group_in * op.kernel_size[0] * op.kernel_size[1] + (c_out if op.bias else 0)
+    params = c_out * per_group_in * op.kernel_size[0] * op.kernel_size[1] + (
+        c_out if op.bias else 0
+    )
     outputs = c_out * h_out * w_out
-    axes = list(zip((h, w), (h_out, w_out), op.kernel_size, op.stride, op.padding, op.dilation))
+    axes = list(
+        zip((h, w), (h_out, w_out), op.kernel_size, op.stride, op.padding, op.dilation)
+    )
     if convention.exclude_padding:
         pairs = [axis_pairs(*a) for a in axes]
         covered = c_out * axis_covered(*axes[0]) * axis_covered(*axes[1])
@@ -175,7 +205,9 @@ def _linear(layer: L.Layer, convention: Convention) -> Counted:
 
 def _batchnorm(layer: L.Layer, convention: Convention) -> Counted:
     op = layer.op
-    assert isinstance(op, (L.BatchNorm1d, L.BatchNorm2d)) and op.num_features is not None
+    assert (
+        isinstance(op, (L.BatchNorm1d, L.BatchNorm2d)) and op.num_features is not None
+    )
     return "other", 2 * op.num_features if op.affine else 0, 0, 0, 0
 
 

@@ -12,7 +12,6 @@ single int, so the formulas never branch on the spelling.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 Pair = tuple[int, int]
 Shape = tuple[int, ...]
@@ -108,18 +107,18 @@ class Flatten:
     """``torch.nn.Flatten`` (batch dimension kept): C x H x W becomes C*H*W features."""
 
 
-Op = Union[
-    Conv2d,
-    Linear,
-    MaxPool2d,
-    AvgPool2d,
-    AdaptiveAvgPool2d,
-    BatchNorm2d,
-    BatchNorm1d,
-    ReLU,
-    Dropout,
-    Flatten,
-]
+Op = (
+    Conv2d
+    | Linear
+    | MaxPool2d
+    | AvgPool2d
+    | AdaptiveAvgPool2d
+    | BatchNorm2d
+    | BatchNorm1d
+    | ReLU
+    | Dropout
+    | Flatten
+)
 
 #: The spec's ``type`` value for each layer class (the names the user writes).
 TYPE_NAMES: dict[type, str] = {

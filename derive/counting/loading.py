@@ -33,7 +33,9 @@ def builtin_specs() -> dict[str, str]:
     """Built-in network names → their one-line descriptions, sorted by name."""
     out: dict[str, str] = {}
     for name, entry in sorted(_spec_files().items()):
-        out[name] = str(tomllib.loads(entry.read_text(encoding="utf-8")).get("description", ""))
+        out[name] = str(
+            tomllib.loads(entry.read_text(encoding="utf-8")).get("description", "")
+        )
     return out
 
 
@@ -58,15 +60,21 @@ def load_network(name_or_path: str | os.PathLike[str]) -> Network:
     if text_arg in files:
         return parse_spec(files[text_arg].read_text(encoding="utf-8"), text_arg)
     if not path.is_file():
-        looks_like_path = path.suffix == ".toml" or os.sep in text_arg or "/" in text_arg
+        looks_like_path = (
+            path.suffix == ".toml" or os.sep in text_arg or "/" in text_arg
+        )
         if looks_like_path or path.exists():
             what = "is not a file" if path.exists() else "no such file"
-            raise InputError(f"{text_arg}: {what}; give a TOML spec file or a built-in name")
+            raise InputError(
+                f"{text_arg}: {what}; give a TOML spec file or a built-in name"
+            )
         raise InputError(_unknown_name(text_arg, tuple(sorted(files))))
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{text_arg}: not UTF-8 text (byte {exc.start}); save the spec as UTF-8") from None
+        raise InputError(
+            f"{text_arg}: not UTF-8 text (byte {exc.start}); save the spec as UTF-8"
+        ) from None
     except OSError as exc:
         raise InputError(f"{text_arg}: cannot read: {exc.strerror}") from None
     return parse_spec(text, text_arg)
@@ -74,6 +82,6 @@ def load_network(name_or_path: str | os.PathLike[str]) -> Network:
 
 def _unknown_name(name: str, names: tuple[str, ...]) -> str:
     return (
-        f'{name}: no such spec file or built-in network{suggest(name, names)}; '
+        f"{name}: no such spec file or built-in network{suggest(name, names)}; "
         f"built-ins: {', '.join(names)}"
     )

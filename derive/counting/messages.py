@@ -6,22 +6,25 @@ A layer error starts with ``<source>: layer <index> "<name>" (<type>)`` — the 
 
 from __future__ import annotations
 
-import difflib
-import json
-
 
 def show(value: object) -> str:
     """Render a user's value the way they wrote it in TOML (strings quoted, true/false)."""
+    import json  # only on the error path: keeps `derive count` start-up lean
+
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def suggest(word: str, choices: tuple[str, ...]) -> str:
     """`` (did you mean "x"?)`` for the closest choice, or an empty string when none is close."""
+    import difflib  # only on the error path
+
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f' (did you mean "{close[0]}"?)' if close else ""
 
 
-def layer_where(source: str, index: int, name: str | None, type_name: str | None) -> str:
+def layer_where(
+    source: str, index: int, name: str | None, type_name: str | None
+) -> str:
     """The location prefix of a layer error: ``src: layer 3 "conv2" (conv2d)``."""
     where = f"{source}: layer {index}"
     if name is not None:

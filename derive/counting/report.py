@@ -20,7 +20,7 @@ def to_dict(result: NetworkCount) -> dict[str, Any]:
     for kind in KINDS:
         totals = result.by_kind[kind]
         entry: dict[str, Any] = {q: totals.get(q) for q in QUANTITIES}
-        entry["percent"] = {q: float(100 * result.share(kind, q)) for q in QUANTITIES}
+        entry["percent"] = {q: result.percent(kind, q) for q in QUANTITIES}
         by_kind[kind] = entry
     return {
         "network": result.network.name,
@@ -59,13 +59,23 @@ def to_text(result: NetworkCount) -> str:
         for row in result.layers
     ]
     t = result.totals
-    total_row = ("", "total", "", "", f"{t.params:,}", f"{t.macs:,}", f"{t.mults:,}", f"{t.adds:,}")
+    total_row = (
+        "",
+        "total",
+        "",
+        "",
+        f"{t.params:,}",
+        f"{t.macs:,}",
+        f"{t.mults:,}",
+        f"{t.adds:,}",
+    )
     table = [_HEADERS, *rows, total_row]
     widths = [max(len(r[i]) for r in table) for i in range(len(_HEADERS))]
 
     def line(cells: tuple[str, ...]) -> str:
         return "  ".join(
-            c.rjust(w) if i in _RIGHT else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
+            c.rjust(w) if i in _RIGHT else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths))
         ).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
@@ -89,9 +99,11 @@ def to_text(result: NetworkCount) -> str:
         )
     other = result.by_kind["other"].params
     if other:
-        out.append(f"other   params {other:,} ({_pct(result, 'other', 'params')}), no counted operations")
+        out.append(
+            f"other   params {other:,} ({_pct(result, 'other', 'params')}), no counted operations"
+        )
     return "\n".join(out)
 
 
 def _pct(result: NetworkCount, kind: str, quantity: str) -> str:
-    return f"{float(100 * result.share(kind, quantity)):.2f} %"
+    return f"{result.percent(kind, quantity):.2f} %"

@@ -21,12 +21,16 @@ Fail = Callable[[str], NoReturn]
 _AXES = ("height", "width")
 
 
-def resolve(input_shape: L.Shape, raw: list[L.RawLayer], source: str) -> tuple[L.Layer, ...]:
+def resolve(
+    input_shape: L.Shape, raw: list[L.RawLayer], source: str
+) -> tuple[L.Layer, ...]:
     """Walk the layers in order, inferring sizes and computing every output shape."""
     shape = input_shape
     resolved: list[L.Layer] = []
     for layer in raw:
-        where = layer_where(source, layer.index, layer.name if layer.named else None, layer.type)
+        where = layer_where(
+            source, layer.index, layer.name if layer.named else None, layer.type
+        )
 
         def fail(problem: str, where: str = where) -> NoReturn:
             raise InputError(f"{where}: {problem}")
@@ -37,7 +41,9 @@ def resolve(input_shape: L.Shape, raw: list[L.RawLayer], source: str) -> tuple[L
     return tuple(resolved)
 
 
-def conv_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
+def conv_output_size(
+    size: int, kernel: int, stride: int, padding: int, dilation: int
+) -> int:
     """PyTorch's output length along one axis: ⌊(size + 2p − d(k−1) − 1)/s⌋ + 1."""
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
@@ -84,7 +90,9 @@ def _check_fits(
 ) -> None:
     """The (dilated) kernel must fit inside the padded input on both axes — or, for pooling
     with ``ceil_mode``, where the last window may hang over, leave at least one output."""
-    for i, (axis, size, k, p, d) in enumerate(zip(_AXES, hw, kernel, padding, dilation)):
+    for i, (axis, size, k, p, d) in enumerate(
+        zip(_AXES, hw, kernel, padding, dilation)
+    ):
         span = d * (k - 1) + 1
         if (out[i] < 1) if out is not None else (span > size + 2 * p):
             dilated = "dilated kernel" if d > 1 else "kernel"
@@ -102,7 +110,9 @@ def _check_fits(
 
 def _inferred(field: str, given: int | None, actual: int, what: str, fail: Fail) -> int:
     if given is not None and given != actual:
-        fail(f"{field} is {given} but the input has {actual} {what}; set {field} = {actual} or omit it")
+        fail(
+            f"{field} is {given} but the input has {actual} {what}; set {field} = {actual} or omit it"
+        )
     return actual
 
 
@@ -117,13 +127,16 @@ def _conv2d(op: L.Conv2d, shape: L.Shape, fail: Fail) -> tuple[L.Conv2d, L.Shape
             )
     _check_fits((h, w), op.kernel_size, op.padding, op.dilation, fail)
     out = tuple(
-        conv_output_size(*args) for args in zip((h, w), op.kernel_size, op.stride, op.padding, op.dilation)
+        conv_output_size(*args)
+        for args in zip((h, w), op.kernel_size, op.stride, op.padding, op.dilation)
     )
     return dataclasses.replace(op, in_channels=c), (op.out_channels, *out)
 
 
 def _linear(op: L.Linear, shape: L.Shape, fail: Fail) -> tuple[L.Linear, L.Shape]:
-    n = _inferred("in_features", op.in_features, _flat("linear", shape, fail), "features", fail)
+    n = _inferred(
+        "in_features", op.in_features, _flat("linear", shape, fail), "features", fail
+    )
     return dataclasses.replace(op, in_features=n), (op.out_features,)
 
 
@@ -136,18 +149,24 @@ def _check_pool_padding(op: L.MaxPool2d | L.AvgPool2d, fail: Fail) -> None:
             )
 
 
-def _maxpool2d(op: L.MaxPool2d, shape: L.Shape, fail: Fail) -> tuple[L.MaxPool2d, L.Shape]:
+def _maxpool2d(
+    op: L.MaxPool2d, shape: L.Shape, fail: Fail
+) -> tuple[L.MaxPool2d, L.Shape]:
     c, h, w = _spatial("maxpool2d", shape, fail)
     _check_pool_padding(op, fail)
     out = tuple(
         pool_output_size(s, k, st, p, d, op.ceil_mode)
-        for s, k, st, p, d in zip((h, w), op.kernel_size, op.stride, op.padding, op.dilation)
+        for s, k, st, p, d in zip(
+            (h, w), op.kernel_size, op.stride, op.padding, op.dilation
+        )
     )
     _check_fits((h, w), op.kernel_size, op.padding, op.dilation, fail, out)
     return op, (c, *out)
 
 
-def _avgpool2d(op: L.AvgPool2d, shape: L.Shape, fail: Fail) -> tuple[L.AvgPool2d, L.Shape]:
+def _avgpool2d(
+    op: L.AvgPool2d, shape: L.Shape, fail: Fail
+) -> tuple[L.AvgPool2d, L.Shape]:
     c, h, w = _spatial("avgpool2d", shape, fail)
     _check_pool_padding(op, fail)
     out = tuple(
@@ -165,19 +184,25 @@ def _adaptive(
     return op, (c, *op.output_size)
 
 
-def _batchnorm2d(op: L.BatchNorm2d, shape: L.Shape, fail: Fail) -> tuple[L.BatchNorm2d, L.Shape]:
+def _batchnorm2d(
+    op: L.BatchNorm2d, shape: L.Shape, fail: Fail
+) -> tuple[L.BatchNorm2d, L.Shape]:
     c, _, _ = _spatial("batchnorm2d", shape, fail)
     c = _inferred("num_features", op.num_features, c, "channels", fail)
     return dataclasses.replace(op, num_features=c), shape
 
 
-def _batchnorm1d(op: L.BatchNorm1d, shape: L.Shape, fail: Fail) -> tuple[L.BatchNorm1d, L.Shape]:
+def _batchnorm1d(
+    op: L.BatchNorm1d, shape: L.Shape, fail: Fail
+) -> tuple[L.BatchNorm1d, L.Shape]:
     n = _flat("batchnorm1d", shape, fail, " or use batchnorm2d")
     n = _inferred("num_features", op.num_features, n, "features", fail)
     return dataclasses.replace(op, num_features=n), shape
 
 
-def _same(op: L.ReLU | L.Dropout, shape: L.Shape, fail: Fail) -> tuple[L.ReLU | L.Dropout, L.Shape]:
+def _same(
+    op: L.ReLU | L.Dropout, shape: L.Shape, fail: Fail
+) -> tuple[L.ReLU | L.Dropout, L.Shape]:
     return op, shape
 
 

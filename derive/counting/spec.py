@@ -39,6 +39,7 @@ _TOP_LEVEL = ("name", "description", "input", "layers")
 # --- field kinds: each checks one value and returns it normalised, or a description of what it
 # --- should have been (the caller adds the location and the value).
 
+
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -85,7 +86,9 @@ class _Kind:
 
 
 _POS_INT = _Kind(_positive_int, "a positive integer")
-_POS_PAIR = _Kind(_pair(1), "a positive integer or [height, width] of positive integers")
+_POS_PAIR = _Kind(
+    _pair(1), "a positive integer or [height, width] of positive integers"
+)
 _PADDING = _Kind(
     _pair(0), "a non-negative integer or [height, width] of non-negative integers"
 )
@@ -143,7 +146,9 @@ _SCHEMAS: dict[str, _Schema] = {
             "ceil_mode": (_BOOL, False),
         },
     ),
-    "adaptive_avgpool2d": _Schema(L.AdaptiveAvgPool2d, {"output_size": (_POS_PAIR, _REQUIRED)}),
+    "adaptive_avgpool2d": _Schema(
+        L.AdaptiveAvgPool2d, {"output_size": (_POS_PAIR, _REQUIRED)}
+    ),
     "batchnorm2d": _Schema(
         L.BatchNorm2d,
         {
@@ -193,9 +198,13 @@ def build_network(data: Mapping[str, Any], source: str) -> L.Network:
         raise InputError(f"{source}: name must be a non-empty string, got {show(name)}")
     description = data.get("description", "")
     if not isinstance(description, str):
-        raise InputError(f"{source}: description must be a string, got {show(description)}")
+        raise InputError(
+            f"{source}: description must be a string, got {show(description)}"
+        )
     if "input" not in data:
-        raise InputError(f'{source}: missing top-level field "input"; add e.g. input = [3, 32, 32]')
+        raise InputError(
+            f'{source}: missing top-level field "input"; add e.g. input = [3, 32, 32]'
+        )
     input_shape = _input_shape(data["input"], source)
     raw = data.get("layers")
     if raw is None or raw == []:
@@ -215,7 +224,11 @@ def build_network(data: Mapping[str, Any], source: str) -> L.Network:
 
 
 def _input_shape(value: object, source: str) -> L.Shape:
-    if isinstance(value, list) and len(value) in (1, 3) and all(_is_int(v) and v > 0 for v in value):
+    if (
+        isinstance(value, list)
+        and len(value) in (1, 3)
+        and all(_is_int(v) and v > 0 for v in value)
+    ):
         return tuple(value)
     raise InputError(
         f"{source}: input must be [channels, height, width] or [features] "
@@ -255,7 +268,10 @@ def _parse_layer(index: int, table: dict[str, Any], source: str) -> L.RawLayer:
     if not isinstance(type_name, str):
         raise InputError(f"{where}: type must be a string, got {show(type_name)}")
     if type_name not in _SCHEMAS:
-        hint = suggest(type_name, LAYER_TYPES) or f"; known types: {', '.join(LAYER_TYPES)}"
+        hint = (
+            suggest(type_name, LAYER_TYPES)
+            or f"; known types: {', '.join(LAYER_TYPES)}"
+        )
         raise InputError(f'{where}: unknown type "{type_name}"{hint}')
     schema = _SCHEMAS[type_name]
     where = layer_where(source, index, name, type_name)
@@ -273,7 +289,9 @@ def _parse_layer(index: int, table: dict[str, Any], source: str) -> L.RawLayer:
             continue
         checked = kind.check(table[field])
         if checked is None:
-            raise InputError(f"{where}: {field} must be {kind.expected}, got {show(table[field])}")
+            raise InputError(
+                f"{where}: {field} must be {kind.expected}, got {show(table[field])}"
+            )
         values[field] = checked
     if values.get("stride", ()) is None:
         values["stride"] = values["kernel_size"]

@@ -21,7 +21,9 @@ def build_module(network: L.Network, device: str = "meta") -> torch.nn.Sequentia
     from torch import nn
 
     model = nn.Sequential()
-    with torch.device(device):  # create the weights there: no 1.3 GB CPU detour for Net1's fc1
+    with torch.device(
+        device
+    ):  # create the weights there: no 1.3 GB CPU detour for Net1's fc1
         for layer in network.layers:
             model.add_module(layer.name, _module(layer.op, nn))
     return model
@@ -46,7 +48,9 @@ def _module(op: L.Op, nn: Any) -> Any:
             op.kernel_size, op.stride, op.padding, op.dilation, ceil_mode=op.ceil_mode
         )
     if isinstance(op, L.AvgPool2d):
-        return nn.AvgPool2d(op.kernel_size, op.stride, op.padding, ceil_mode=op.ceil_mode)
+        return nn.AvgPool2d(
+            op.kernel_size, op.stride, op.padding, ceil_mode=op.ceil_mode
+        )
     if isinstance(op, L.AdaptiveAvgPool2d):
         return nn.AdaptiveAvgPool2d(op.output_size)
     if isinstance(op, L.BatchNorm2d):
@@ -62,7 +66,9 @@ def _module(op: L.Op, nn: Any) -> Any:
     raise TypeError(f"no torch module for {type(op).__name__}")
 
 
-def torch_counts(network: L.Network) -> tuple[dict[str, int], dict[str, int], tuple[int, ...]]:
+def torch_counts(
+    network: L.Network,
+) -> tuple[dict[str, int], dict[str, int], tuple[int, ...]]:
     """Per-layer parameter counts, per-layer FlopCounterMode FLOPs and the output shape.
 
     Runs one forward pass (batch of 1, eval mode) on the meta device under ``FlopCounterMode``,
@@ -73,7 +79,8 @@ def torch_counts(network: L.Network) -> tuple[dict[str, int], dict[str, int], tu
 
     model = build_module(network).eval()
     params = {
-        name: sum(p.numel() for p in child.parameters()) for name, child in model.named_children()
+        name: sum(p.numel() for p in child.parameters())
+        for name, child in model.named_children()
     }
     x = torch.empty(1, *network.input_shape, device="meta")
     counter = FlopCounterMode(display=False)
