@@ -79,7 +79,16 @@ def layer_sigma_not_prime(net, ell):
 def layer_diag_of_input(net, ell):
     """diag(σ'(y_{ℓ−1})) on the right: the right shape, the wrong argument and side."""
     layer = net.layer(ell)
-    return conv_matrix(layer.weights, layer.n_in) * sympy.diag(*(net.sigma_prime(u) for u in layer.inputs))
+    return conv_matrix(layer.weights, layer.n_in) * sympy.diag(
+        *(net.sigma_prime(u) for u in layer.inputs)
+    )
+
+
+def layer_diag_shifted(net, ell):
+    """σ'(z_{i+1}) in row i: every factor of the right kind, each at a neighbour's argument."""
+    layer = net.layer(ell)
+    pre = [*layer.pre[1:], layer.pre[0]]
+    return sympy.diag(*(net.sigma_prime(z) for z in pre)) * conv_matrix(layer.weights, layer.n_in)
 
 
 def filter_not_transposed(net, ell, v):
@@ -90,7 +99,7 @@ def filter_not_transposed(net, ell, v):
 def filter_off_by_one(net, ell, v):
     """y_{i+j} instead of y_{i+j−1}: the input shifted by one (cyclically, to keep the shape)."""
     layer = net.layer(ell)
-    shifted = list(layer.inputs[1:]) + [layer.inputs[0]]
+    shifted = [*layer.inputs[1:], layer.inputs[0]]
     return (conv_operator(list(v), layer.n_in) * sympy.Matrix(shifted)).T
 
 
@@ -122,12 +131,28 @@ def bias_wrong_length(net, ell, v):
 
 
 WRONG = {
-    "A_w^T": ("d_out_d_last_input", last_transposed, 0, "layer 3: shape (5, 1) claimed, true shape (1, 5)"),
-    "A_w flipped": ("d_out_d_last_input", last_flipped, 0, "layer 3: entry (1, 1) is w3_1, claimed w3_5"),
-    "(diag A_w)^T": ("d_layer", layer_transposed, 1, "layer 2: shape (6, 5) claimed, true shape (5, 6)"),
+    "A_w^T": (
+        "d_out_d_last_input",
+        last_transposed,
+        0,
+        "layer 3: shape (5, 1) claimed, true shape (1, 5)",
+    ),
+    "A_w flipped": (
+        "d_out_d_last_input",
+        last_flipped,
+        0,
+        "layer 3: entry (1, 1) is w3_1, claimed w3_5",
+    ),
+    "(diag A_w)^T": (
+        "d_layer",
+        layer_transposed,
+        1,
+        "layer 2: shape (6, 5) claimed, true shape (5, 6)",
+    ),
     "no diag": ("d_layer", layer_without_diag, 1, None),
     "sigma not sigma'": ("d_layer", layer_sigma_not_prime, 1, None),
     "diag on the right": ("d_layer", layer_diag_of_input, 1, None),
+    "diag shifted": ("d_layer", layer_diag_shifted, 1, None),
     "C_v y not transposed": (
         "d_out_d_filter",
         filter_not_transposed,
@@ -152,7 +177,9 @@ WRONG = {
 def test_wrong_claim_fails_only_its_identity(field, claim, index, message):
     net = deep_conv_net(3, (2, 2, 5))  # sizes (7, 6, 5, 1): no square matrix, no f = 1
     results = check_identities(net, dataclasses.replace(SHEET_CLAIMS, **{field: claim}))
-    assert [r.passed for r in results] == [i != index for i in range(4)], [r.detail for r in results]
+    assert [r.passed for r in results] == [i != index for i in range(4)], [
+        r.detail for r in results
+    ]
     failed = results[index]
     assert failed.detail.startswith("layer ")
     if message is not None:
@@ -177,7 +204,11 @@ def test_sheet_formulas_agree_with_differentiating_the_composed_network():
     """
     net = deep_conv_net(3, (2, 2, 3))  # n = (5, 4, 3, 1)
     ys = net.composed()
-    to_x = {u: value for layer, values in zip(net.layers, ys) for u, value in zip(layer.inputs, values)}
+    to_x = {
+        u: value
+        for layer, values in zip(net.layers, ys[:-1], strict=True)
+        for u, value in zip(layer.inputs, values, strict=True)
+    }
     y_out = ys[-1][0]
     for ell in range(1, net.L + 1):
         layer = net.layer(ell)
@@ -186,9 +217,13 @@ def test_sheet_formulas_agree_with_differentiating_the_composed_network():
             tail = net.layer(ell + 1).inputs
             values = list(tail)
             for later in net.layers[ell:]:
-                values = [e.xreplace(dict(zip(later.inputs, values))) for e in later.out]
+                values = [
+                    e.xreplace(dict(zip(later.inputs, values, strict=True))) for e in later.out
+                ]
             grad = [sympy.diff(values[0], u) for u in tail]
-            v = sympy.Matrix([[g * net.sigma_prime(z) for g, z in zip(grad, layer.pre)]])
+            v = sympy.Matrix(
+                [[g * net.sigma_prime(z) for g, z in zip(grad, layer.pre, strict=True)]]
+            )
         else:
             v = sympy.Matrix([[1]])
         claimed_w = SHEET_CLAIMS.d_out_d_filter(net, ell, v).xreplace(to_x)
@@ -204,7 +239,11 @@ def test_matrix_jacobian_agrees_with_the_band_jacobian_claims():
     for ell in range(1, net.L + 1):
         layer = net.layer(ell)
         full = sympy.Matrix(layer.out).jacobian(layer.inputs)
-        claim = SHEET_CLAIMS.d_layer(net, ell) if layer.activated else SHEET_CLAIMS.d_out_d_last_input(net)
+        claim = (
+            SHEET_CLAIMS.d_layer(net, ell)
+            if layer.activated
+            else SHEET_CLAIMS.d_out_d_last_input(net)
+        )
         assert (full - sympy.Matrix(claim)).applyfunc(sympy.expand) == sympy.zeros(*full.shape)
 
 
@@ -221,19 +260,32 @@ def test_sizes_and_filter_lengths_give_the_same_network():
 
 def test_network_follows_the_sheet_formula():
     net = deep_conv_net(2, (2, 3))  # n = (4, 3, 1)
-    x, (w1, w2), b = net.x, (net.layer(1).weights, net.layer(2).weights), (net.layer(1).bias, net.layer(2).bias)
+    x, (w1, w2), b = (
+        net.x,
+        (net.layer(1).weights, net.layer(2).weights),
+        (net.layer(1).bias, net.layer(2).bias),
+    )
     y1 = net.layer(2).inputs
     sigma = net.sigma
-    assert net.layer(1).out == tuple(sigma(w1[0] * x[i] + w1[1] * x[i + 1] + b[0]) for i in range(3))
+    assert net.layer(1).out == tuple(
+        sigma(w1[0] * x[i] + w1[1] * x[i + 1] + b[0]) for i in range(3)
+    )
     assert net.layer(2).out == (w2[0] * y1[0] + w2[1] * y1[1] + w2[2] * y1[2] + b[1],)
     assert str(sigma) == "sigma" and not net.layer(2).activated
 
 
 BUILD_ERRORS = [
     ((0, (1,)), "deep_conv_net: L must be a positive integer, got 0"),
-    ((2, (3, 2, 2, 1)), "deep_conv_net: give L + 1 = 3 sizes (n_0, …, n_L) or L = 2 filter lengths (f_1, …, f_L), got 4 numbers"),
+    (
+        (2, (3, 2, 2, 1)),
+        "deep_conv_net: give L + 1 = 3 sizes (n_0, …, n_L) or L = 2 filter lengths "
+        "(f_1, …, f_L), got 4 numbers",
+    ),
     ((2, (5, 3, 2)), "deep_conv_net: the output size n_L must be 1, got 2"),
-    ((2, (3, 4, 1)), "deep_conv_net: n_1 = 4 > n_0 = 3; a valid convolution never lengthens its input"),
+    (
+        (2, (3, 4, 1)),
+        "deep_conv_net: n_1 = 4 > n_0 = 3; a valid convolution never lengthens its input",
+    ),
     ((2, (3, 0)), "deep_conv_net: sizes and filter lengths must be positive integers, got 0"),
     ((2, (3, "2")), "deep_conv_net: sizes and filter lengths must be positive integers, got '2'"),
 ]
@@ -246,10 +298,32 @@ def test_bad_network_spec_is_one_clear_value_error(args, message):
 
 
 def test_checker_needs_two_layers():
-    with pytest.raises(ValueError, match=r"^check_identities: needs L >= 2 so that every identity has a layer, got L = 1$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^check_identities: needs L >= 2 so that every identity has a layer, got L = 1$",
+    ):
         check_identities(deep_conv_net(1, (3,)))
 
 
 def test_layer_index_is_checked():
     with pytest.raises(ValueError, match=r"^layer index must be between 1 and L = 2, got 3$"):
         deep_conv_net(2, (2, 2)).layer(3)
+
+
+@pytest.mark.parametrize(
+    ("field", "wrong"),
+    [("d_layer", layer_without_diag), ("d_out_d_filter", filter_off_by_one)],
+    ids=["d_layer", "d_out_d_filter"],
+)
+def test_every_layer_is_checked_not_only_the_first_one_met(field, wrong):
+    """A claim right everywhere except at layer 1 (met last by the backward loop) still fails."""
+    right = getattr(SHEET_CLAIMS, field)
+
+    def wrong_at_layer_1(net, ell, *rest):
+        return (wrong if ell == 1 else right)(net, ell, *rest)
+
+    results = check_identities(
+        deep_conv_net(3, (2, 2, 5)), dataclasses.replace(SHEET_CLAIMS, **{field: wrong_at_layer_1})
+    )
+    failed = [r for r in results if not r.passed]
+    assert len(failed) == 1 and failed[0].detail.startswith("layer 1: ")

@@ -14,7 +14,7 @@ from derive.nn.conv import conv_matrix, conv_operator, multiplication_counts
 
 
 def by_definition(w: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """(A_w y)_i = Σ_j w_j y_{i+j−1}, written out with loops (1-based on the sheet, 0-based here)."""
+    """(A_w y)_i = Σ_j w_j y_{i+j−1} written out with loops (0-based here, 1-based on the sheet)."""
     f, n = len(w), len(y)
     return np.array([sum(w[j] * y[i + j] for j in range(f)) for i in range(n - f + 1)])
 
@@ -38,7 +38,9 @@ def test_equals_scipy_convolution_matrix_of_the_flipped_filter(n, f):
     linalg = pytest.importorskip("scipy.linalg")
     w = np.random.default_rng(f).standard_normal(f)
     np.testing.assert_array_equal(conv_matrix(w, n), linalg.convolution_matrix(w[::-1], n, "valid"))
-    np.testing.assert_array_equal(conv_operator(w, n), linalg.convolution_matrix(w[::-1], n, "valid"))
+    np.testing.assert_array_equal(
+        conv_operator(w, n), linalg.convolution_matrix(w[::-1], n, "valid")
+    )
 
 
 def test_scipy_without_the_flip_is_a_different_matrix():
@@ -83,8 +85,14 @@ def test_conv_operator_is_the_filter_gradient_operator():
 
 
 MATRIX_ERRORS = [
-    (lambda: conv_matrix(np.zeros(0), 3), "conv_matrix: the filter w is empty; give at least one coefficient"),
-    (lambda: conv_matrix([], 3), "conv_matrix: the filter w is empty; give at least one coefficient"),
+    (
+        lambda: conv_matrix(np.zeros(0), 3),
+        "conv_matrix: the filter w is empty; give at least one coefficient",
+    ),
+    (
+        lambda: conv_matrix([], 3),
+        "conv_matrix: the filter w is empty; give at least one coefficient",
+    ),
     (
         lambda: conv_matrix(np.ones(4), 3),
         "conv_matrix: the filter w has length 4 > n = 3; a valid convolution needs a filter no "
@@ -97,11 +105,13 @@ MATRIX_ERRORS = [
     ),
     (
         lambda: conv_matrix(np.ones((2, 3)), 5),
-        "conv_matrix: the filter w must be 1-D, got shape (2, 3); pass a flat sequence or a 1-D array",
+        "conv_matrix: the filter w must be 1-D, got shape (2, 3); pass a flat sequence or a "
+        "1-D array",
     ),
     (
         lambda: conv_matrix(sympy.ones(2, 2), 5),
-        "conv_matrix: the filter w must be 1-D, got shape (2, 2); pass a flat sequence or a 1-D array",
+        "conv_matrix: the filter w must be 1-D, got shape (2, 2); pass a flat sequence or a "
+        "1-D array",
     ),
     (
         lambda: conv_matrix([[1, 2], [3, 4]], 5),
@@ -120,19 +130,29 @@ MATRIX_ERRORS = [
     ),
     (lambda: conv_matrix(np.ones(2), 0), "conv_matrix: n must be a positive integer, got 0"),
     (lambda: conv_matrix(np.ones(2), 2.0), "conv_matrix: n must be a positive integer, got 2.0"),
-    (lambda: conv_matrix([True], 2), "conv_matrix: entry 0 of the filter w is a bool, not a SymPy expression or number; build symbols with sympy.symbols"),
+    (
+        lambda: conv_matrix([True], 2),
+        "conv_matrix: entry 0 of the filter w is a bool, not a SymPy expression or number; "
+        "build symbols with sympy.symbols",
+    ),
     (
         lambda: conv_operator(np.ones(6), 5),
         "conv_operator: the filter v has length 6 > n_prev = 5; a valid convolution needs a "
         "filter no longer than its input",
     ),
-    (lambda: conv_operator([], 5), "conv_operator: the filter v is empty; give at least one coefficient"),
+    (
+        lambda: conv_operator([], 5),
+        "conv_operator: the filter v is empty; give at least one coefficient",
+    ),
     (
         lambda: conv_operator(np.ones((1, 1, 2)), 5),
         "conv_operator: the filter v must be 1-D, got shape (1, 1, 2); pass a flat sequence or a "
         "1-D array",
     ),
-    (lambda: conv_operator(np.ones(2), -1), "conv_operator: n_prev must be a positive integer, got -1"),
+    (
+        lambda: conv_operator(np.ones(2), -1),
+        "conv_operator: n_prev must be a positive integer, got -1",
+    ),
 ]
 
 
@@ -150,5 +170,7 @@ def test_multiplication_counts_match_the_matrix(n, f):
 
 
 def test_multiplication_counts_reject_impossible_sizes():
-    with pytest.raises(ValueError, match=r"^multiplication_counts: need 1 <= f <= n, got n=3, f=4$"):
+    with pytest.raises(
+        ValueError, match=r"^multiplication_counts: need 1 <= f <= n, got n=3, f=4$"
+    ):
         multiplication_counts(3, 4)

@@ -1,4 +1,4 @@
-"""Problem 4(b) in numbers: backprop by (transpose) convolutions equals autograd; slips are caught."""
+"""Problem 4(b) in numbers: backprop by (transpose) convolutions equals autograd; slips caught."""
 
 from __future__ import annotations
 
@@ -71,7 +71,9 @@ WRONG_RULES = {
     "flipped filter in the transpose": BackpropRules(_transpose_flipped, SHEET_RULES.filter_grad),
     "valid conv1d backward": BackpropRules(_valid_conv_backward, SHEET_RULES.filter_grad),
     "flipped v in the filter gradient": BackpropRules(SHEET_RULES.backward, _filter_grad_flipped),
-    "roles swapped in the filter gradient": BackpropRules(SHEET_RULES.backward, _filter_grad_transposed),
+    "roles swapped in the filter gradient": BackpropRules(
+        SHEET_RULES.backward, _filter_grad_transposed
+    ),
 }
 
 
@@ -155,7 +157,12 @@ def test_cost_table_counts_and_times():
         assert (row.dense_mults, row.conv_mults) == (a_w.size, np.count_nonzero(a_w))
         assert (row.dense_mults, row.conv_mults) == multiplication_counts(row.n, row.f)
         assert row.mult_ratio == row.n / row.f
-        times = (row.dense_seconds, row.dense_transpose_seconds, row.conv1d_seconds, row.conv_transpose1d_seconds)
+        times = (
+            row.dense_seconds,
+            row.dense_transpose_seconds,
+            row.conv1d_seconds,
+            row.conv_transpose1d_seconds,
+        )
         assert all(t > 0 for t in times)
 
 

@@ -1,4 +1,4 @@
-"""1-D convolutions as Toeplitz matrices, and a symbolic check of the backprop identities (Problem 4).
+"""1-D convolutions as Toeplitz matrices, and a symbolic check of Problem 4's backprop identities.
 
 Why this module exists: Problem 4(a) states four Jacobian identities for a deep 1-D convolutional
 network in terms of the matrix A_w of a convolution and the operator C_v. The derivation is
@@ -222,10 +222,14 @@ class ConvNet:
     sizes: tuple[int, ...]
     sigma: Any
     layers: tuple[ConvLayer, ...]
-    _sigma_prime: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # h(a) ↦ h.fdiff(1): SymPy's derivative of each applied σ, shared by the claims (through
+    # sigma_prime) and the checker's chain rule, so that equal derivatives are one object
+    _derivatives: dict[Any, Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
-    def L(self) -> int:  # noqa: N802 - the sheet's name
+    def L(self) -> int:
         return len(self.layers)
 
     @property
@@ -243,17 +247,13 @@ class ConvNet:
         return self.layers[index - 1]
 
     def sigma_prime(self, arg: sympy.Expr) -> sympy.Expr:
-        """σ'(arg) in the form SymPy's own chain rule produces, so the two compare equal.
+        """σ'(arg) as SymPy's chain rule writes it: ``σ(arg).fdiff(1)``, memoised per network.
 
-        Memoised per network: the claims and the definition of v_ℓ ask for the same σ'(z_i), and
-        for an undefined σ each one is a ``Subs`` that is costly to build.
+        For the undefined σ that is ``Subs(Derivative(σ(ξ), ξ), ξ, arg)``, costly to build and to
+        compare; the memo makes the σ'(z_i) of a claim and of the checker one object, which
+        compares equal at once. A σ' at another argument is another object and compares unequal.
         """
-        import sympy
-
-        if arg not in self._sigma_prime:
-            xi = sympy.Dummy("xi")
-            self._sigma_prime[arg] = self.sigma(xi).diff(xi).subs(xi, arg)
-        return self._sigma_prime[arg]
+        return _outer_derivative(self.sigma(arg), self._derivatives)
 
     def composed(self) -> list[tuple[sympy.Expr, ...]]:
         """[y_0, y_1, …, y_L] as formulas of x. Grows fast: for small sizes and tests only."""
@@ -294,7 +294,7 @@ def _sizes_from(L: int, sizes_or_filter_lengths: Sequence[int]) -> tuple[int, ..
 
 
 def deep_conv_net(
-    L: int,  # noqa: N803 - the sheet's name
+    L: int,
     sizes_or_filter_lengths: Sequence[int],
     sigma: Any = None,
 ) -> ConvNet:
@@ -410,32 +410,51 @@ class _Sparse:
     entries: dict[tuple[int, int], Any] = field(default_factory=dict)
 
 
-def _diff(expr: Any, symbol: Any, outer: dict[Any, Any]) -> Any:
+def _outer_derivative(applied: Any, memo: dict[Any, Any]) -> Any:
+    """h'(a) for an applied one-argument function h(a), by SymPy (``fdiff``), memoised."""
+    if applied not in memo:
+        memo[applied] = applied.fdiff(1)
+    return memo[applied]
+
+
+@dataclass
+class _DiffMemo:
+    """What :func:`_diff` reuses across the entries of a Jacobian."""
+
+    derivatives: dict[Any, Any]  # h(a) ↦ h'(a), the network's own memo
+    terms: dict[Any, dict[Any, list[Any]]] = field(default_factory=dict)  # sum ↦ symbol ↦ terms
+
+
+def _diff(expr: Any, symbol: Any, memo: _DiffMemo) -> Any:
     """SymPy's derivative of ``expr`` by ``symbol``, with two savings that change no result.
 
-    * In a sum, terms without the symbol are skipped (their derivative is zero); SymPy would
-      differentiate each, which makes the one long row of the last layer (f_L = n_{L−1} terms)
-      cost O(n²) instead of O(n).
+    * In a sum only the terms that contain the symbol are differentiated (the others give
+      zero); which terms those are is indexed once per sum. SymPy would differentiate every
+      term for every symbol: O(f²) per row instead of O(f).
     * For a one-argument function h(a) SymPy's rule is h.fdiff(1) · ∂a/∂symbol (its
-      ``Function._eval_derivative``); ``h.fdiff(1)`` — the σ'(z_i) of a row, a costly ``Subs``
-      for an undefined σ — is the same for every symbol, so it is computed once per row and
-      kept in ``outer``.
+      ``Function._eval_derivative``); h.fdiff(1) — the σ'(z_i) of a row — is the same for every
+      symbol, so it is computed once (see :meth:`ConvNet.sigma_prime`).
     """
     import sympy
 
     if isinstance(expr, sympy.Add):
-        return sympy.Add(*(_diff(term, symbol, outer) for term in expr.args if term.has(symbol)))
-    if isinstance(expr, sympy.Function) and len(expr.args) == 1 and not expr.args[0].is_Symbol:
-        inner = _diff(expr.args[0], symbol, outer)
+        if expr not in memo.terms:
+            index: dict[Any, list[Any]] = {}
+            for term in expr.args:
+                for s in term.free_symbols:
+                    index.setdefault(s, []).append(term)
+            memo.terms[expr] = index
+        terms = memo.terms[expr].get(symbol, ())
+        return sympy.Add(*(_diff(term, symbol, memo) for term in terms))
+    if isinstance(expr, sympy.Function) and len(expr.args) == 1:
+        inner = _diff(expr.args[0], symbol, memo)
         if inner == 0:
             return sympy.S.Zero
-        if expr not in outer:
-            outer[expr] = expr.fdiff(1)
-        return outer[expr] * inner
+        return _outer_derivative(expr, memo.derivatives) * inner
     return expr.diff(symbol)
 
 
-def _layer_jacobian(layer: ConvLayer, outer: dict[Any, Any]) -> _Sparse:
+def _layer_jacobian(layer: ConvLayer, memo: _DiffMemo) -> _Sparse:
     """∂y_ℓ/∂u_{ℓ−1} by SymPy differentiation of each entry inside the band.
 
     Row i of the layer reads only u_i, …, u_{i+f−1}; that is checked (free symbols), not assumed,
@@ -448,9 +467,11 @@ def _layer_jacobian(layer: ConvLayer, outer: dict[Any, Any]) -> _Sparse:
         band = layer.inputs[i : i + layer.f]
         outside = (expr.free_symbols & inputs) - set(band)
         if outside:  # the model was built wrongly; never silently drop a dependence
-            raise AssertionError(f"row {i + 1} of layer {layer.index} reads {sorted(map(str, outside))}")
+            raise AssertionError(
+                f"row {i + 1} of layer {layer.index} reads {sorted(map(str, outside))}"
+            )
         for offset, u in enumerate(band):
-            d = _diff(expr, u, outer)
+            d = _diff(expr, u, memo)
             if d != 0:
                 jac.entries[(i, i + offset)] = d
     return jac
@@ -468,7 +489,10 @@ def _row_times(row: dict[int, Any], jac: _Sparse) -> dict[int, Any]:
 
 
 def _same(a: Any, b: Any) -> bool:
-    """Structural equality first (cheap), then expansion of the difference (sound: never a false yes)."""
+    """Structural equality first (cheap), then expansion of the difference.
+
+    Sound: expansion never turns a nonzero difference into 0, so there is no false "equal".
+    """
     import sympy
 
     if a == b:
@@ -481,17 +505,22 @@ def _short(expr: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _compare(truth: _Sparse, claim: Callable[[], Any], where: str) -> str:
-    """'' when the claimed matrix equals the true one, else a one-line account of the first mismatch.
+def _compare(truth: _Sparse, claim: Callable[..., Any], args: tuple[Any, ...], where: str) -> str:
+    """'' when the claimed matrix equals the true one, else one line naming the first mismatch.
 
-    ``claim`` is called here so that a claim which cannot even be evaluated (a product of
+    ``claim(*args)`` is called here so that a claim which cannot even be evaluated (a product of
     mismatched shapes, say) counts as a failed claim with its reason, not as a crash.
     """
     import sympy
 
     try:
-        value = claim()
-    except (ValueError, TypeError, IndexError, ArithmeticError) as err:  # ShapeError is a ValueError
+        value = claim(*args)
+    except (
+        ValueError,
+        TypeError,
+        IndexError,
+        ArithmeticError,
+    ) as err:  # ShapeError is a ValueError
         return f"{where}: the claim cannot be evaluated: {err}"
     if not isinstance(value, sympy.MatrixBase):
         return f"{where}: the claim is a {type(value).__name__}, not a SymPy matrix"
@@ -502,7 +531,8 @@ def _compare(truth: _Sparse, claim: Callable[[], Any], where: str) -> str:
         lhs = truth.entries.get(key, sympy.S.Zero)
         rhs = claimed.get(key, sympy.S.Zero)
         if not _same(lhs, rhs):
-            return f"{where}: entry ({key[0] + 1}, {key[1] + 1}) is {_short(lhs)}, claimed {_short(rhs)}"
+            entry = f"({key[0] + 1}, {key[1] + 1})"
+            return f"{where}: entry {entry} is {_short(lhs)}, claimed {_short(rhs)}"
     return ""
 
 
@@ -526,8 +556,10 @@ def check_identities(net: ConvNet, claims: Claims = SHEET_CLAIMS) -> list[Identi
 
     L = net.L
     if L < 2:
-        raise ValueError(f"check_identities: needs L >= 2 so that every identity has a layer, got L = {L}")
-    outer: dict[Any, Any] = {}  # σ'(z_i) of each row, as SymPy's fdiff gives it
+        raise ValueError(
+            f"check_identities: needs L >= 2 so that every identity has a layer, got L = {L}"
+        )
+    memo = _DiffMemo(net._derivatives)
     jacobians: dict[int, _Sparse] = {}
     results: list[IdentityResult] = []
 
@@ -537,17 +569,17 @@ def check_identities(net: ConvNet, claims: Claims = SHEET_CLAIMS) -> list[Identi
 
     # 1. ∂y_L/∂y_{L−1} = A_{w_L}
     start = time.perf_counter()
-    jacobians[L] = _layer_jacobian(net.layer(L), outer)
-    detail = _compare(jacobians[L], lambda: claims.d_out_d_last_input(net), f"layer {L}")
+    jacobians[L] = _layer_jacobian(net.layer(L), memo)
+    detail = _compare(jacobians[L], claims.d_out_d_last_input, (net,), f"layer {L}")
     record("dyL/dy(L-1) = A_wL", (L,), start, detail)
 
     # 2. ∂y_ℓ/∂y_{ℓ−1} = diag(σ'(z_ℓ)) A_{w_ℓ}; every Jacobian is needed below, so all are built
     start = time.perf_counter()
     detail = ""
     for ell in range(L - 1, 0, -1):
-        jacobians[ell] = _layer_jacobian(net.layer(ell), outer)
+        jacobians[ell] = _layer_jacobian(net.layer(ell), memo)
         if not detail:
-            detail = _compare(jacobians[ell], lambda: claims.d_layer(net, ell), f"layer {ell}")
+            detail = _compare(jacobians[ell], claims.d_layer, (net, ell), f"layer {ell}")
     record("dy(l)/dy(l-1) = diag(sigma'(z_l)) A_wl", range(1, L), start, detail)
 
     # v_ℓ from its definition, v_ℓ = (∂y_L/∂y_ℓ)·diag(σ'(z_ℓ)), v_L = 1, with the true Jacobians
@@ -560,7 +592,8 @@ def check_identities(net: ConvNet, claims: Claims = SHEET_CLAIMS) -> list[Identi
         g, pre = grads[ell], net.layer(ell).pre
         vs[ell] = _row([g.get(i, sympy.S.Zero) * net.sigma_prime(z) for i, z in enumerate(pre)])
 
-    # 3. ∂y_L/∂w_ℓ = (C_{v_ℓᵀ} y_{ℓ−1})ᵀ and 4. ∂y_L/∂b_ℓ = v_ℓ 1, with ∂y_L/∂θ = (∂y_L/∂y_ℓ)(∂y_ℓ/∂θ)
+    # 3. ∂y_L/∂w_ℓ = (C_{v_ℓᵀ} y_{ℓ−1})ᵀ and 4. ∂y_L/∂b_ℓ = v_ℓ 1;
+    # the truth is ∂y_L/∂θ = (∂y_L/∂y_ℓ)(∂y_ℓ/∂θ) for θ = w_ℓ, b_ℓ
     for name, params_of, claim_of in (
         ("dyL/dw_l = (C_vl y(l-1))^T", lambda layer: layer.weights, claims.d_out_d_filter),
         ("dyL/db_l = v_l 1", lambda layer: (layer.bias,), claims.d_out_d_bias),
@@ -572,11 +605,11 @@ def check_identities(net: ConvNet, claims: Claims = SHEET_CLAIMS) -> list[Identi
             local = _Sparse(layer.n_out, len(params))  # ∂y_ℓ/∂θ_ℓ, every entry nonzero
             for i, expr in enumerate(layer.out):
                 for j, p in enumerate(params):
-                    local.entries[(i, j)] = _diff(expr, p, outer)
+                    local.entries[(i, j)] = _diff(expr, p, memo)
             row = _row_times(grads[ell], local)
             truth = _Sparse(1, len(params), {(0, j): e for j, e in row.items()})
             if not detail:
-                detail = _compare(truth, lambda: claim_of(net, ell, vs[ell]), f"layer {ell}")
+                detail = _compare(truth, claim_of, (net, ell, vs[ell]), f"layer {ell}")
         record(name, range(1, L + 1), start, detail)
         start = time.perf_counter()
     return results

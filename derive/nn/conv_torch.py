@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F  # noqa: N812 - the usual name
+import torch.nn.functional as F
 
 from derive.nn.conv import conv_matrix, conv_operator, multiplication_counts
 
@@ -115,7 +115,9 @@ class BackpropReport:
         return self.max_abs_diff <= self.tolerance
 
 
-def random_filter_lengths(n0: int, L: int, generator: np.random.Generator, max_f: int = 64) -> tuple[int, ...]:  # noqa: N803
+def random_filter_lengths(
+    n0: int, L: int, generator: np.random.Generator, max_f: int = 64
+) -> tuple[int, ...]:
     """Filter lengths f_1, …, f_L with n_L = 1 for input length n0.
 
     Layers 1 … L−1 draw f in [2, max_f] (shrunk so that the input stays long enough); the last
@@ -311,13 +313,15 @@ class CostRow:
         return self.dense_mults / self.conv_mults
 
 
-def _median_seconds(call: Callable[[], object], repeats: int, number: int) -> float:
-    call()  # warm-up: first calls pay one-time set-up costs
+def _median_seconds(
+    op: Callable[..., object], args: tuple[object, ...], repeats: int, number: int
+) -> float:
+    op(*args)  # warm-up: first calls pay one-time set-up costs
     samples = []
     for _ in range(repeats):
         start = time.perf_counter()
         for _ in range(number):
-            call()
+            op(*args)
         samples.append((time.perf_counter() - start) / number)
     return statistics.median(samples)
 
@@ -329,7 +333,7 @@ def cost_table(
     number: int = 20,
     threads: int | None = 1,
 ) -> list[CostRow]:
-    """Counted multiplications and measured times: dense A_w products against (transpose) convolution.
+    """Counted multiplications and measured times: dense A_w products against convolutions.
 
     Why: the PDF shows that forming A_w costs O(n²) per product where the convolution costs
     O(n·f), with times measured here rather than asserted. ``threads`` as in
@@ -341,6 +345,7 @@ def cost_table(
 
 def _cost_table(ns: Sequence[int], fs: Sequence[int], repeats: int, number: int) -> list[CostRow]:
     rows: list[CostRow] = []
+    timing = (repeats, number)
     gen = torch.Generator().manual_seed(0)
     with torch.no_grad():
         for n in ns:
@@ -360,11 +365,11 @@ def _cost_table(ns: Sequence[int], fs: Sequence[int], repeats: int, number: int)
                         n_out=n - f + 1,
                         dense_mults=dense,
                         conv_mults=conv,
-                        dense_seconds=_median_seconds(lambda: a_w @ y, repeats, number),
-                        dense_transpose_seconds=_median_seconds(lambda: a_w.T @ u, repeats, number),
-                        conv1d_seconds=_median_seconds(lambda: F.conv1d(y3, w3), repeats, number),
+                        dense_seconds=_median_seconds(torch.mv, (a_w, y), *timing),
+                        dense_transpose_seconds=_median_seconds(torch.mv, (a_w.T, u), *timing),
+                        conv1d_seconds=_median_seconds(F.conv1d, (y3, w3), *timing),
                         conv_transpose1d_seconds=_median_seconds(
-                            lambda: F.conv_transpose1d(u3, w3), repeats, number
+                            F.conv_transpose1d, (u3, w3), *timing
                         ),
                     )
                 )
