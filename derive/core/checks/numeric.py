@@ -21,6 +21,8 @@ from derive.core.checks.timelimit import CheckTimeout, time_limit
 
 DIGITS = 40
 SAMPLES = 6
+# An inequality can hold at many points and fail at a few, so it is tried at more of them.
+ORDER_SAMPLES = 12
 NUMERIC_SECONDS = 20.0
 # Points at which a limit variable is evaluated; beyond 1e9 terms like log(n)/β are below 1e-8.
 LIMIT_SEQUENCE = (10, 100, 10**3, 10**4, 10**6, 10**9, 10**12)
@@ -93,9 +95,10 @@ def _describe(point: dict) -> str:
 
 
 def check(step_id: str, lhs: Any, rel: str, rhs: Any, assumptions: Assumptions,
-          samples: int = SAMPLES, seconds: float = NUMERIC_SECONDS) -> MethodResult:
+          samples: int | None = None, seconds: float = NUMERIC_SECONDS) -> MethodResult:
     """Compare both sides at ``samples`` admissible points; a limit is tried along a sequence."""
     started = time.perf_counter()
+    samples = samples or (SAMPLES if rel == "=" else ORDER_SAMPLES)
     rng = random.Random(_seed(step_id))
     integers = {v.symbol for v in assumptions.variables if isinstance(v, Integer)}
     has_limit = bool(_limits(lhs) or _limits(rhs))

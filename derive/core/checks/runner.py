@@ -36,9 +36,9 @@ def check_step(step: Step) -> CheckResult:
         methods.append(numeric.check(step.id + "/lower", lower, "<=", inner, step.assumptions))
         methods.append(numeric.check(step.id + "/upper", inner, "<=", upper, step.assumptions))
     elif step.rel == "=":
-        methods.append(symbolic.check_equal(lhs, rhs, ranges))
+        methods.append(symbolic.check_equal(lhs, rhs, ranges, symbolic.SYMBOLIC_SECONDS))
     else:
-        methods.append(symbolic.check_order(lhs, step.rel, rhs, ranges))
+        methods.append(symbolic.check_order(lhs, step.rel, rhs, ranges, symbolic.SYMBOLIC_SECONDS))
     methods.append(numeric.check(step.id, lhs, step.rel, rhs, step.assumptions))
     return combine(step.id, methods)
 

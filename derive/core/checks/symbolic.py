@@ -37,7 +37,13 @@ def check_equal(lhs: Any, rhs: Any, ranges, seconds: float = SYMBOLIC_SECONDS) -
     try:
         with time_limit(seconds):
             for name, strategy in _strategies(ranges):
-                reduced = [strategy(d) for d in differences]
+                try:
+                    reduced = [strategy(d) for d in differences]
+                except CheckTimeout:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - a SymPy crash means "could not decide", never a verdict
+                    left = f"SymPy's {name} could not decide ({type(exc).__name__})"
+                    continue
                 if all(_is_zero(r) for r in reduced):
                     return MethodResult("symbolic", "proved", time.perf_counter() - started, f"lhs − rhs = 0 by {name}")
                 nonzero = [r for r in reduced if r.is_number and r != 0 and r.is_comparable]
@@ -47,8 +53,6 @@ def check_equal(lhs: Any, rhs: Any, ranges, seconds: float = SYMBOLIC_SECONDS) -
                 left = f"lhs − rhs left as {sp.sstr(reduced[0])[:160]}"
     except CheckTimeout as exc:
         return MethodResult("symbolic", "timeout", time.perf_counter() - started, f"symbolic check {exc}; fell back to numeric")
-    except (NotImplementedError, TypeError, ValueError, RecursionError) as exc:
-        return MethodResult("symbolic", "inconclusive", time.perf_counter() - started, f"SymPy could not decide: {type(exc).__name__}")
     return MethodResult("symbolic", "inconclusive", time.perf_counter() - started, left)
 
 
@@ -70,7 +74,7 @@ def check_order(lhs: Any, rel: str, rhs: Any, ranges, seconds: float = SYMBOLIC_
                     return MethodResult("symbolic", "failed", time.perf_counter() - started, f"the gap is {candidate}")
     except CheckTimeout as exc:
         return MethodResult("symbolic", "timeout", time.perf_counter() - started, f"symbolic check {exc}; fell back to numeric")
-    except (NotImplementedError, TypeError, ValueError, RecursionError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a SymPy crash means "could not decide"
         return MethodResult("symbolic", "inconclusive", time.perf_counter() - started, f"SymPy could not decide: {type(exc).__name__}")
     return MethodResult("symbolic", "inconclusive", time.perf_counter() - started,
                         "SymPy's assumptions cannot settle the sign of the gap under the declared constraints")
