@@ -157,7 +157,7 @@ def _show(text: str) -> str:
     if not text:
         return "end of answer"
     if len(text) == 1 and not text.isprintable():
-        return f"character U+{ord(text):04X}"
+        return f"U+{ord(text):04X}"
     return f'"{text}"' if "'" in text else f"'{text}'"
 
 
@@ -284,7 +284,7 @@ class _Lexer:
         for sep, allowed in (
             ("_", True),
             (",", grouping),
-            ("{,}", self.latex),
+            ("{,}", True),
             ("\\,", self.latex),
         ):
             if (
@@ -551,7 +551,7 @@ class _Parser:
         """A subscript is a label (``k``, ``12``, ``i_max``, ``{i_{\\max}}``) or, for indexed
         bases only, an expression in braces (``{i+1}``)."""
         tok = self.tok
-        if tok.kind == "name":
+        if tok.kind in ("name", "func"):  # a function's name is a fine label: x_max, i_min
             self.advance()
             label = str(tok.value)
             if self.tok.kind == "_":
@@ -662,7 +662,7 @@ class _Parser:
         name = str(tok.value)
         if name == "sum" and self.tok.kind == "_":
             return self.latex_sum(tok)
-        if name == "frac" and self.tok.kind == "{":
+        if name == "frac" and (self.tok.kind == "{" or tok.text.startswith("\\")):
             with self.nested(tok.col):
                 numerator = self.brace_group(tok)
                 denominator_col = self.tok.col
