@@ -1,0 +1,67 @@
+"""One real build: the PDF's text carries Problem 1's results; hostile titles stay literal."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+
+from derive.cli import main
+
+pytestmark = [
+    pytest.mark.tex,
+    pytest.mark.skipif(shutil.which("pdflatex") is None or shutil.which("pdftotext") is None,
+                       reason="TeX Live or poppler-utils is not installed"),
+]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("output")
+    result = CliRunner().invoke(main, ["build", "1", "--out", str(out), "-q",
+                                       "--author", r"\input{/etc/hostname} & 100% $x$",
+                                       "--title", "Homework_7 {draft} ~ #1"])
+    assert result.exit_code == 0, result.output
+    text = subprocess.run(["pdftotext", "-layout", str(out / "hw7.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    return out, text
+
+
+def test_pdf_shows_problem_1_results(built):
+    _, text = built
+    for needle in ("Problem 1: The true softmax", "p1.a.limit", "p1.b.grad", "p1.c.limit",
+                   "Appendix: verification", "0 failed"):
+        assert needle in text
+
+
+def test_hostile_author_and_title_appear_literally(built):
+    _, text = built
+    assert r"\input{/etc/hostname} & 100% $x$" in text
+    assert "Homework_7 {draft} ~ #1" in text
+    author_line = next(line.strip() for line in text.splitlines() if "/etc/hostname" in line)
+    assert author_line == r"\input{/etc/hostname} & 100% $x$"  # nothing was included beside it
+
+
+def test_verification_json_counts_every_step(built):
+    out, _ = built
+    data = json.loads((out / "verification.json").read_text())
+    assert data["summary"]["failed"] == 0
+    assert data["summary"]["verified"] >= 10
+    assert all(s["status"] in ("verified", "numeric-only", "definition") for s in data["steps"])
+    assert {"id", "problem", "part", "relation", "status", "methods"} <= set(data["steps"][0])
+
+
+def test_unchanged_rebuild_skips_tex_and_uses_the_cache(built):
+    out, _ = built
+    before = (out / "hw7.pdf").stat().st_mtime_ns
+    result = CliRunner().invoke(main, ["build", "1", "--out", str(out), "-q",
+                                       "--author", r"\input{/etc/hostname} & 100% $x$",
+                                       "--title", "Homework_7 {draft} ~ #1"])
+    assert result.exit_code == 0
+    assert f"unchanged {out / 'hw7.pdf'}" in result.output
+    assert (out / "hw7.pdf").stat().st_mtime_ns == before
+    data = json.loads((out / "verification.json").read_text())
+    assert all(s["cached"] for s in data["steps"] if s["status"] != "definition")
