@@ -20,6 +20,7 @@ from derive.content import registry
 from derive.content.notation import DISPLAY_NAMES
 from derive.core.checks.result import FAILED, CheckResult
 from derive.core.checks.runner import CheckCache, check_steps
+from derive.core import measurements
 from derive.core.document import Problem
 from derive.core.step import Step
 from derive.errors import CheckFailed
@@ -61,6 +62,7 @@ class BuildReport:
 
 
 def check(parts: Sequence[str] = (), cache_path: Path | None = None, progress: Progress | None = None) -> Checked:
+    measurements.use_cache(cache_path.parent / "measurements.json" if cache_path else None)
     problems = registry.select(parts)
     steps = [s for p in problems for s in p.steps()]
     cache = CheckCache(cache_path)

@@ -1,0 +1,63 @@
+"""Figures measured by running code (precision of BN folding, timings, torch cross-checks).
+
+A measurement is slow (torch, big tensors) and deterministic for a given key, so it is kept in a
+JSON file beside the build's other cache and reused until its key changes. Put everything the
+result depends on (a version tag of the code, sizes, seeds, the torch version) into the key.
+Measurements that need an optional package raise ``Unavailable``; content then says in the PDF
+what is missing instead of failing the build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+_cache_path: Path | None = None
+_entries: dict[str, Any] | None = None
+
+
+class Unavailable(Exception):
+    """A measurement needs something not installed here (say, torch); the message says what."""
+
+
+def use_cache(path: Path | None) -> None:
+    """Where measurements are kept for this build (None: keep nothing)."""
+    global _cache_path, _entries
+    _cache_path, _entries = path, None
+
+
+def _load() -> dict[str, Any]:
+    global _entries
+    if _entries is None:
+        _entries = {}
+        if _cache_path is not None and _cache_path.is_file():
+            try:
+                _entries = json.loads(_cache_path.read_text())
+            except (OSError, ValueError):
+                _entries = {}
+    return _entries
+
+
+def measured(key: str, compute: Callable[[], Any]) -> Any:
+    """The JSON-able result of ``compute()``, computed once per key and cache file."""
+    entries = _load()
+    if key not in entries:
+        entries[key] = json.loads(json.dumps(compute()))  # what is returned is what is stored
+        if _cache_path is not None:
+            _cache_path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = _cache_path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(entries, indent=1, sort_keys=True))
+            os.replace(temporary, _cache_path)
+    return entries[key]
+
+
+def torch_version() -> str:
+    """The installed torch version, for measurement keys; Unavailable when torch is absent."""
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        return version("torch")
+    except PackageNotFoundError:
+        raise Unavailable("PyTorch is not installed (pip install 'derive[torch]')") from None
