@@ -129,9 +129,10 @@ class Constraint:
 
     def _holds_at(self, point: dict, binding: dict) -> bool:
         # Twice: the first pass fixes indices (x[j] -> x[2]), the second their entries.
-        if sp.sympify(self.where).subs(binding).subs(point).subs(point) is not sp.true:
+        # xreplace, not subs: exact structural replacement, and an order of magnitude faster.
+        if sp.sympify(self.where).xreplace(binding).xreplace(point).xreplace(point) is not sp.true:
             return True
-        relation = self.relation.subs(binding).subs(point).subs(point)
+        relation = self.relation.xreplace(binding).xreplace(point).xreplace(point)
         value = relation.doit() if isinstance(relation, sp.Basic) else relation
         if value in (sp.true, True):
             return True

@@ -40,35 +40,54 @@ def _seed(step_id: str) -> int:
 
 def evaluate(expr: Any, point: dict, integers: set) -> list[sp.Float]:
     """Every entry of expr at point, as numbers with DIGITS significant digits."""
+    return [_number(e) for e in _instantiate(expr, point, integers)]
+
+
+def _instantiate(expr: Any, point: dict, integers: set, keep: tuple = ()) -> list[sp.Expr]:
+    """Entries with sizes and indices fixed, finite sums expanded, and reals substituted —
+    except the symbols in ``keep`` (a limit variable), which stay free."""
     integer_part = {k: v for k, v in point.items() if k in integers}
-    rest = {k: v for k, v in point.items() if k not in integers}
-    values = []
-    for entry in entries(expr):
-        value = sp.sympify(entry).subs(integer_part).doit().subs(rest).doit()
-        value = value.evalf(DIGITS)
-        if value.free_symbols:
-            names = ", ".join(sorted(str(s) for s in value.free_symbols))
-            raise NotEvaluable(f"no assumption declares {names}")
-        values.append(value)
-    return values
+    rest = {k: v for k, v in point.items() if k not in integers and k not in keep}
+    # subs for sizes and indices (it respects the bound variables of sums); xreplace for the
+    # reals, which bind nothing and are many (one per vector entry).
+    return [sp.sympify(entry).subs(integer_part).doit().xreplace(rest).doit() for entry in entries(expr)]
+
+
+def _number(value: sp.Expr, at: dict | None = None) -> sp.Float:
+    value = value.evalf(DIGITS, subs=at) if at else value.evalf(DIGITS)
+    if value.free_symbols:
+        names = ", ".join(sorted(str(s) for s in value.free_symbols))
+        raise NotEvaluable(f"no assumption declares {names}")
+    return value
 
 
 def _limits(expr: Any) -> list[sp.Limit]:
     return sorted({lim for e in entries(expr) for lim in sp.sympify(e).atoms(sp.Limit)}, key=sp.srepr)
 
 
-def _at(expr: Any, magnitude: int) -> Any:
-    """Replace every Limit(f, v, p) by f at v = magnitude (v → ∞) or p ± 1/magnitude."""
+def _unwrap_limits(expr: Any) -> tuple[Any, list[tuple[sp.Symbol, sp.Expr, str]]]:
+    """Replace every Limit(f, v, p) by f, and say which variables approach which points."""
+    approaches: list = []
 
-    def approach(f, var, point, direction):
+    def unwrap(f, var, point, direction):
+        approaches.append((var, point, str(direction)))
+        return f
+
+    if isinstance(expr, sp.MatrixBase):
+        return expr.applyfunc(lambda e: _unwrap_limits(e)[0]), [a for e in expr for a in _unwrap_limits(e)[1]]
+    return expr.replace(lambda e: isinstance(e, sp.Limit), lambda e: unwrap(*e.args)), approaches
+
+
+def _approach_values(approaches, magnitude: int) -> dict:
+    values = {}
+    for var, point, direction in approaches:
         if point is sp.oo:
-            return f.subs(var, magnitude)
-        if point is -sp.oo:
-            return f.subs(var, -magnitude)
-        sign = -1 if str(direction) == "-" else 1
-        return f.subs(var, point + sign * sp.Rational(1, magnitude))
-
-    return expr.replace(lambda e: isinstance(e, sp.Limit), lambda e: approach(*e.args))
+            values[var] = sp.Integer(magnitude)
+        elif point is -sp.oo:
+            values[var] = -sp.Integer(magnitude)
+        else:
+            values[var] = point + (-1 if direction == "-" else 1) * sp.Rational(1, magnitude)
+    return values
 
 
 def _close(a: sp.Float, b: sp.Float) -> bool:
@@ -134,10 +153,17 @@ def _counterexample(lhs, rel, rhs, point, integers) -> str:
 
 
 def _limit_counterexample(lhs, rel, rhs, point, integers) -> str:
+    (lhs, left_approaches), (rhs, right_approaches) = _unwrap_limits(lhs), _unwrap_limits(rhs)
+    approaches = left_approaches + right_approaches
+    variables = tuple({var for var, _, _ in approaches})
+    # Sizes, sums and reals are fixed once per point; only the limit variable moves.
+    left_entries = _instantiate(lhs, point, integers, keep=variables)
+    right_entries = _instantiate(rhs, point, integers, keep=variables)
     gaps = []
     for magnitude in LIMIT_SEQUENCE:
-        left = evaluate(_at(lhs, magnitude), point, integers)
-        right = evaluate(_at(rhs, magnitude), point, integers)
+        at = _approach_values(approaches, magnitude)
+        left = [_number(e, at) for e in left_entries]
+        right = [_number(e, at) for e in right_entries]
         if rel == "=":
             gaps.append(max(abs(a - b) for a, b in zip(left, right)))
         else:
