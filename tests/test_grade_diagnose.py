@@ -73,6 +73,7 @@ WRONG = [
     ("exp(x_k)/(2*sum(exp(x_i), i, 1, n))", SOFTMAX, "off by a factor of 1/2"),
     ("log(sum(exp(beta*x_i), i, 1, n))", NU, None),  # missing factor 1/beta: not constant
     ("exp(x_i)/sum(exp(x_j), j, 1, n)", SOFTMAX, "uses i where k was expected"),  # wrong index
+    ("exp(x_i)/sum(exp(x_i), i, 1, n)", SOFTMAX, "uses i where k was expected"),  # same letter
     ("exp(x_k)/sum(exp(x_i), i, 1, n-1)", SOFTMAX, None),  # wrong bound
     ("exp(x_k)/sum(exp(x_i), i, 2, n)", SOFTMAX, None),
     (

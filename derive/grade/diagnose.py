@@ -227,8 +227,8 @@ def _free_names(expr: sympy.Expr) -> set[sympy.Symbol]:
 def _simplifies_to_zero(difference: sympy.Expr) -> bool:
     try:
         return bool(sympy.simplify(difference) == 0)
-    except (TypeError, ValueError, NotImplementedError, AttributeError, RecursionError):
-        return False  # SymPy gives up on some inputs; the numeric test still decides
+    except Exception:  # SymPy gives up on some inputs in many ways; the numeric test decides
+        return False
 
 
 # -- constants ----------------------------------------------------------------------------------
@@ -437,18 +437,21 @@ def _sample(
             for s, v in zip(indices, rng.sample(range(1, top + 1), len(indices)), strict=True)
         }
         fixed = {**sizes_at, **indices_at}
-        sides = [_write_out_sums(side.xreplace(fixed)) for side in (claim, expected)]
-        # Entries still indexed by a symbol sit in sums too long to write out: not sampled,
-        # so that side stays unevaluated and the point is skipped.
-        unknowns = sorted(
-            (u for u in set().union(*(_free(side) for side in sides)) if not _bound_entry(u)),
-            key=str,
-        )
-        values = {
-            u: options.sampler(u, rng) if options.sampler else _default_value(u, rng, point, m)
-            for m, u in enumerate(unknowns)
-        }
-        evaluated = [_evaluate(side.xreplace(values), options.dps) for side in sides]
+        try:
+            sides = [_write_out_sums(side.xreplace(fixed)) for side in (claim, expected)]
+            # Entries still indexed by a symbol sit in sums too long to write out: not sampled,
+            # so that side stays unevaluated and the point is skipped.
+            unknowns = sorted(
+                (u for u in set().union(*(_free(side) for side in sides)) if not _bound_entry(u)),
+                key=str,
+            )
+            values = {
+                u: options.sampler(u, rng) if options.sampler else _default_value(u, rng, point, m)
+                for m, u in enumerate(unknowns)
+            }
+            evaluated = [_evaluate(side.xreplace(values), options.dps) for side in sides]
+        except Exception:  # SymPy refused this substitution: the point is unusable, not fatal
+            continue
         if evaluated[0] is not None and evaluated[1] is not None:
             samples.append((evaluated[0], evaluated[1]))
     if len(samples) < min(_MIN_POINTS, options.points):
@@ -572,11 +575,11 @@ def _diagnose_expressions(
     stray = sorted(_free_names(claim) - _free_names(expected), key=str)
     missing = sorted(_free_names(expected) - _free_names(claim), key=str)
     if len(stray) == 1 and len(missing) == 1:
-        renamed = claim.xreplace({stray[0]: missing[0]})
         try:
+            renamed = _rename_bound(claim).xreplace({stray[0]: missing[0]})
             if all(_close(c, x, dps) for c, x in _sample(renamed, expected, options)):
                 return _SWAPPED_NAME.format(claim=stray[0], expected=missing[0])
-        except _Undecided:
+        except Exception:  # includes _Undecided: then this diagnosis just does not fit
             pass
     if stray:
         return _STRAY_NAME.format(names=", ".join(str(s) for s in stray))

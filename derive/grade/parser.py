@@ -15,7 +15,8 @@ Plain syntax (the grammar, lowest precedence first)::
     power  := atom (('^' | '**') unary)?            right-associative: 2^3^2 = 2^9
     atom   := number | name | function | '(' expr ')' | '{' expr '}' | '|' expr '|'
 
-* Numbers are exact: ``655,566,528`` and ``655_566_528`` (groups of three digits), ``0.5``,
+* Numbers are exact: ``655,566,528``, ``655_566_528``, ``655{,}566{,}528`` (groups of three
+  digits; LaTeX also ``655\\,566\\,528``), ``0.5``,
   ``1.2e9``, and a percent sign divides by 100, so ``91.79%`` is the number 9179/10000.
   Decimals become exact rationals, never floats, so ``0.1 + 0.2`` equals ``0.3``; how many
   decimals the student gave is read separately by :func:`stated_decimals`.
@@ -37,19 +38,20 @@ Plain syntax (the grammar, lowest precedence first)::
   ``sum_{i=a}^{b} expr``. Any other name followed by ``(`` is an error.
 
 LaTeX (chosen when the text contains a backslash or ``$``) reads the same grammar plus
-``\\frac{a}{b}``, ``\\sqrt{x}``, ``\\sqrt[n]{x}``, ``\\exp``, ``\\log``, ``\\ln``, ``\\max``,
-``\\min`` (with or without parentheses: ``\\log n``), ``\\sum_{i=1}^{n} body`` (the body is the
-product that follows, up to the next ``+`` or ``-``), Greek macros (``\\varepsilon`` reads as
-``epsilon``), ``\\cdot``, ``\\times``, ``\\div``, ``\\left( \\right)``, ``\\{ \\}``, ``\\lvert
-\\rvert``, ``e^{...}``, ``x_{k}``, ``\\text{..}``/``\\mathrm{..}``/``\\mathbf{..}``/
-``\\underline{..}`` around a name, ``\\%``, spacing commands, and ``655{,}566`` or ``655\\,566``
-digit groups. In LaTeX any two factors side by side multiply (``\\beta x_i``,
+``\\frac{a}{b}``, ``\\sqrt{x}``, ``\\sqrt[n]{x}``, ``\\exp``, ``\\log``, ``\\ln`` (these
+four also without parentheses: ``\\log n``), ``\\max(..)``, ``\\min\\{..\\}``,
+``\\sum_{i=1}^{n} body`` (the body is the product that follows, up to the next ``+`` or ``-``),
+Greek macros (``\\varepsilon`` reads as ``epsilon``), ``\\cdot``, ``\\times``, ``\\div``,
+``\\left( \\right)``, ``\\{ \\}``, ``\\lvert \\rvert``, ``e^{...}``, ``x_{k}``,
+``\\text{..}``/``\\mathrm{..}``/``\\mathbf{..}``/``\\underline{..}`` around a name, ``\\%``
+and spacing commands. In LaTeX any two factors side by side multiply (``\\beta x_i``,
 ``\\beta(x_i - x_j)``). A run of letters is one name in both modes: write ``a b`` for a·b.
 
 Safety bounds (:class:`ParseLimits`): the text's length, the nesting depth (an error, never a
-``RecursionError``), the digits of one literal, the digits of all numbers written or raised to a
-power together (so ``9**9**9**9`` is refused before SymPy computes it), the size of numbers in a
-symbolic exponent, and the arguments of ``max``/``min``.
+``RecursionError``), the digits of one literal, the digits of a power of a number and of all
+numbers written or raised to a power together (so ``9**9**9**9`` is refused before SymPy
+computes it), the numbers in a symbolic exponent, the roots of numbers (SymPy factors each
+radicand) and the arguments of ``max``/``min`` (SymPy compares them pairwise).
 """
 
 from __future__ import annotations
