@@ -21,6 +21,7 @@ nu_1 = named("nu_1", r"\nu_{1}(x)")
 S = named("S_beta", r"S_{\beta}")
 mu_k = named("mu_k", r"\mu_{k}(x)")
 mu_k_beta = named("mu_k_beta", r"\mu_{k}(\beta x)")
+mu_m_beta = named("mu_m_beta", r"\mu_{m}(\beta x)")
 
 
 def positive(symbol: sp.Symbol) -> sp.Basic:
@@ -60,36 +61,36 @@ def limit_of_log_sum_exp(part) -> None:
         Constraint(x[i] <= x[j], forall=((i, 1, n),)),
     )
     part.say("Let ", x[j], " be a maximum of the entries of x (any one, if several are equal). "
-             "Factoring out its exponential turns the sum into a quantity bounded independently of beta.")
+             "Factoring out its exponential leaves a sum between 1 and n, whatever ", beta, " is.")
     d = part.derivation(maximum_at_j)
-    d.define(nu, log_sum_exp(beta), "the log-sum-exp at inverse temperature beta")
+    d.define(nu, log_sum_exp(beta), ("the log-sum-exp at inverse temperature ", beta))
     d.step(partition_sum(beta), "=", exp(beta * x[j]) * sp.Sum(exp(beta * (x[i] - x[j])), (i, 1, n)),
            ("factor out ", exp(beta * x[j])))
     d.define(S, sp.Sum(exp(beta * (x[i] - x[j])), (i, 1, n)), "the sum that remains")
     d.step(nu, "=", x[j] + log(S) / beta, ("log of a product, and ", sp.Eq(log(exp(beta * x[j]), evaluate=False), beta * x[j], evaluate=False)))
-    d.step(sp.Integer(1), "<=", S, ("the term i = j equals 1 and every term is positive"))
-    d.step(S, "<=", n, ("each of the n terms is at most 1, as ", x[i] - x[j] <= 0, " and ", positive(beta)))
+    d.step(sp.Integer(1), "<=", S, ("the term ", sp.Eq(i, j, evaluate=False), " equals 1 and every term is positive"))
+    d.step(S, "<=", n, ("each of the ", n, " terms is at most 1, as ", sp.Le(x[i] - x[j], 0, evaluate=False), " and ", positive(beta)))
     lower = d.step(x[j], "<=", nu, ("log is increasing and ", sp.Eq(log(1, evaluate=False), 0, evaluate=False)))
-    upper = d.step(nu, "<=", x[j] + log(n) / beta, ("log is increasing, with ", S <= n))
-    d.step(Limit(x[j] + log(n) / beta, beta, oo), "=", x[j], ("log n is fixed while beta grows"))
+    upper = d.step(nu, "<=", x[j] + log(n) / beta, ("log is increasing, with ", sp.Le(S, n, evaluate=False)))
+    d.step(Limit(x[j] + log(n) / beta, beta, oo), "=", x[j], (log(n), " is fixed while ", beta, " grows"))
     limit = d.step(Limit(nu, beta, oo), "=", x[j],
-                   ("squeeze between the bounds of ", lower.id, " and ", upper.id),
+                   ("squeeze between the bounds of steps ", lower.id, " and ", upper.id),
                    rule=Squeeze(x[j], x[j] + log(n) / beta, lower.id, upper.id))
-    part.result("p1.a.limit", "the limit of nu_beta(x) as beta tends to infinity: the largest entry x_j",
+    part.result("p1.a.limit", "the limit of the log-sum-exp as the inverse temperature grows: the largest entry",
                 limit)
 
 
 def gradient_is_softmax(part) -> None:
     d = part.derivation(assume(Integer(n, 1, 6), Integer(k, 1, n), RealVector(x, n)))
-    d.define(nu_1, log(partition_sum()), "nu_beta at beta = 1")
+    d.define(nu_1, log(partition_sum()), ("the log-sum-exp at ", sp.Eq(beta, 1, evaluate=False)))
     d.define(mu_k, softmax(k), "the k-th entry of the softmax")
     d.step(sp.Derivative(nu_1, x[k]), "=", sp.Derivative(partition_sum(), x[k]) / partition_sum(),
-           "chain rule: the derivative of log u is u'/u")
+           ("chain rule: the derivative of ", log(sp.Symbol("u")), " is ", sp.Derivative(sp.Symbol("u"), x[k]) / sp.Symbol("u")))
     d.then("=", sp.Sum(sp.KroneckerDelta(i, k) * exp(x[i]), (i, 1, n)) / partition_sum(),
            ("the derivative of ", exp(x[i]), " by ", x[k], " is ", sp.KroneckerDelta(i, k) * exp(x[i])))
-    grad = d.then("=", softmax(k), ("only the term i = k survives, as ", sp.Le(1, k, evaluate=False), " and ", sp.Le(k, n, evaluate=False)))
+    grad = d.then("=", softmax(k), ("only the term ", sp.Eq(i, k, evaluate=False), " survives, as ", sp.Le(1, k, evaluate=False), " and ", sp.Le(k, n, evaluate=False)))
     d.then("=", mu_k, "the definition of the softmax")
-    part.result("p1.b.grad", "the k-th entry of the gradient of nu_1: the softmax mu_k(x)", grad,
+    part.result("p1.b.grad", "the k-th entry of the gradient of the log-sum-exp at inverse temperature 1: the softmax", grad,
                 lhs=sp.Derivative(nu_1, x[k]))
 
 
@@ -101,41 +102,44 @@ def gradient_tends_to_argmax(part) -> None:
         "the maximum x_m is unique, so every other entry lies at least Delta > 0 below it",
     )
     d = part.derivation(unique_max)
-    d.define(nu, log_sum_exp(beta), "the log-sum-exp at inverse temperature beta")
-    d.define(mu_k_beta, softmax(k, beta), "the softmax evaluated at beta x")
+    d.define(nu, log_sum_exp(beta), ("the log-sum-exp at inverse temperature ", beta))
+    d.define(mu_k_beta, softmax(k, beta), ("the softmax evaluated at ", beta * sp.Symbol("x")))
     d.step(sp.Derivative(nu, x[k]), "=", softmax(k, beta),
-           ("chain rule: the factor beta from the exponent cancels ", 1 / beta))
-    d.then("=", mu_k_beta, "so the gradient of nu_beta at x is the softmax at beta x")
-    part.say("At the maximum (k = m) the other n - 1 terms of the sum vanish as beta grows:")
+           ("chain rule: the factor ", beta, " from the exponent cancels ", 1 / beta))
+    d.then("=", mu_k_beta, ("so the gradient of ", nu, " is the softmax at ", beta * sp.Symbol("x")))
+    part.say("At the maximum, ", sp.Eq(k, m, evaluate=False), ", the other ", n - 1, " terms of the sum vanish as ",
+             beta, " grows:")
     top = part.derivation(unique_max, "top")
-    top.define(mu_k_beta, softmax(m, beta), "the softmax entry at the maximum, k = m")
-    top.step(mu_k_beta, "=", 1 / sp.Sum(exp(beta * (x[i] - x[m])), (i, 1, n)), "divide by the numerator")
-    low = top.step(1 / (1 + (n - 1) * exp(-beta * Delta)), "<=", mu_k_beta,
-                   ("the term i = m is 1 and each other term is at most ", exp(-beta * Delta)))
-    high = top.step(mu_k_beta, "<=", sp.Integer(1), "the sum is at least its term i = m, which is 1")
-    top.step(Limit(mu_k_beta, beta, oo), "=", sp.Integer(1), ("squeeze: ", exp(-beta * Delta), " tends to 0"),
+    top.define(mu_m_beta, softmax(m, beta), "the softmax entry at the maximum")
+    top.step(mu_m_beta, "=", 1 / sp.Sum(exp(beta * (x[i] - x[m])), (i, 1, n)), "divide by the numerator")
+    low = top.step(1 / (1 + (n - 1) * exp(-beta * Delta)), "<=", mu_m_beta,
+                   ("the term ", sp.Eq(i, m, evaluate=False), " is 1 and each other term is at most ", exp(-beta * Delta)))
+    high = top.step(mu_m_beta, "<=", sp.Integer(1), ("the sum is at least its term ", sp.Eq(i, m, evaluate=False), ", which is 1"))
+    top.step(Limit(mu_m_beta, beta, oo), "=", sp.Integer(1), ("squeeze: ", exp(-beta * Delta), " tends to 0"),
              rule=Squeeze(low.lhs, high.rhs, low.id, high.id))
-    part.say("Away from the maximum (k not m) the entry is crushed by the larger term i = m:")
+    part.say("Away from the maximum, ", sp.Ne(k, m, evaluate=False), ", the entry is crushed by the larger term ",
+             sp.Eq(i, m, evaluate=False), ":")
     other = part.derivation(unique_max + assume(Constraint(Ne(k, m))), "rest")
-    other.define(mu_k_beta, softmax(k, beta), "the softmax entry at k, not m")
+    other.define(mu_k_beta, softmax(k, beta), ("the softmax entry at ", sp.Ne(k, m, evaluate=False)))
     low = other.step(sp.Integer(0), "<=", mu_k_beta, "a ratio of positive numbers")
     high = other.step(mu_k_beta, "<=", exp(-beta * Delta),
-                      ("the denominator exceeds its term ", exp(beta * x[m]), ", and ", x[k] - x[m] <= -Delta))
+                      ("the denominator exceeds its term ", exp(beta * x[m]), ", and ", sp.Le(x[k] - x[m], -Delta, evaluate=False)))
     other.step(Limit(mu_k_beta, beta, oo), "=", sp.Integer(0), "squeeze",
                rule=Squeeze(low.lhs, high.rhs, low.id, high.id))
     whole = part.derivation(unique_max, "both")
     whole.define(nu, log_sum_exp(beta), "the log-sum-exp")
     limit = whole.step(Limit(sp.Derivative(nu, x[k]), beta, oo), "=", sp.KroneckerDelta(k, m),
-                       "the two cases above: 1 at k = m and 0 elsewhere, the k-th entry of e_m")
-    part.result("p1.c.limit", "the limit of the k-th entry of the gradient: the k-th entry of e_m, m = i_max",
+                       ("the two cases above: 1 at ", sp.Eq(k, m, evaluate=False), " and 0 elsewhere, the k-th entry of ", sp.Symbol("e_m")))
+    part.result("p1.c.limit", "the limit of the k-th entry of the gradient: the k-th entry of e_m, m the unique argmax",
                 limit)
     tie_case(part)
 
 
 def tie_case(part) -> None:
-    part.say("Remark (ties). If the maximum is attained at q indices, relabel them 1, ..., q. "
-             "The same squeeze gives 1/q at each of them, so the gradient tends to the average of "
-             "their basis vectors, (1/q) times the sum of e_i over the argmax.")
+    part.say("Remark (ties). If the maximum is attained at ", q, " indices, relabel them ",
+             sp.Tuple(1, sp.Symbol("..."), q), ". The same squeeze gives ", 1 / q, " at each of them, so the gradient "
+             "tends to the average of their basis vectors, ",
+             sp.Mul(1 / q, sp.Sum(sp.Symbol("e_i"), (i, 1, q)), evaluate=False), ".")
     ties = assume(
         Positive(beta), Integer(n, 2, 6), Integer(q, 1, n), Integer(k, 1, q),
         Positive(Delta, sp.Rational(1, 10), 2), RealVector(x, n, max_at=1, ties=q, gap=Delta),
@@ -143,9 +147,9 @@ def tie_case(part) -> None:
         Constraint(x[i] <= x[1] - Delta, forall=((i, 1, n),), where=i > q),
     )
     d = part.derivation(ties, "ties")
-    d.define(mu_k_beta, softmax(k, beta), "the softmax entry at a maximum, k in 1..q")
+    d.define(mu_k_beta, softmax(k, beta), ("the softmax entry at a maximum, ", sp.Le(k, q, evaluate=False)))
     low = d.step(1 / (q + (n - q) * exp(-beta * Delta)), "<=", mu_k_beta,
-                 ("q terms equal 1 and the other n - q are at most ", exp(-beta * Delta)))
-    high = d.step(mu_k_beta, "<=", 1 / q, "the sum is at least its q terms equal to 1")
+                 (q, " terms equal 1 and the other ", n - q, " are at most ", exp(-beta * Delta)))
+    high = d.step(mu_k_beta, "<=", 1 / q, ("the sum is at least its ", q, " terms equal to 1"))
     d.step(Limit(mu_k_beta, beta, oo), "=", 1 / q, "squeeze",
            rule=Squeeze(low.lhs, high.rhs, low.id, high.id))

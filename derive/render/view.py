@@ -67,7 +67,11 @@ class Viewer:
 
     def _variable(self, v) -> Tex:
         if isinstance(v, Integer):
-            return Tex(f"${self.math(v.symbol)} \\in \\{{{self.math(v.lo)}, \\dots, {self.math(v.hi)}\\}}$")
+            # A numeric upper bound is only the range sampled for the numeric check (shown in the
+            # appendix); the claim is for every integer from the lower bound on.
+            if isinstance(v.hi, int) or (isinstance(v.hi, sp.Basic) and v.hi.is_number):
+                return Tex(f"${self.math(v.symbol)} \\ge {self.math(v.lo)}$ an integer")
+            return Tex(f"${self.math(v.lo)} \\le {self.math(v.symbol)} \\le {self.math(v.hi)}$")
         if isinstance(v, Positive):
             return Tex(f"${self.math(v.symbol)} > 0$")
         if isinstance(v, Real):
