@@ -67,6 +67,14 @@ def parse_safely(text: str) -> None:
     assert isinstance(result, sympy.Expr)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _warm_sympy() -> None:
+    """SymPy imports parts of itself on first use; doing that before the deadlines start keeps
+    a one-off import from reading as a slow parse (hypothesis calls that flaky)."""
+    for text in ("exp(x_k)/sum(exp(x_i), i, 1, n)", r"\frac{1}{\beta}\sqrt{|x_1|}", "max(a, b)"):
+        parse_answer(text, indexed=("x",))
+
+
 @pytest.mark.parametrize(
     "attempt",
     [
