@@ -108,6 +108,102 @@ def list_parts() -> None:
             click.echo(f"   {number}{part.label}  {part.title}  ({steps} steps)")
 
 
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print ids, meanings and values as JSON.")
+def results(as_json: bool) -> None:
+    """List the results the document proves, by stable id, with their values."""
+    from derive import results as results_module
+    from derive.content import registry
+
+    try:
+        entries = results_module.collect(registry.select(()))
+    except DeriveError as error:
+        _fail(error)
+    if as_json:
+        click.echo(json.dumps([e.to_json() for e in entries], indent=2))
+        return
+    for entry in entries:
+        data = entry.to_json()
+        value = data.get("exact", data["sympy"])
+        decimal = f"  (≈ {data['decimal']})" if "decimal" in data else ""
+        click.echo(f"{entry.id:<18} {value}{decimal}")
+        click.echo(f"{'':<18} {entry.meaning}")
+
+
+def _expected_results() -> dict:
+    from derive import results as results_module
+    from derive.content import registry
+    from derive.core import measurements
+
+    measurements.use_cache(Path("output") / ".cache" / "measurements.json")
+    return {e.id: e for e in results_module.collect(registry.select(()))}
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the verdicts as JSON.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="For a folder: where to write the summary CSV (default: PATH/grades.csv).")
+@click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Worker processes for a folder (default: all cores).")
+def grade(path: Path, as_json: bool, csv_path: Path | None, jobs: int | None) -> None:
+    """Grade an answer file (TOML: result id = answer), or every *.toml in a folder.
+
+    \b
+    Example answers.toml:
+      "p2.conv.macs" = "655,566,528"
+      "p1.b.grad"    = "exp(x_k)/sum(exp(x_i), i, 1, n)"
+    Verdicts: correct, wrong (with a diagnosis where one fits), unparseable.
+    Exit 0 if every answer is correct, 1 if any is not, 2 for a malformed file.
+    """
+    from derive.grade import grader
+
+    try:
+        expected = _expected_results()
+        if path.is_dir():
+            grades = grader.grade_folder(path, expected, jobs)
+        else:
+            grades = [grader.grade_file(path, expected)]
+    except DeriveError as error:
+        _fail(error)
+    if as_json:
+        click.echo(json.dumps([g.to_json() for g in grades], indent=2))
+    elif path.is_dir():
+        _print_class_summary(grades, list(expected))
+    else:
+        for claim in grades[0].claims:
+            line = f"{claim.id:<18} {claim.status:<12} {claim.answer}"
+            if claim.status != grader.CORRECT and claim.expected:
+                line += f"   (expected {claim.expected})"
+            click.echo(line)
+            if claim.diagnosis:
+                click.echo(f"{'':<18} {claim.diagnosis}")
+    if path.is_dir():
+        target = csv_path or path / "grades.csv"
+        grader.write_csv(grades, list(expected), target)
+        click.echo(f"wrote {target}", err=True)
+    sys.exit(0 if all(g.all_correct for g in grades) else 1)
+
+
+def _print_class_summary(grades, ids) -> None:
+    from derive.grade import grader
+
+    for grade in grades:
+        name = Path(grade.path).name
+        if grade.error:
+            click.echo(f"{name:<28} unreadable: {grade.error}")
+            continue
+        correct = sum(1 for c in grade.claims if c.status == grader.CORRECT)
+        click.echo(f"{name:<28} {correct}/{len(grade.claims)} correct")
+    click.echo("")
+    for result_id in ids:
+        answered = [c for g in grades for c in g.claims if c.id == result_id]
+        if answered:
+            right = sum(1 for c in answered if c.status == grader.CORRECT)
+            click.echo(f"{result_id:<18} {right}/{len(answered)} correct")
+    unreadable = sum(1 for g in grades if g.error)
+    click.echo(f"{len(grades)} files graded, {sum(g.all_correct for g in grades)} all correct, {unreadable} unreadable")
+
+
 def _register_optional_commands() -> None:
     """Commands that live beside their library (counting, grading) join the group here."""
     try:

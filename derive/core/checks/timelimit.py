@@ -12,8 +12,12 @@ from contextlib import contextmanager
 from typing import Iterator
 
 
-class CheckTimeout(Exception):
-    """The check ran out of its time limit."""
+class CheckTimeout(BaseException):
+    """The check ran out of its time limit.
+
+    A BaseException, so that SymPy's own ``except Exception`` blocks cannot swallow it and keep
+    running past the limit.
+    """
 
 
 @contextmanager

@@ -1,0 +1,50 @@
+"""The results the document proves, by stable id: what ``derive results`` lists and what
+``derive grade`` compares students' answers with.
+
+A result is a boxed restatement of a checked step; its value is that step's right-hand side,
+with names the document defined replaced by what they stand for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import sympy as sp
+
+from derive.content.notation import DISPLAY_NAMES
+from derive.core.checks.prepare import expand_definitions
+from derive.core.document import Problem
+from derive.render.printer import to_latex
+
+
+@dataclass(frozen=True)
+class ResultEntry:
+    id: str
+    meaning: str
+    value: sp.Basic
+    step_id: str
+
+    @property
+    def is_number(self) -> bool:
+        return isinstance(self.value, sp.Basic) and self.value.is_number
+
+    def to_json(self) -> dict:
+        data = {"id": self.id, "meaning": self.meaning, "step": self.step_id,
+                "sympy": sp.sstr(self.value), "latex": str(to_latex(self.value, DISPLAY_NAMES))}
+        if self.is_number:
+            if self.value.is_Integer:
+                data["exact"] = int(self.value)
+            else:
+                data["exact"] = str(self.value)
+                data["decimal"] = str(sp.N(self.value, 12))
+        return data
+
+
+def collect(problems: Sequence[Problem]) -> list[ResultEntry]:
+    entries = []
+    for problem in problems:
+        for result in problem.results():
+            value = expand_definitions(result.value, result.step.definitions)
+            entries.append(ResultEntry(result.result_id, result.meaning, value, result.step.id))
+    return entries
