@@ -110,7 +110,8 @@ def test_names_in_the_table_give_the_tables_objects() -> None:
     positive_n = Symbol("n", positive=True, integer=True)
     integer_k = Symbol("k", integer=True)
     table = {"n": positive_n, "x": X, "k": integer_k, "x_0": Symbol("x0star")}
-    assert parse_answer("n", table) is positive_n
+    parsed_n = parse_answer("n", table)
+    assert parsed_n == positive_n and parsed_n.is_positive and parsed_n.is_integer
     assert parse_answer("x_k", table) == X[integer_k]
     assert parse_answer("x_0", table) == Symbol("x0star")  # a whole subscripted name wins
     assert parse_answer("x_k", table) != X[k]
