@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from derive import __version__
-from derive.errors import DeriveError
+from derive.errors import DeriveError, InputError
 
 EXIT_CODES = """\b
 Exit codes:
@@ -60,6 +60,8 @@ def build(parts: tuple[str, ...], out_dir: Path, title: str | None, author: str 
                                 on_tex=lambda: click.echo("running TeX …", err=True))
     except DeriveError as error:
         _fail(error)
+    except OSError as error:
+        _fail(InputError(f"cannot write to {out_dir}: {error.strerror or error}; choose another folder with --out"))
     counts = report.checked and pipeline.view.summary(report.checked.results)
     click.echo(f"{counts['verified']} verified, {counts['numeric-only']} numeric-only, "
                f"{counts['definition']} definitions, {counts['failed']} failed")

@@ -92,3 +92,9 @@ def test_a_failed_step_fails_check_and_build_with_exit_1(tmp_path, monkeypatch):
         assert error.startswith("error: step p1.a.1 failed: (a + 1)**2 = a**2 + 1 — ")
         assert "lhs = " in error and "rhs = " in error
     assert (tmp_path / "output" / "hw7.pdf").read_bytes() == b"%PDF-old"
+
+
+def test_an_unwritable_output_folder_is_one_line_and_exit_2():
+    result = run("build", "1b", "--out", "/proc/derive-cannot-write-here", "-q")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].startswith("error: cannot write to /proc/derive-cannot-write-here: ")
