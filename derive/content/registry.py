@@ -10,6 +10,7 @@ from derive.errors import InputError
 # Each entry builds a Problem; imported lazily so ``derive list`` stays quick.
 PROBLEMS: dict[int, str] = {
     1: "derive.content.p1_softmax",
+    2: "derive.content.p2_counting",
 }
 
 
