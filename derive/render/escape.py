@@ -26,9 +26,24 @@ CHAR_ESCAPE = {
     "\n": " ",
     "\r": " ",
 }
-_PATTERN = re.compile("|".join(re.escape(c) for c in CHAR_ESCAPE))
-# Characters TeX's default fonts cannot show, or control characters: dropped, never passed on.
+# Maths and Greek that messages and titles use: pdflatex's default input encoding has no glyph
+# for them, so each gets its LaTeX spelling.
+_GREEK = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi chi psi omega".split()
+CHAR_ESCAPE.update({chr(0x3B1 + i): f"\\ensuremath{{\\{name}}}" for i, name in enumerate(_GREEK) if name != "omicron"})
+CHAR_ESCAPE.update({
+    "\u03c2": r"\ensuremath{\varsigma}", "\u0394": r"\ensuremath{\Delta}", "\u0393": r"\ensuremath{\Gamma}", "\u0398": r"\ensuremath{\Theta}",
+    "\u039b": r"\ensuremath{\Lambda}", "\u03a3": r"\ensuremath{\Sigma}", "\u03a6": r"\ensuremath{\Phi}", "\u03a8": r"\ensuremath{\Psi}", "\u03a9": r"\ensuremath{\Omega}",
+    "\u2212": "-", "\u2264": r"\ensuremath{\le}", "\u2265": r"\ensuremath{\ge}", "\u2248": r"\ensuremath{\approx}", "\u2260": r"\ensuremath{\ne}",
+    "\u00d7": r"\ensuremath{\times}", "\u00b7": r"\ensuremath{\cdot}", "\u2192": r"\ensuremath{\to}", "\u2190": r"\ensuremath{\leftarrow}",
+    "\u221e": r"\ensuremath{\infty}", "\u2208": r"\ensuremath{\in}", "\u2211": r"\ensuremath{\sum}", "\u221a": r"\ensuremath{\surd}", "\u2202": r"\ensuremath{\partial}",
+    "\u2013": "--", "\u2014": "---", "\u2026": r"\ldots{}", "\u2018": "`", "\u2019": "'", "\u201c": "``", "\u201d": "''",
+    "\u00a0": "~",
+})
+_PATTERN = re.compile("|".join(re.escape(c) for c in sorted(CHAR_ESCAPE, key=len, reverse=True)))
+# Control characters, and characters beyond Latin-1 that pdflatex has no glyph for (they would
+# stop TeX): dropped or replaced by '?', never passed on.
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NO_GLYPH = re.compile(r"[^\x00-\xff]")
 
 
 class Tex(str):
@@ -42,4 +57,7 @@ def escape(text: object) -> Tex:
     if isinstance(text, Tex):
         return text
     plain = _UNPRINTABLE.sub("", str(text))
-    return Tex(_PATTERN.sub(lambda m: CHAR_ESCAPE[m.group()], plain))
+    escaped = _PATTERN.sub(lambda m: "\x00" + CHAR_ESCAPE[m.group()] + "\x01", plain)
+    # Text outside the escapes that still has no glyph becomes '?'; the escapes themselves stay.
+    parts = re.split("(\x00[^\x01]*\x01)", escaped)
+    return Tex("".join(p[1:-1] if p.startswith("\x00") else _NO_GLYPH.sub("?", p) for p in parts))
