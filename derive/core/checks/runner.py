@@ -17,7 +17,7 @@ from derive.core.checks.result import DEFINITION, FAILED, CheckResult, MethodRes
 from derive.core.step import Step
 
 # Bump when a checker changes meaning, so cached results of the old checker are not reused.
-CHECKER_VERSION = "derive-checks-1"
+CHECKER_VERSION = "derive-checks-2"
 
 
 def check_step(step: Step) -> CheckResult:

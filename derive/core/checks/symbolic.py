@@ -77,7 +77,7 @@ def check_order(lhs: Any, rel: str, rhs: Any, ranges, seconds: float = SYMBOLIC_
     except Exception as exc:  # noqa: BLE001 - a SymPy crash means "could not decide"
         return MethodResult("symbolic", "inconclusive", time.perf_counter() - started, f"SymPy could not decide: {type(exc).__name__}")
     return MethodResult("symbolic", "inconclusive", time.perf_counter() - started,
-                        "SymPy's assumptions cannot settle the sign of the gap under the declared constraints")
+                        "SymPy cannot decide the sign of the gap from its symbols' assumptions")
 
 
 def compute_limit(expr: sp.Expr, var: sp.Symbol, point: sp.Expr) -> sp.Expr:
