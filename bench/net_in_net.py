@@ -1,6 +1,7 @@
 """Problem 5 at full width: is Net2 really Net1 slid over every window, and at what cost?
 
 Run:  .venv/bin/python bench/net_in_net.py [--batch 2] [--size 36 38] [--dtypes float32 float64]
+                                            [--json output/.cache/net_in_net_full.json]
 
 For each dtype it seeds the sheet's Net1 (first linear layer: 256·18·18 × 4096 = 340 M weights,
 1.3 GB in float32, 2.7 GB in float64), converts it to Net2, runs check (a) on a batch of 32 × 32
@@ -9,12 +10,17 @@ largest differences with wall-clock times of each stage, and the time of one Net
 against Net1 run window by window (the sharing, measured). Then it prints the MAC table of
 :func:`derive.nn.net_in_net.sliding_costs`. One run of each stage: these are figures to report,
 not a speed target, so no medians are taken.
+
+With ``--json PATH`` the differences of checks (a) and (b) are also written to PATH, in the format
+of :func:`derive.content.p5_figures.full_width_record`; ``derive build`` shows them in Problem 5
+when PATH is ``output/.cache/net_in_net_full.json`` or the path in ``$DERIVE_P5_FULL_RESULTS``.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import resource
 import sys
 import time
@@ -24,9 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
+from derive.content.p5_figures import full_width_record  # noqa: E402
 from derive.nn.net_in_net import INPUT_SIZE, SHEET_WIDTHS, CostTable, sliding_costs  # noqa: E402
 from derive.nn.net_in_net_torch import (  # noqa: E402
     Net1,
+    SameOutputReport,
+    SlidingReport,
     check_same_output,
     check_sliding_windows,
     net2_from_net1,
@@ -53,8 +62,10 @@ def _every_window(net1: Net1, x: torch.Tensor) -> None:
             net1(x[:, :, i : i + INPUT_SIZE, j : j + INPUT_SIZE])
 
 
-def run_checks(dtype_name: str, batch: int, size: tuple[int, int]) -> None:
-    """Build, convert and check one dtype; everything is released before returning."""
+def run_checks(
+    dtype_name: str, batch: int, size: tuple[int, int]
+) -> tuple[SameOutputReport, SlidingReport]:
+    """Build, convert and check one dtype; everything but the reports is released on return."""
     dtype = DTYPES[dtype_name]
     print(f"\n{dtype_name}  (batch {batch}; windows of {size[0]} × {size[1]})", flush=True)
     net1 = _timed("build Net1 (seeded)", lambda: Net1(SHEET_WIDTHS, seed=0, dtype=dtype))
@@ -78,6 +89,7 @@ def run_checks(dtype_name: str, batch: int, size: tuple[int, int]) -> None:
         _timed("forward: Net1 window by window", lambda: _every_window(net1, big))
     del net1, net2
     gc.collect()
+    return same, slide
 
 
 def print_costs(table: CostTable) -> None:
@@ -115,11 +127,21 @@ def main() -> None:
     parser.add_argument("--size", type=int, nargs=2, default=(36, 38), metavar=("H", "W"))
     parser.add_argument("--dtypes", nargs="+", choices=sorted(DTYPES), default=list(DTYPES))
     parser.add_argument("--costs-only", action="store_true")
+    parser.add_argument("--json", type=Path, metavar="PATH",
+                        help="also write the checks' differences to PATH for derive build")
     args = parser.parse_args()
+    if args.json is not None and args.costs_only:
+        parser.error("--json needs the checks; drop --costs-only")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     if not args.costs_only:
-        for name in args.dtypes:
-            run_checks(name, args.batch, tuple(args.size))
+        size = (args.size[0], args.size[1])
+        checks = {name: run_checks(name, args.batch, size) for name in args.dtypes}
+        if args.json is not None:
+            record = full_width_record(checks, batch=args.batch, size=size,
+                                       torch=torch.__version__.split("+")[0])
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+            print(f"\nwrote {args.json}")
     print_costs(sliding_costs(*args.size))
 
 
