@@ -132,13 +132,20 @@ def results(as_json: bool) -> None:
         click.echo(f"{'':<18} {entry.meaning}")
 
 
-def _expected_results() -> dict:
+def _expected_results(ids: list[str] | None = None) -> dict:
+    """The proven results; with ``ids``, only the problems those ids name are built."""
+    import re
+
     from derive import results as results_module
     from derive.content import registry
     from derive.core import measurements
 
     measurements.use_cache(Path("output") / ".cache" / "measurements.json")
-    return {e.id: e for e in results_module.collect(registry.select(()))}
+    parts: tuple[str, ...] = ()
+    if ids is not None:
+        numbers = {int(m.group(1)) for i in ids if (m := re.match(r"p(\d+)\.", i))}
+        parts = tuple(str(n) for n in sorted(numbers & set(registry.PROBLEMS))) or ("1",)
+    return {e.id: e for e in results_module.collect(registry.select(parts))}
 
 
 @main.command(epilog=EXIT_CODES)
@@ -160,11 +167,13 @@ def grade(path: Path, as_json: bool, csv_path: Path | None, jobs: int | None) ->
     from derive.grade import grader
 
     try:
-        expected = _expected_results()
         if path.is_dir():
+            expected = _expected_results()
             grades = grader.grade_folder(path, expected, jobs)
         else:
-            grades = [grader.grade_file(path, expected)]
+            answers = grader.read_answers(path)
+            expected = _expected_results(list(answers))
+            grades = [grader.FileGrade(str(path), tuple(grader.grade_answers(answers, expected)))]
     except DeriveError as error:
         _fail(error)
     if as_json:
