@@ -114,11 +114,8 @@ def list_parts() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print ids, meanings and values as JSON.")
 def results(as_json: bool) -> None:
     """List the results the document proves, by stable id, with their values."""
-    from derive import results as results_module
-    from derive.content import registry
-
     try:
-        entries = results_module.collect(registry.select(()))
+        entries = list(_expected_results().values())
     except DeriveError as error:
         _fail(error)
     if as_json:

@@ -46,6 +46,7 @@ WRONG = [
     ("strict inequality that is an equality", exp(a) * exp(-a), "<", sp.Integer(1), REALS, ()),
     ("bound without its assumption", x[i], "<=", x[j], assume(Integer(n, 2, 6), Integer(i, 1, n), Integer(j, 1, n), RealVector(x, n)), ()),
     ("undeclared symbol", a + sp.Symbol("c"), "=", a + sp.Symbol("c"), REALS, ()),
+    ("undefined function at numbers", sp.Function("f")(a), "=", sp.Function("f")(b), REALS, ()),
     ("matrix entries swapped", sp.Matrix([[a, b]]), "=", sp.Matrix([[b, a]]), REALS, ()),
     ("softmax sums to 2", Sum(exp(x[i]) / Sum(exp(x[i]), (i, 1, n)), (i, 1, n)), "=", sp.Integer(2), VECTOR, ()),
     ("every entry of S at most 1/n", S, "<=", n, assume(Positive(beta), Integer(n, 1, 6), Integer(j, 1, n), RealVector(x, n)), S_DEF),

@@ -80,7 +80,7 @@ def test_only_the_reindexing_is_numeric_only(problem, results):
 
 def test_every_result_restates_a_checked_step(problem, results):
     ids = [r.result_id for r in problem.results()]
-    assert ids == ["p5.a.linear_is_conv", "p5.a.one_by_one", "p5.b.out_size", "p5.b.shift"]
+    assert ids == ["p5.a.linear_is_conv", "p5.a.one_by_one", "p5.out_size", "p5.b.shift"]
     for result in problem.results():
         assert results[result.step.id].status in (VERIFIED, NUMERIC_ONLY)
 
@@ -91,7 +91,7 @@ def test_every_result_restates_a_checked_step(problem, results):
 def test_out_size_is_the_kernel_chain_of_the_sheet(problem):
     h, w = p5.h, p5.w
     shrink = sum(k - 1 for k in SHEET_KERNELS)
-    value = _result(problem, "p5.b.out_size").value
+    value = _result(problem, "p5.out_size").value
     assert sp.expand(value - (h - shrink) * (w - shrink)) == 0
     assert sp.expand(value - (h - 31) * (w - 31)) == 0
 
@@ -100,7 +100,7 @@ def test_out_size_counts_the_windows_of_the_cost_model(problem):
     pytest.importorskip("numpy")  # derive.nn.net_in_net needs numpy
     from derive.nn.net_in_net import sliding_costs
 
-    value = _result(problem, "p5.b.out_size").value
+    value = _result(problem, "p5.out_size").value
     for height, width in ((32, 32), (36, 38), (40, 33)):
         assert value.subs({p5.h: height, p5.w: width}) == sliding_costs(height, width).patches
 

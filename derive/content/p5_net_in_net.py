@@ -206,7 +206,7 @@ def sliding_windows(part: Part) -> None:
     chain.step(side(32), "=", sp.Integer(1), "Net1's own 32 x 32 input gives one output position")
     chain.define(positions, side(h) * side(w), "the number of output positions of Net2 on an h x w input")
     count = chain.step(positions, "=", (h - 31) * (w - 31), "rows times columns")
-    part.result("p5.b.out_size", "the number of output positions of Net2 on an h x w input "
+    part.result("p5.out_size", "the number of output positions of Net2 on an h x w input "
                 "(an (h - 31) x (w - 31) grid)", count)
     windows = chain.step(Sum(1, (i, 0, h - 32), (j, 0, w - 32)), "=", positions,
                          "one output per 32 x 32 window X[:, :, i:i+32, j:j+32], 0 <= i <= h - 32")

@@ -38,6 +38,9 @@ CHAR_ESCAPE.update({
     "\u221e": r"\ensuremath{\infty}", "\u2208": r"\ensuremath{\in}", "\u2211": r"\ensuremath{\sum}", "\u221a": r"\ensuremath{\surd}", "\u2202": r"\ensuremath{\partial}",
     "\u2013": "--", "\u2014": "---", "\u2026": r"\ldots{}", "\u2018": "`", "\u2019": "'", "\u201c": "``", "\u201d": "''",
     "\u00a0": "~",
+    # T1 fonts turn these pairs into other characters (en dash, inverted marks, quotes).
+    # Each replacement ends in {} so that a third character cannot pair with it again ("---").
+    "--": "-{}-{}", "?`": "?{}`{}", "!`": "!{}`{}", "``": "`{}`{}", "''": "'{}'{}", ",,": ",{},{}",
 })
 _PATTERN = re.compile("|".join(re.escape(c) for c in sorted(CHAR_ESCAPE, key=len, reverse=True)))
 # Control characters, and characters beyond Latin-1 that pdflatex has no glyph for (they would

@@ -58,6 +58,8 @@ def _number(value: sp.Expr, at: dict | None = None) -> sp.Float:
     if value.free_symbols:
         names = ", ".join(sorted(str(s) for s in value.free_symbols))
         raise NotEvaluable(f"no assumption declares {names}")
+    if not value.is_number:  # an undefined function at numbers, say: no value to compare
+        raise NotEvaluable(f"{sp.sstr(value)[:80]} has no numeric value; define every function a step uses")
     return value
 
 
