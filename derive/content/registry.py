@@ -11,6 +11,7 @@ from derive.errors import InputError
 PROBLEMS: dict[int, str] = {
     1: "derive.content.p1_softmax",
     2: "derive.content.p2_counting",
+    3: "derive.content.p3_bn_fold",
     5: "derive.content.p5_net_in_net",
 }
 

@@ -1,0 +1,153 @@
+"""Problem 3's measured figures: how closely folded networks reproduce the sheet's BN network.
+
+Everything here runs torch (through :mod:`derive.nn.smallnet`) and is cached with
+:func:`derive.core.measurements.measured`, so a build with an unchanged key neither imports
+torch nor runs a network. Each figure group's key names the code version, the torch version and
+every setting it depends on. Without torch, :func:`collect` raises ``Unavailable`` and the
+content prints a note instead of the tables.
+
+Two deliberately wrong folds live here (not in the tests) because the PDF reports what they do:
+the classic unscaled-bias fold and a fold that forgets ε. Both go through the same pipeline as
+the right one (``fold_smallnet(net, mode, fold=...)``), so only the formula differs.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from derive.core.measurements import Unavailable, measured, torch_version
+from derive.nn.bn import fold_bn
+
+# Bump when what a figure means or how it is computed changes, so old cached figures go.
+FIGURES_VERSION = "p3-figures-1"
+
+# The fold modes and wrong folds the PDF reports, in table order.
+WRONG_FOLD_RUNS: tuple[tuple[str, bool, str], ...] = (
+    # (wrong fold, conv/linear biases kept non-zero, fold mode)
+    ("unscaled bias", True, "float32"),
+    ("unscaled bias", False, "float32"),
+    ("epsilon forgotten", True, "float32"),
+    ("epsilon forgotten", True, "float64"),
+)
+
+
+@dataclass(frozen=True)
+class PrecisionSettings:
+    """What the measured figures depend on besides the code and torch: inputs and the state.
+
+    The defaults are ``measure_precision``'s: 4 batches of 64 synthetic CIFAR-like images on
+    the synthetic trained state of seed 0, a few seconds of CPU, done once per cache.
+    """
+
+    batches: int = 4
+    batch_size: int = 64
+    seed: int = 0
+
+    def key(self) -> str:
+        return f"batches={self.batches} batch_size={self.batch_size} seed={self.seed}"
+
+
+def fold_with_unscaled_bias(weight: Any, bias: Any, gamma: Any, beta: Any, mean: Any, var: Any,
+                            eps: float = 1e-5, *, compute_dtype: str | None = None) -> tuple[Any, Any]:
+    """The classic bug: b' = b + β − γμ/√(σ²+ε), the conv bias added without the BN scale.
+
+    Written through ``fold_bn`` with no bias, which gives β − γμ/√(σ²+ε) exactly as the right
+    fold would for b = 0, so the only difference from the right fold is the bug itself.
+    """
+    folded_weight, folded_bias = fold_bn(weight, None, gamma, beta, mean, var, eps,
+                                         compute_dtype=compute_dtype)
+    return folded_weight, folded_bias + bias
+
+
+def fold_without_eps(weight: Any, bias: Any, gamma: Any, beta: Any, mean: Any, var: Any,
+                     eps: float = 1e-5, *, compute_dtype: str | None = None) -> tuple[Any, Any]:
+    """Divides by √σ² instead of √(σ²+ε): the scale is off by about ε/(2σ²) relative.
+
+    ``fold_bn`` refuses ε = 0, so the smallest positive double stands in: σ² + 5e-324 rounds
+    to σ² in float32 and float64 alike for every σ² the state holds.
+    """
+    return fold_bn(weight, bias, gamma, beta, mean, var, 5e-324, compute_dtype=compute_dtype)
+
+
+_WRONG_FOLDS = {"unscaled bias": fold_with_unscaled_bias, "epsilon forgotten": fold_without_eps}
+
+
+def collect(settings: PrecisionSettings) -> dict[str, Any]:
+    """All figures of Problem 3 (cached), or Unavailable when torch is not installed."""
+    tag = f"{FIGURES_VERSION} torch={torch_version()} {settings.key()}"
+    return {
+        "torch": torch_version(),
+        "settings": asdict(settings),
+        "precision": measured(f"p3.precision {tag}", lambda: _precision(settings)),
+        "fusion": measured(f"p3.fusion {tag}", lambda: _fusion(settings)),
+        "wrong_folds": measured(f"p3.wrong-folds {tag}", lambda: _wrong_folds(settings)),
+    }
+
+
+def _smallnet() -> Any:
+    """``derive.nn.smallnet``, or Unavailable when torch cannot be imported."""
+    try:
+        from derive.nn import smallnet
+    except ImportError as error:
+        raise Unavailable(f"PyTorch cannot be imported ({error}); pip install 'derive[torch]'") from None
+    return smallnet
+
+
+def _precision(settings: PrecisionSettings) -> dict[str, Any]:
+    """The three fold modes' rows, and the tolerance they are judged by."""
+    sn = _smallnet()
+    rows = sn.measure_precision(settings.batches, settings.batch_size, settings.seed)
+    return {
+        "rows": [asdict(row) for row in rows],
+        "criterion": sn.MSE_CRITERION,
+        "tolerance_eps": sn.folding_tolerance_eps(),
+        "tolerance_worst_eps": sn.folding_tolerance_eps(worst_case=True),
+        "dot_lengths": list(sn.DOT_LENGTHS),
+    }
+
+
+def _fusion(settings: PrecisionSettings) -> dict[str, Any]:
+    """derive's fold against torch's fusion functions, per dtype, in units of that dtype's eps."""
+    sn = _smallnet()
+    import torch
+
+    net = sn.synthetic_trained(settings.seed)
+    figures = {}
+    for dtype in (torch.float32, torch.float64):
+        eps = torch.finfo(dtype).eps
+        gaps = sn.fusion_crosscheck(net, dtype)
+        figures[str(dtype).removeprefix("torch.")] = {name: gap / eps for name, gap in gaps.items()}
+    return figures
+
+
+def _inputs(sn: Any, settings: PrecisionSettings) -> list[Any]:
+    """The same batches ``measure_precision`` draws for these settings."""
+    import torch
+
+    generator = torch.Generator().manual_seed(settings.seed + 1)
+    return [sn.cifar_like_batch(generator, settings.batch_size) for _ in range(settings.batches)]
+
+
+def _wrong_folds(settings: PrecisionSettings) -> dict[str, Any]:
+    """Each wrong fold of ``WRONG_FOLD_RUNS`` compared like the right one, plus the smallest σ²."""
+    sn = _smallnet()
+    import torch
+
+    net = sn.synthetic_trained(settings.seed)
+    without_biases = copy.deepcopy(net)
+    with torch.no_grad():
+        for layer in ("conv1", "conv2", "fc1"):
+            getattr(without_biases, layer).bias.zero_()
+    inputs = _inputs(sn, settings)
+    rows = []
+    for name, with_biases, mode in WRONG_FOLD_RUNS:
+        source = net if with_biases else without_biases
+        folded = sn.fold_smallnet(source, mode, fold=_WRONG_FOLDS[name])
+        row = sn.compare(sn.reference_for(source, mode), folded, inputs, mode)
+        mode_eps = torch.finfo(torch.float64 if mode == "float64" else torch.float32).eps
+        rows.append({"fold": name, "biases": with_biases, **asdict(row),
+                     "diff_in_mode_eps": row.max_abs_diff / (mode_eps * row.output_scale)})
+    smallest_var = min(float(bn.running_var.min()) for bn in (net.bn1, net.bn2, net.bn3))
+    return {"rows": rows, "smallest_running_var": smallest_var, "bn_eps": net.bn1.eps}
