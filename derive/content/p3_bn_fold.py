@@ -1,0 +1,466 @@
+"""Problem 3: folding an eval-mode batch norm into the convolution or linear layer before it.
+
+(a) and (b) derive, with indices and every step checked, that a conv (a linear layer) followed
+by BN in eval mode is one conv (linear layer) with W' = γ/√(σ²+ε)·W and b' = γ(b − μ)/√(σ²+ε) + β.
+(c) measures how closely that holds in floating point on the sheet's network and justifies a
+tolerance; (d) shows with checked steps and measurements what two common wrong folds do.
+The measurements come from :mod:`derive.content.p3_figures` (torch, cached); without torch the
+PDF says so in place of the tables, and the derivations are unaffected.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+from sympy import Lambda, Sum, sqrt
+from sympy.core.function import FunctionClass
+
+from derive.content import p3_figures
+from derive.content.notation import named
+from derive.core.assumptions import Integer, Positive, Real, RealVector, assume
+from derive.core.document import Part, Problem
+from derive.core.measurements import Unavailable
+from derive.core.step import Step
+
+# Settings of the measurements shown in (c) and (d); tests swap in smaller ones.
+SETTINGS = p3_figures.PrecisionSettings()
+
+
+# ── sampling multi-index arrays ─────────────────────────────────────────────────────────────
+def _bound(value: Any, point: dict) -> int:
+    return int(sp.sympify(value).subs(point))
+
+
+@dataclass(frozen=True)
+class RealArray(RealVector):
+    """Entries ``base[i₁, …, i_r]`` for every index tuple in ``axes``, each drawn from [lo, hi].
+
+    ``axes`` holds one (first, last) pair per index; the bounds may use integers declared
+    earlier (a window ``i … i + k − 1``). Shown like a vector, ``base ∈ ℝ^length``, where
+    ``length`` is a display name for the array's shape. Every entry the sums of a step can
+    reach is drawn, so no entry is left undeclared at any sampled size.
+    """
+
+    axes: tuple = ()
+
+    def draw(self, rng: random.Random, point: dict) -> dict:
+        ranges = [range(_bound(first, point), _bound(last, point) + 1) for first, last in self.axes]
+        lo, hi = float(sp.sympify(self.lo).subs(point)), float(sp.sympify(self.hi).subs(point))
+        return {self.base[index]: sp.Rational(round(rng.uniform(lo, hi) * 10**6), 10**6)
+                for index in itertools.product(*ranges)}
+
+
+class _ArrayClass(FunctionClass):
+    """Metaclass of the folded weights: the bare class prints as its display name."""
+
+    def __repr__(cls) -> str:
+        return getattr(cls, "display", cls.__name__)
+
+
+def folded_array(class_name: str, display: str, bare: str) -> type[sp.Function]:
+    """A weight array defined by a map, printed ``display_{indices}``, and ``bare`` alone.
+
+    A SymPy function rather than an IndexedBase because its definition must reach entries
+    inside sums: substituting the function by a Lambda replaces every application, while an
+    Indexed entry whose indices are a sum's bound variables is left alone by ``subs``.
+    ``bare`` must start with a backslash: SymPy prints a bare function class by its name, as
+    an operator name unless it is one letter or starts with one.
+    """
+
+    def _latex(self: sp.Function, printer: Any) -> str:
+        return f"{display}_{{{','.join(printer._print(a) for a in self.args)}}}"
+
+    namespace = {"display": bare, "_latex": _latex, "__module__": __name__, "__doc__": f"The folded weight {display} of Problem 3."}
+    return _ArrayClass(class_name, (sp.Function,), namespace)
+
+
+# ── symbols ─────────────────────────────────────────────────────────────────────────────────
+C_in = named("p3_C_in", r"C_{\mathrm{in}}", integer=True, positive=True)
+k, n = sp.symbols("k n", integer=True, positive=True)
+c, i, j = sp.symbols("c i j", integer=True, positive=True)
+c_in = sp.Symbol("c'", integer=True, positive=True)  # input channel
+u, v = sp.symbols("u v", integer=True, nonnegative=True)  # kernel offsets
+W = sp.IndexedBase("W", real=True)
+X = sp.IndexedBase("X", real=True)
+x = sp.IndexedBase("x", real=True)
+gamma, beta, mu, b = sp.symbols("gamma_c beta_c mu_c b_c", real=True)
+sigma = sp.Symbol("sigma_c", positive=True)  # the running variance is sigma_c**2
+epsilon = sp.Symbol("epsilon", positive=True)
+
+Y = named("p3_Y", "Y_{c,i,j}")
+BN_Y = named("p3_BN_Y", r"\mathrm{BN}(Y)_{c,i,j}")
+y = named("p3_y", "y_{c}")
+BN_y = named("p3_BN_y", r"\mathrm{BN}(y)_{c}")
+b_folded = named("p3_b_folded", "b'_{c}")
+W_prime = named("p3_W_prime", "W'")  # the folded weight as a whole, in prose
+b_bug = named("p3_b_bug", r"\tilde{b}_{c}")
+W_conv = folded_array("P3FoldedConvWeight", "W'", r"\mathnormal{W}'")
+W_lin = folded_array("P3FoldedLinearWeight", "W'", r"\mathnormal{W}'")
+CONV_SHAPE = named("p3_conv_shape", r"C_{\mathrm{out}} \times C_{\mathrm{in}} \times k \times k")
+MAP_SHAPE = named("p3_map_shape", r"C_{\mathrm{in}} \times H_{\mathrm{in}} \times W_{\mathrm{in}}")
+LINEAR_SHAPE = named("p3_linear_shape", r"C_{\mathrm{out}} \times n")
+
+STD = sqrt(sigma**2 + epsilon)  # √(σ_c² + ε)
+SCALE = gamma / STD  # the BN's multiplier of channel c
+FOLDED_BIAS = gamma * (b - mu) / STD + beta
+
+BN_PARAMETERS = (Real(gamma), Real(beta), Real(mu), Real(b), Positive(sigma), Positive(epsilon))
+CONV = assume(
+    Integer(C_in, 1, 2), Integer(k, 1, 2), Integer(c, 1, 2), Integer(i, 1, 2), Integer(j, 1, 2),
+    RealArray(W, CONV_SHAPE, axes=((c, c), (1, C_in), (0, k - 1), (0, k - 1))),
+    RealArray(X, MAP_SHAPE, axes=((1, C_in), (i, i + k - 1), (j, j + k - 1))),
+    *BN_PARAMETERS,
+    "BN in eval mode: running mean and variance are fixed numbers",
+)
+CONV_INDICES = assume(Integer(c_in, 1, C_in), Integer(u, 0, k - 1), Integer(v, 0, k - 1))
+LINEAR = assume(
+    Integer(n, 1, 3), Integer(c, 1, 2), RealArray(W, LINEAR_SHAPE, axes=((c, c), (1, n))),
+    RealVector(x, n), *BN_PARAMETERS,
+    "BN in eval mode: running mean and variance are fixed numbers",
+)
+KERNEL = ((c_in, 1, C_in), (u, 0, k - 1), (v, 0, k - 1))
+
+
+def conv_sum(weight: Any) -> sp.Expr:
+    """Σ_{c', u, v} weight(c, c', u, v) · X[c', i + u, j + v]: output (c, i, j), stride 1."""
+    return Sum(weight(c, c_in, u, v) * X[c_in, i + u, j + v], *KERNEL)
+
+
+def linear_sum(weight: Any) -> sp.Expr:
+    """Σ_j weight(c, j) · x[j]: output c of a linear layer."""
+    return Sum(weight(c, j) * x[j], (j, 1, n))
+
+
+def entry(base: sp.IndexedBase) -> Any:
+    return lambda *indices: base[indices]
+
+
+def problem() -> Problem:
+    p = Problem(3, "Removing batch norm after training", (
+        ("A batch norm that follows a convolution or a linear layer can be folded into that "
+         "layer for inference. Show that the layer with weight "), W, " and bias ", sp.Symbol("b"),
+        (" followed by BN is one layer with the weight and bias below, and find out how exactly "
+         "the folded network reproduces the original one in floating point."),
+    ))
+    fold_into_conv(p.part("a", "Folding BN into a convolution"))
+    fold_into_linear(p.part("b", "Folding BN1d into a linear layer"))
+    try:
+        figures = p3_figures.collect(SETTINGS)
+    except Unavailable as missing:
+        figures = None
+        reason = str(missing)
+    precision = p.part("c", "Exactly the same outputs? Folding in floating point")
+    wrong = p.part("d", "Two wrong folds, and which test catches them")
+    if figures is None:
+        precision.say(f"The measurements of this part need PyTorch, which is not available here: "
+                      f"{reason}. The derivations above do not depend on it.")
+        wrong_folds(wrong, None)
+        return p
+    precision_in_floating_point(precision, figures)
+    wrong_folds(wrong, figures)
+    return p
+
+
+# ── (a) and (b): the identities ─────────────────────────────────────────────────────────────
+def assumptions_prose(part: Part) -> None:
+    part.say(
+        "Assumptions. The BN is in eval mode: it uses its running mean ", mu, " and running "
+        "variance ", sigma**2, " (written as the square of ", sigma, "), which are fixed numbers "
+        "after training, not the statistics of the current batch; in training mode BN is not "
+        "an affine map of its input and cannot be folded. Its ", epsilon, " is positive "
+        "(1e-5 by default), so the square root is never 0, even for a channel whose running "
+        "variance is 0. The index ", c, " is the output channel throughout; ", gamma, ", ", beta,
+        ", ", mu, ", ", sigma**2, " and the layer's bias ", b, " are that channel's."
+    )
+
+
+def fold_into_conv(part: Part) -> None:
+    assumptions_prose(part)
+    part.say("Output channel ", c, " of a stride-1 convolution at position ", sp.Tuple(i, j),
+             " is a sum over input channels ", c_in, " and kernel offsets ", u, " and ", v,
+             " (padding only adds zero entries to ", X, ", which does not change the algebra):")
+    d = part.derivation(CONV)
+    d.define(Y, conv_sum(entry(W)) + b, "the convolution, with its bias")
+    d.define(BN_Y, gamma * (Y - mu) / STD + beta, ("BN in eval mode, channel ", c))
+    d.step(BN_Y, "=", SCALE * (conv_sum(entry(W)) + b - mu) + beta, ("substitute ", Y))
+    d.then("=", SCALE * conv_sum(entry(W)) + FOLDED_BIAS, ("distribute the factor ", SCALE))
+    d.then("=", conv_sum(lambda *idx: SCALE * W[idx]) + FOLDED_BIAS,
+           ("the factor does not depend on ", c_in, ", ", u, ", ", v, ": it moves into the sum"))
+    d.define(W_conv, Lambda((c, c_in, u, v), SCALE * W[c, c_in, u, v]),
+             ("name the weight in the sum: filter ", c, " scaled"))
+    d.define(b_folded, FOLDED_BIAS, "name the constant term")
+    folded = d.step(BN_Y, "=", conv_sum(W_conv) + b_folded,
+           ("so BN of the conv is one convolution with weight ", W_prime, " and bias ", b_folded,
+            ", at every position ", sp.Tuple(i, j)))
+    weight = d.step(W_conv(c, c_in, u, v), "=", SCALE * W[c, c_in, u, v],
+                    ("the coefficient of ", X[c_in, i + u, j + v], f" in step {_short(folded)}, for every input ", X),
+                    assumptions=CONV_INDICES)
+    bias = d.step(b_folded, "=", FOLDED_BIAS, (f"the constant term in step {_short(folded)}: the output for ",
+                                               sp.Eq(X.label, 0, evaluate=False)))
+    part.result("p3.weight", "the folded weight: filter c of the conv scaled by the BN's factor "
+                "of channel c", weight)
+    part.result("p3.bias", "the folded bias: the conv bias goes through the BN like any output",
+                bias)
+
+
+def _short(step: Step) -> str:
+    """A step's number as the PDF shows it beside the step (its id without the problem and part)."""
+    return step.id.split(".", 2)[-1]
+
+
+def fold_into_linear(part: Part) -> None:
+    part.say("A linear layer is the case of one position: output ", c, " is a sum over the ", n,
+             " inputs. BatchNorm1d after it normalises each output feature ", c, " with its own "
+             "statistics, under the same assumptions as in (a).")
+    d = part.derivation(LINEAR)
+    d.define(y, linear_sum(entry(W)) + b, ("the linear layer, output ", c))
+    d.define(BN_y, gamma * (y - mu) / STD + beta, ("BN1d in eval mode, feature ", c))
+    d.define(W_lin, Lambda((c, j), SCALE * W[c, j]), ("the folded weight: row ", c, " scaled"))
+    d.define(b_folded, FOLDED_BIAS, "the folded bias")
+    d.step(BN_y, "=", SCALE * (linear_sum(entry(W)) + b - mu) + beta, ("substitute ", y))
+    d.then("=", SCALE * linear_sum(entry(W)) + FOLDED_BIAS, ("distribute the factor ", SCALE))
+    d.then("=", linear_sum(lambda *idx: SCALE * W[idx]) + FOLDED_BIAS,
+           ("the factor does not depend on ", j, ": it moves into the sum"))
+    d.then("=", linear_sum(W_lin) + b_folded, ("one linear layer with weight ", W_prime, " and bias ", b_folded))
+    part.say("So the same two formulas fold BatchNorm1d into a linear layer: row ", c, " of the "
+             "weight matrix is scaled by ", SCALE, " and the bias is ", b_folded, " as in (a).")
+
+
+# ── (c): the measurements ───────────────────────────────────────────────────────────────────
+MODE_NAMES = {
+    "float32": "float32",
+    "float64-rounded": "float64 fold, rounded",
+    "float64": "float64 throughout",
+}
+FLOAT32_EPS = 2.0**-23
+FLOAT64_EPS = 2.0**-52
+S = sp.Symbol("S")  # the output's scale: the largest |output| of the BN network
+
+
+def figure(value: float, digits: int = 3) -> sp.Basic:
+    """A measured number for the PDF: ``digits`` significant digits, without trailing zeros,
+    as a decimal from 0.001 to 99999 and as mantissa · 10^e beyond (1e-8 shows as 10^-8)."""
+    if value == 0:
+        return sp.Integer(0)
+    if not math.isfinite(value):
+        raise ValueError(f"figure: cannot show {value!r} as a measured number")
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    power = int(exponent)
+    if -3 <= power < 5:
+        return _decimal(f"{float(mantissa) * 10.0**power:.{max(digits - 1 - power, 0)}f}")
+    # UnevaluatedExpr keeps 10^-8 a power: SymPy would print a negative power as a fraction
+    scale = sp.Pow(10, sp.UnevaluatedExpr(power), evaluate=False)
+    head = _decimal(mantissa)
+    return scale if head == 1 else sp.Mul(head, scale, evaluate=False)
+
+
+def _decimal(text: str) -> sp.Basic:
+    """A decimal string as a SymPy number printed as written, less trailing zeros."""
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if "." not in text:
+        return sp.Integer(text)
+    significant = len(text.lstrip("-").replace(".", "").lstrip("0"))
+    return sp.Float(text, max(significant, 1))
+
+
+def criterion_text(value: float) -> str:
+    """1e-08 → "1e-8", as the sheet writes it."""
+    mantissa, exponent = f"{value:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def precision_in_floating_point(part: Part, figures: dict) -> None:
+    precision = figures["precision"]
+    by_mode = {row["mode"]: row for row in precision["rows"]}
+    settings = figures["settings"]
+    tolerance = precision["tolerance_eps"]
+    scale = by_mode["float32"]["output_scale"]
+    criterion = criterion_text(precision["criterion"])
+    part.say(
+        "In real arithmetic (a) and (b) are exact. In floating point they are not: the BN "
+        "network rounds the dot product of ", W, " and ", X, " and then the BN's own operations; "
+        "the folded network rounds a dot product of other numbers (each entry of ", W_prime,
+        " is the rounded product ", SCALE * W[c, c_in, u, v], "), with every partial sum rounded "
+        "at other values. Both are within rounding of the exact output, not of each other bit "
+        "for bit, so no float32 fold can promise exactly the same outputs: the question is how close."
+    )
+    part.say(
+        "Measured on the sheet's network (conv 3 to 16, conv 16 to 16, linear 16384 to 1024, "
+        "each followed by BN and ReLU, then linear 1024 to 10 and ReLU) with a deterministic "
+        "synthetic trained state (non-zero biases, running statistics and BN parameters away from "
+        "0 and 1), on ", sp.Integer(settings["batches"]), " batches of ",
+        sp.Integer(settings["batch_size"]), f" CIFAR-like images (seed {settings['seed']}, "
+        f"torch {figures['torch']}, CPU). Each row folds in its way and runs the BN network in the "
+        "same precision as the folded one. The last column is the largest absolute difference in "
+        "units of float32's eps at the output's scale ", S, " (the largest output of the BN "
+        "network), ", sp.Eq(S, figure(scale, 4), evaluate=False), "."
+    )
+    part.table(
+        "Folded network against the BN network: largest differences over all outputs",
+        ("fold", "max abs diff", "max rel diff", "max batch MSE", f"MSE < {criterion}",
+         "max abs diff / (eps32 S)"),
+        [(MODE_NAMES[row["mode"]], figure(row["max_abs_diff"]), figure(row["max_rel_diff"]),
+          figure(row["max_batch_mse"]), row["passes_1e8"], figure(row["diff_in_eps"]))
+         for row in precision["rows"]],
+        align="lrrrcr",
+        note="float32: fold and both networks in float32; float64 fold, rounded: folded in float64, "
+             "each parameter rounded once to float32, float32 networks. Relative differences are "
+             "taken over outputs of at least 0.001 S: the final ReLU makes many outputs exactly 0.",
+    )
+    crosscheck(part, figures["fusion"])
+    tolerance_prose(part, precision, scale)
+    float32_row, float64_row = by_mode["float32"], by_mode["float64"]
+    part.say(
+        "Measured, the float32 fold stays at ", figure(float32_row["diff_in_eps"]), " eps, ",
+        _within(float32_row["diff_in_eps"], tolerance), " the tolerance; folding in float64 and "
+        "rounding once gives ", figure(by_mode["float64-rounded"]["diff_in_eps"]), " eps: the "
+        "rounding inside the two networks' dot products dominates, not the rounding of ", W_prime,
+        ". In float64 throughout the gap is ", figure(float64_row["max_abs_diff"]), ", that is ",
+        figure(float64_row["max_abs_diff"] / (FLOAT64_EPS * float64_row["output_scale"])),
+        " float64 eps at ", S, ", float64's own rounding."
+    )
+    allowed = tolerance * FLOAT32_EPS
+    largest_reported = 1e-7  # the sheet: students see MSEs from about 7e-9 to 1e-7 in float32
+    part.say(
+        "The sheet's criterion compares the mean squared error of a batch with ",
+        figure(precision["criterion"]), ". The tolerance allows differences of up to ",
+        sp.Mul(figure(allowed), S, evaluate=False), ", hence an MSE of up to ",
+        sp.Mul(figure(allowed**2), S**2, evaluate=False), ", which is ",
+        figure(allowed**2 * scale**2), " at this ", S, ": a fixed MSE threshold is not scale-free. "
+        "The largest MSE the sheet reports for the trained network, ", figure(largest_reported),
+        ", is within what rounding alone allows once ",
+        sp.Ge(S, figure(math.sqrt(largest_reported) / allowed), evaluate=False), ". So a right "
+        "fold is judged by its largest difference in eps at the output's scale; the float32 fold "
+        "above stays ", figure(tolerance / float32_row["diff_in_eps"], 2), " times below the "
+        "tolerance, and its MSE is ", _below(float32_row["max_batch_mse"], precision["criterion"]),
+        " the sheet's threshold."
+    )
+
+
+def crosscheck(part: Part, fusion: dict) -> None:
+    """derive's fold against torch.nn.utils.fusion, largest gap per torch function and dtype."""
+    functions = (("fuse_conv_bn_weights", "conv1, conv2"), ("fuse_linear_bn_weights", "fc1"))
+
+    def largest(dtype: str, layers: str) -> sp.Basic:
+        names = [f"{layer.strip()}.{part}" for layer in layers.split(",") for part in ("weight", "bias")]
+        return figure(max(fusion[dtype][name] for name in names))
+
+    part.table(
+        "Cross-check: fold_bn against torch.nn.utils.fusion, largest gap relative to the largest entry",
+        ("torch function", "layers", "float32 (eps32)", "float64 (eps64)"),
+        [(name, layers, largest("float32", layers), largest("float64", layers))
+         for name, layers in functions],
+        align="llrr",
+        note="Weights and biases both compared: the same formula with the operations in another "
+             "order (torch multiplies by the reciprocal square root), so a few eps apart at most.",
+    )
+
+
+def tolerance_prose(part: Part, precision: dict, scale: float) -> None:
+    K = sp.Symbol("K")
+    lengths = ", ".join(str(length) for length in precision["dot_lengths"])
+    part.say(
+        "Which tolerance is justified. Folding only moves where rounding happens, so the gap "
+        "is the difference of two rounding errors. The dominant one is the accumulation of a dot "
+        "product of length ", K, f" (here {lengths} for the four layers): at worst ", K, " eps "
+        "relative to the result, typically about ", sqrt(K), " eps, as independent roundings add "
+        "like a random walk. The layers keep their activations at the same scale, so their "
+        "contributions add, and the largest of thousands of outputs lies within about 4 standard "
+        "deviations. The tolerance is therefore ", 4 * sp.Sum(sqrt(sp.Indexed("K", sp.Symbol("l"))),
+                                                                  (sp.Symbol("l"), 1, 4)),
+        " = ", figure(precision["tolerance_eps"]), " eps at the output's scale (the worst case, ",
+        sp.Sum(sp.Indexed("K", sp.Symbol("l")), (sp.Symbol("l"), 1, 4)), ", is ",
+        _count(precision["tolerance_worst_eps"]), " eps); here that is an absolute difference of ",
+        figure(precision["tolerance_eps"] * FLOAT32_EPS * scale), "."
+    )
+
+
+def _count(value: float) -> sp.Basic:
+    """An exact count (a sum of dot-product lengths) in full, any other figure rounded."""
+    return sp.Integer(int(value)) if float(value).is_integer() else figure(value)
+
+
+def _within(value: float, bound: float) -> str:
+    return "within" if value <= bound else "outside"
+
+
+def _below(value: float, bound: float) -> str:
+    return "below" if value < bound else "not below"
+
+
+# ── (d): wrong folds ────────────────────────────────────────────────────────────────────────
+def wrong_folds(part: Part, figures: dict | None) -> None:
+    part.say("A common slip adds the conv bias unscaled, ",
+             sp.Eq(b_bug, b + beta - gamma * mu / STD, evaluate=False), ". Its error, checked:")
+    d = part.derivation(assume(*BN_PARAMETERS), "bug")
+    d.define(b_folded, FOLDED_BIAS, "the right folded bias, from (a)")
+    d.define(b_bug, b + beta - gamma * mu / STD, "the bias with the slip")
+    d.step(b_bug - b_folded, "=", b * (1 - SCALE), ("the terms in ", beta, " and ", mu, " cancel"))
+    part.say("So the slip is invisible exactly when the layer's bias ", b, " is 0 (or the BN's "
+             "factor is 1): a test on layers without bias, or with zero-initialised biases, "
+             "cannot catch it.")
+    part.say("Dropping ", epsilon, " (dividing by ", sigma, " instead of ", STD,
+             ") makes the BN's factor too large by the relative amount below, checked:")
+    e = part.derivation(assume(Positive(sigma), Positive(epsilon)), "eps")
+    gap = e.step(STD / sigma - 1, "=", epsilon / (sigma * (sigma + STD)),
+                 ("the ratio of ", gamma / sigma, " to ", SCALE, ", less 1; multiply by the conjugate"))
+    e.step(epsilon / (2 * sigma**2) - gap.rhs, "=", epsilon**2 / (2 * sigma**2 * (sigma + STD) ** 2),
+           "bring to one denominator")
+    e.step(epsilon**2 / (2 * sigma**2 * (sigma + STD) ** 2), ">", sp.Integer(0),
+           ("so the relative error is below ", epsilon / (2 * sigma**2)))
+    if figures is None:
+        part.say("What these folds do to the sheet's network is measured with PyTorch, which is "
+                 "not available here.")
+        return
+    measured_wrong_folds(part, figures)
+
+
+WRONG_FOLD_NAMES = {"unscaled bias": "bias unscaled", "epsilon forgotten": "epsilon dropped"}
+
+
+def measured_wrong_folds(part: Part, figures: dict) -> None:
+    wrong = figures["wrong_folds"]
+    tolerance = figures["precision"]["tolerance_eps"]
+    smallest, eps_value = wrong["smallest_running_var"], wrong["bn_eps"]
+    criterion = criterion_text(figures["precision"]["criterion"])
+    part.say(
+        "With the BN's ", sp.Eq(epsilon, figure(eps_value), evaluate=False), " and the smallest "
+        "running variance of the synthetic state, ", figure(smallest), ", that bound is ",
+        figure(eps_value / (2 * smallest)), " per BN. Both wrong folds were run through the same "
+        "pipeline as the right one, on the same inputs. The last column is in units of the eps "
+        "of the arithmetic used, so it compares directly with the tolerance of ",
+        figure(tolerance), " eps."
+    )
+    part.table(
+        "Wrong folds against the BN network",
+        ("wrong fold", "layer biases", "arithmetic", "max abs diff", "max batch MSE",
+         f"MSE < {criterion}", "max abs diff / (eps S)"),
+        [(WRONG_FOLD_NAMES[row["fold"]], "non-zero" if row["biases"] else "zero", row["mode"],
+          figure(row["max_abs_diff"]), figure(row["max_batch_mse"]), row["passes_1e8"],
+          figure(row["diff_in_mode_eps"])) for row in wrong["rows"]],
+        align="lllrrcr",
+    )
+    runs = {(row["fold"], row["biases"], row["mode"]): row for row in wrong["rows"]}
+    unscaled, unscaled_zero = runs[("unscaled bias", True, "float32")], runs[("unscaled bias", False, "float32")]
+    no_eps32, no_eps64 = runs[("epsilon forgotten", True, "float32")], runs[("epsilon forgotten", True, "float64")]
+    part.say("The unscaled bias with the state's non-zero biases ", *_verdict(unscaled, tolerance),
+             "; with every conv and linear bias set to 0 the same fold ", *_verdict(unscaled_zero, tolerance),
+             ", as the checked difference ", b * (1 - SCALE), " predicts.")
+    part.say("Dropping ", epsilon, " in float32 ", *_verdict(no_eps32, tolerance),
+             "; the same fold in float64 ", *_verdict(no_eps64, tolerance), ". In float32 its error "
+             "is of the size of rounding, so only a comparison in float64, whose eps is ",
+             figure(FLOAT32_EPS / FLOAT64_EPS), " times smaller, tells it from a right fold.")
+
+
+def _verdict(row: dict, tolerance: float) -> tuple[str | sp.Basic, ...]:
+    """What the sheet's criterion and the tolerance say about one measured wrong fold."""
+    criterion = "passes" if row["passes_1e8"] else "fails"
+    bound = "within" if row["diff_in_mode_eps"] <= tolerance else "far outside"
+    return (f"{criterion} the sheet's criterion (MSE ", figure(row["max_batch_mse"]),
+            f") and is {bound} the tolerance (", figure(row["diff_in_mode_eps"]), " eps)")
