@@ -304,13 +304,14 @@ def precision_in_floating_point(part: Part, figures: dict) -> None:
     part.table(
         "Folded network against the BN network: largest differences over all outputs",
         ("fold", "max abs diff", "max rel diff", "max batch MSE", f"MSE < {criterion}",
-         "max abs diff / (eps32 S)"),
+         "in eps32 S"),
         [(MODE_NAMES[row["mode"]], figure(row["max_abs_diff"]), figure(row["max_rel_diff"]),
           figure(row["max_batch_mse"]), row["passes_1e8"], figure(row["diff_in_eps"]))
          for row in precision["rows"]],
         align="lrrrcr",
         note="float32: fold and both networks in float32; float64 fold, rounded: folded in float64, "
-             "each parameter rounded once to float32, float32 networks. Relative differences are "
+             "each parameter rounded once to float32, float32 networks. Last column: max abs diff "
+             "in units of float32 eps times S. Relative differences are "
              "taken over outputs of at least 0.001 S: the final ReLU makes many outputs exactly 0.",
     )
     crosscheck(part, figures["fusion"])
@@ -439,12 +440,14 @@ def measured_wrong_folds(part: Part, figures: dict) -> None:
     )
     part.table(
         "Wrong folds against the BN network",
-        ("wrong fold", "layer biases", "arithmetic", "max abs diff", "max batch MSE",
-         f"MSE < {criterion}", "max abs diff / (eps S)"),
+        ("wrong fold", "biases", "arithmetic", "max abs diff", "max batch MSE",
+         f"MSE < {criterion}", "in eps S"),
         [(WRONG_FOLD_NAMES[row["fold"]], "non-zero" if row["biases"] else "zero", row["mode"],
           figure(row["max_abs_diff"]), figure(row["max_batch_mse"]), row["passes_1e8"],
           figure(row["diff_in_mode_eps"])) for row in wrong["rows"]],
         align="lllrrcr",
+        note="Biases: those of conv1, conv2 and fc1. Last column: max abs diff in units of the eps "
+             "of the arithmetic used times S.",
     )
     runs = {(row["fold"], row["biases"], row["mode"]): row for row in wrong["rows"]}
     unscaled, unscaled_zero = runs[("unscaled bias", True, "float32")], runs[("unscaled bias", False, "float32")]
