@@ -101,6 +101,9 @@ def check(parts: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
 def list_parts() -> None:
     """List the problems and their parts."""
     from derive.content import registry
+    from derive.core import measurements
+
+    measurements.use_cache(Path("output") / ".cache" / "measurements.json")
 
     for number in registry.PROBLEMS:
         problem = registry.load_problem(number)
