@@ -12,6 +12,7 @@ PROBLEMS: dict[int, str] = {
     1: "derive.content.p1_softmax",
     2: "derive.content.p2_counting",
     3: "derive.content.p3_bn_fold",
+    4: "derive.content.p4_conv_backprop",
     5: "derive.content.p5_net_in_net",
 }
 
