@@ -172,6 +172,8 @@ WRONG = {
     "transpose conv: filter flipped": (p4.layer((K, 1, p4.n), **WITH_V), (),
                                        Sum(V[I] * p4.entry(I, K), (I, 1, M)),
                                        Sum(W[F - J + 1] * p4.band(V[K - J + 1], K - J + 1, M), (J, 1, F))),
+    "cost: the convolution counted as dense": (assume(Integer(F, 1, 3), Integer(M, 1, 4)), (),
+                                               Sum(Sum(1, (J, 1, F)), (I, 1, M)), M * (F + M - 1)),
     "forward: columns shifted": (p4.layer((I, 1, M)), (), Sum(p4.entry(I, K) * Y[K], (K, 1, p4.n)),
                                  Sum(W[J] * Y[I + J - 1], (J, 1, F - 1))),
 }
