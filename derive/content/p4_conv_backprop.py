@@ -17,6 +17,8 @@ v, whatever sigma' was.
 
 from __future__ import annotations
 
+import importlib
+
 from collections.abc import Callable
 from typing import Any
 
@@ -366,7 +368,9 @@ def _torch_figures(name: str, compute: Callable[[Any], Any]) -> Any:
 
     def run() -> Any:
         try:
-            from derive.nn import conv_torch
+            # import_module consults sys.modules, so a module marked missing stays missing even
+            # after an earlier import left it as an attribute of derive.nn.
+            conv_torch = importlib.import_module("derive.nn.conv_torch")
         except ImportError as exc:
             raise Unavailable(f"PyTorch cannot be imported here ({exc})") from None
         return compute(conv_torch)
