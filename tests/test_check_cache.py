@@ -64,3 +64,13 @@ def test_a_slow_symbolic_check_falls_back_to_numeric(monkeypatch, make_step):
     result = check_step(make_step(heavy, "=", sp.expand(heavy), assume(*[Real(xi, -1, 1) for xi in x]), step_id="slow"))
     assert result.status == NUMERIC_ONLY
     assert "ran out of its 0.05 s limit; fell back to numeric" in result.message
+
+
+def test_two_steps_with_the_same_content_are_both_cached(tmp_path, make_step):
+    steps = [make_step(a + b, "=", b + a, REALS, step_id=f"twin.{i}") for i in (1, 2)]
+    path = tmp_path / "checks.json"
+    cache = CheckCache(path)
+    check_steps(steps, cache, jobs=1)
+    cache.save()
+    again = check_steps(steps, CheckCache(path), jobs=1)
+    assert [again[s.id].cached for s in steps] == [True, True]

@@ -53,7 +53,7 @@ class CheckCache:
 
     def get(self, step: Step) -> CheckResult | None:
         data = self.entries.get(step.content_hash(CHECKER_VERSION))
-        if data is None or data.get("step_id") != step.id:
+        if data is None:
             return None
         result = CheckResult.from_json(data)
         return CheckResult(result.step_id, result.status, result.methods, result.message, cached=True)
