@@ -20,6 +20,18 @@ RELATIONS = ("=", "<=", "<", ">=", ">", "def")
 Prose = tuple[Union[str, sp.Basic], ...]
 
 
+_DEFINITION_TEXT: dict[int, tuple[tuple, str]] = {}
+
+
+def _definition_text(pair: tuple[sp.Basic, sp.Basic]) -> str:
+    """srepr of a definition, once per definition: every later step of a derivation carries it."""
+    known = _DEFINITION_TEXT.get(id(pair))
+    if known is None or known[0] is not pair:  # the pair is kept alive, so its id is not reused
+        known = (pair, f"{sp.srepr(pair[0])}:={sp.srepr(pair[1])}")
+        _DEFINITION_TEXT[id(pair)] = known
+    return known[1]
+
+
 @dataclass(frozen=True)
 class Squeeze:
     """The squeeze rule: lower ≤ f ≤ upper (established by the steps named) and both bounds tend
@@ -55,6 +67,12 @@ class Step:
 
     def content_hash(self, checker_version: str) -> str:
         """A hash of everything the check depends on: a changed step is checked again."""
+        memo = self.__dict__.setdefault("_hashes", {})  # the step is immutable, so is its hash
+        if checker_version not in memo:
+            memo[checker_version] = self._hash(checker_version)
+        return memo[checker_version]
+
+    def _hash(self, checker_version: str) -> str:
         parts = [
             checker_version,
             self.id,  # the numeric samples are seeded by the id, so the result depends on it
@@ -63,6 +81,6 @@ class Step:
             sp.srepr(self.rhs),
             repr(self.assumptions),
             repr(self.rule),
-            repr(self.definitions),
+            *(_definition_text(pair) for pair in self.definitions),
         ]
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
