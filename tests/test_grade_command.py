@@ -65,6 +65,7 @@ def test_hostile_answers_are_unparseable_quickly_and_run_nothing(tmp_path):
 @pytest.mark.parametrize("text, message", [
     ("p1.b.grad = = 3", "not valid TOML"),
     ('"p1.b.grad" = [1, 2]', "the answer to p1.b.grad is a list; give a number or a quoted expression"),
+    ("# nothing yet\n", "no answers in this file"),
 ])
 def test_a_malformed_file_exits_2_with_one_line(tmp_path, text, message):
     answers = write(tmp_path / "bad.toml", text)

@@ -66,6 +66,8 @@ def read_answers(path: Path) -> dict[str, str]:
         raise InputError(f"{path}: cannot read it ({error.strerror})") from None
     answers: dict[str, str] = {}
     _flatten(data, "", answers, path)
+    if not answers:
+        raise InputError(f"{path}: no answers in this file; write lines like \"p2.conv.macs\" = \"655566528\"")
     return answers
 
 
