@@ -332,3 +332,15 @@ def test_wrong_fold_figures_show_which_test_catches_which_bug(measured_problem):
     assert "non-zero biases fails the sheet's criterion" in said
     assert "set to 0 the same fold passes the sheet's criterion" in said
     assert "same fold in float64 passes the sheet's criterion" in said and "is far outside the tolerance" in said
+
+
+def test_a_fold_that_disagrees_with_torch_fails_the_build():
+    from derive.content import p3_bn_fold
+    from derive.core.document import Problem
+    from derive.errors import CheckFailed
+
+    gaps = {name: 0.5 for name in ("conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight", "fc1.bias")}
+    fusion = {"float32": dict(gaps, **{"conv2.bias": 1000.0}), "float64": gaps}
+    part = Problem(3, "t").part("c", "t")
+    with pytest.raises(CheckFailed, match=r"^problem 3: fold_bn differs from torch's fusion by 1e\+03 eps \(float32, conv1, conv2\)"):
+        p3_bn_fold.crosscheck(part, fusion)

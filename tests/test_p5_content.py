@@ -366,3 +366,12 @@ def test_cost_table_is_in_the_pdf_with_the_proved_window_count(problem):
     costs = next(t for t in _tables(problem) if t.caption.startswith("Multiply-accumulates"))
     assert "each of its 35 windows" in costs.caption
     assert costs.header == ("layer of Net2", "Net2", "Net1 x 35", "ratio")
+
+
+def test_a_disagreeing_check_fails_the_build():
+    from derive.content import p5_figures
+    from derive.errors import CheckFailed
+
+    record = {"shapes_match": True, "max_abs_diff": 1.0, "max_abs_output": 1.0}
+    with pytest.raises(CheckFailed, match=r"^problem 5: check \(a\) at reduced widths in float64 disagrees: "):
+        p5_figures._rows("reduced", {"float64": {"a": record}}, "a")

@@ -24,7 +24,7 @@ from derive.content import p3_figures
 from derive.content.notation import named
 from derive.core.assumptions import Integer, Positive, Real, RealVector, assume
 from derive.core.document import Part, Problem
-from derive.core.measurements import Unavailable
+from derive.core.measurements import Unavailable, require
 from derive.core.step import Step
 
 # Settings of the measurements shown in (c) and (d); tests swap in smaller ones.
@@ -317,6 +317,10 @@ def precision_in_floating_point(part: Part, figures: dict) -> None:
     crosscheck(part, figures["fusion"])
     tolerance_prose(part, precision, scale)
     float32_row, float64_row = by_mode["float32"], by_mode["float64"]
+    for mode in ("float32", "float64-rounded"):
+        require(by_mode[mode]["diff_in_eps"] <= tolerance,
+                f"problem 3: the {mode} fold differs by {by_mode[mode]['diff_in_eps']:.3g} eps, "
+                f"outside the justified tolerance of {tolerance:.3g} eps")
     part.say(
         "Measured, the float32 fold stays at ", figure(float32_row["diff_in_eps"]), " eps, ",
         _within(float32_row["diff_in_eps"], tolerance), " the tolerance; folding in float64 and "
@@ -344,13 +348,21 @@ def precision_in_floating_point(part: Part, figures: dict) -> None:
     )
 
 
+# Two orders of evaluating one formula: each of the few operations rounds once, so a handful of
+# eps covers them; a real difference in the formula shows as thousands.
+CROSSCHECK_EPS = 4
+
+
 def crosscheck(part: Part, fusion: dict) -> None:
     """derive's fold against torch.nn.utils.fusion, largest gap per torch function and dtype."""
     functions = (("fuse_conv_bn_weights", "conv1, conv2"), ("fuse_linear_bn_weights", "fc1"))
 
     def largest(dtype: str, layers: str) -> sp.Basic:
         names = [f"{layer.strip()}.{part}" for layer in layers.split(",") for part in ("weight", "bias")]
-        return figure(max(fusion[dtype][name] for name in names))
+        gap = max(fusion[dtype][name] for name in names)
+        require(gap <= CROSSCHECK_EPS, f"problem 3: fold_bn differs from torch's fusion by {gap:.3g} eps "
+                                       f"({dtype}, {layers}); the same formula allows {CROSSCHECK_EPS}")
+        return figure(gap)
 
     part.table(
         "Cross-check: fold_bn against torch.nn.utils.fusion, largest gap relative to the largest entry",
@@ -359,7 +371,8 @@ def crosscheck(part: Part, fusion: dict) -> None:
          for name, layers in functions],
         align="llrr",
         note="Weights and biases both compared: the same formula with the operations in another "
-             "order (torch multiplies by the reciprocal square root), so a few eps apart at most.",
+             f"order (torch multiplies by the reciprocal square root); the build requires at most "
+             f"{CROSSCHECK_EPS} eps.",
     )
 
 

@@ -29,8 +29,7 @@ from sympy import Derivative, KroneckerDelta, Piecewise, Sum
 from derive.content.notation import named
 from derive.core.assumptions import Assumptions, Integer, Real, RealVector, assume
 from derive.core.document import Part, Problem
-from derive.core.measurements import Unavailable, measured, torch_version
-from derive.errors import CheckFailed
+from derive.core.measurements import Unavailable, measured, require, torch_version
 from derive.nn.conv import (
     check_identities,
     conv_matrix,
@@ -337,8 +336,7 @@ def _concrete_rows() -> list[dict]:
 def require_passed(rows: list[dict], what: str, where: Callable[[dict], str]) -> None:
     """A measured check that failed fails the build, like a failed step; never a quiet "no"."""
     for row in rows:
-        if not row["passed"]:
-            raise CheckFailed(f"problem 4: {what} failed at {where(row)}")
+        require(row["passed"], f"problem 4: {what} failed at {where(row)}")
 
 
 def concrete_checks(part: Part) -> None:

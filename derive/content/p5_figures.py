@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from derive.core.document import Part
-from derive.core.measurements import Unavailable, measured, torch_version
+from derive.core.measurements import Unavailable, measured, require, torch_version
 from derive.errors import InputError
 
 #: Environment variable naming the full-width results file written by bench/net_in_net.py.
@@ -187,6 +187,9 @@ def _rows(label: str, dtypes: Mapping[str, Any], check: str) -> list[tuple[str, 
         if name not in dtypes:
             continue
         record = dtypes[name][check]
+        require(agrees(record, name), f"problem 5: check ({check}) at {label} widths in {name} disagrees: "
+                                      f"max |Net2 - Net1| = {record['max_abs_diff']:.3e} against "
+                                      f"max |Net1| = {record['max_abs_output']:.3e}")
         rows.append((label, name, f"{record['max_abs_diff']:.3e}", f"{record['max_abs_output']:.3e}",
                      _ratio_text(record["max_abs_diff"], record["max_abs_output"]),
                      "yes" if agrees(record, name) else "NO"))

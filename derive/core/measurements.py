@@ -18,6 +18,14 @@ _cache_path: Path | None = None
 _entries: dict[str, Any] | None = None
 
 
+def require(holds: bool, message: str) -> None:
+    """A measured check that fails fails the build, like a failed step: never a quiet "no"."""
+    if not holds:
+        from derive.errors import CheckFailed
+
+        raise CheckFailed(message)
+
+
 class Unavailable(Exception):
     """A measurement needs something not installed here (say, torch); the message says what."""
 
