@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -17,6 +18,22 @@ Exit codes:
   1  a check failed (or a graded answer is wrong)
   2  usage or input error
   3  TeX missing or failed (the .tex and JSON are still written)"""
+
+
+def _one_line_errors(command):
+    """The library raises; here every user-facing error becomes one line and its exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except DeriveError as error:
+            _fail(error)
+        except OSError as error:
+            where = f"{error.filename}: " if error.filename else ""
+            _fail(InputError(f"{where}{error.strerror or error}; check the path and its permissions"))
+
+    return wrapper
 
 
 def _fail(error: DeriveError) -> None:
@@ -47,6 +64,7 @@ def _progress(step, result) -> None:
 @click.option("--author", default=None, help="Author on the PDF (plain text, typeset literally).")
 @click.option("--tex-only", is_flag=True, help="Write the .tex and the JSON, skip TeX.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+@_one_line_errors
 def build(parts: tuple[str, ...], out_dir: Path, title: str | None, author: str | None,
           tex_only: bool, quiet: bool) -> None:
     """Check every step and build the PDF. PARTS: e.g. 1, 1a, p1.b (default: everything)."""
@@ -62,7 +80,7 @@ def build(parts: tuple[str, ...], out_dir: Path, title: str | None, author: str 
         _fail(error)
     except OSError as error:
         _fail(InputError(f"cannot write to {out_dir}: {error.strerror or error}; choose another folder with --out"))
-    counts = report.checked and pipeline.view.summary(report.checked.results)
+    counts = pipeline.view.summary(report.checked.results)
     click.echo(f"{counts['verified']} verified, {counts['numeric-only']} numeric-only, "
                f"{counts['definition']} definitions, {counts['failed']} failed")
     click.echo(f"wrote {report.tex_path} and {report.json_path}")
@@ -74,15 +92,13 @@ def build(parts: tuple[str, ...], out_dir: Path, title: str | None, author: str 
 @click.argument("parts", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--no-cache", is_flag=True, help="Check everything again, ignoring cached results.")
+@_one_line_errors
 def check(parts: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
     """Run every check and print a table: step, status, method, seconds. PARTS as for build."""
     from derive import pipeline
 
-    try:
-        cache = None if no_cache else Path("output") / ".cache" / "checks.json"
-        checked = pipeline.check(parts, cache, None if as_json else _progress)
-    except DeriveError as error:
-        _fail(error)
+    cache = None if no_cache else Path("output") / ".cache" / "checks.json"
+    checked = pipeline.check(parts, cache, None if as_json else _progress)
     if as_json:
         click.echo(json.dumps(pipeline.verification_json(checked), indent=2))
     else:
@@ -98,6 +114,7 @@ def check(parts: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
 
 
 @main.command(name="list")
+@_one_line_errors
 def list_parts() -> None:
     """List the problems and their parts."""
     from derive.content import registry
@@ -115,12 +132,10 @@ def list_parts() -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print ids, meanings and values as JSON.")
+@_one_line_errors
 def results(as_json: bool) -> None:
     """List the results the document proves, by stable id, with their values."""
-    try:
-        entries = list(_expected_results().values())
-    except DeriveError as error:
-        _fail(error)
+    entries = list(_expected_results().values())
     if as_json:
         click.echo(json.dumps([e.to_json() for e in entries], indent=2))
         return
@@ -134,18 +149,11 @@ def results(as_json: bool) -> None:
 
 def _expected_results(ids: list[str] | None = None) -> dict:
     """The proven results; with ``ids``, only the problems those ids name are built."""
-    import re
-
     from derive import results as results_module
-    from derive.content import registry
     from derive.core import measurements
 
     measurements.use_cache(Path("output") / ".cache" / "measurements.json")
-    parts: tuple[str, ...] = ()
-    if ids is not None:
-        numbers = {int(m.group(1)) for i in ids if (m := re.match(r"p(\d+)\.", i))}
-        parts = tuple(str(n) for n in sorted(numbers & set(registry.PROBLEMS))) or ("1",)
-    return {e.id: e for e in results_module.collect(registry.select(parts))}
+    return {e.id: e for e in results_module.load(ids)}
 
 
 @main.command(epilog=EXIT_CODES)
@@ -154,6 +162,7 @@ def _expected_results(ids: list[str] | None = None) -> dict:
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="For a folder: where to write the summary CSV (default: PATH/grades.csv).")
 @click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Worker processes for a folder (default: all cores).")
+@_one_line_errors
 def grade(path: Path, as_json: bool, csv_path: Path | None, jobs: int | None) -> None:
     """Grade an answer file (TOML: result id = answer), or every *.toml in a folder.
 
@@ -161,21 +170,21 @@ def grade(path: Path, as_json: bool, csv_path: Path | None, jobs: int | None) ->
     Example answers.toml:
       "p2.conv.macs" = "655,566,528"
       "p1.b.grad"    = "exp(x_k)/sum(exp(x_i), i, 1, n)"
-    Verdicts: correct, wrong (with a diagnosis where one fits), unparseable.
+    Verdicts: correct, wrong (with a diagnosis where one fits), unparseable, and
+    undecided (the comparison ran out of time or could not evaluate: not the student's fault).
     Exit 0 if every answer is correct, 1 if any is not, 2 for a malformed file.
     """
     from derive.grade import grader
 
-    try:
-        if path.is_dir():
-            expected = _expected_results()
-            grades = grader.grade_folder(path, expected, jobs)
-        else:
-            answers = grader.read_answers(path)
-            expected = _expected_results(list(answers))
-            grades = [grader.FileGrade(str(path), tuple(grader.grade_answers(answers, expected)))]
-    except DeriveError as error:
-        _fail(error)
+    if csv_path is not None and not path.is_dir():
+        raise click.UsageError("--csv applies to a folder of answer files, not to one file")
+    if path.is_dir():
+        expected = _expected_results()
+        grades = grader.grade_folder(path, expected, jobs)
+    else:
+        answers = grader.read_answers(path)
+        expected = _expected_results(list(answers))
+        grades = [grader.FileGrade(str(path), tuple(grader.grade_answers(answers, expected)))]
     if as_json:
         click.echo(json.dumps([g.to_json() for g in grades], indent=2))
     elif path.is_dir():
@@ -215,13 +224,11 @@ def _print_class_summary(grades, ids) -> None:
     click.echo(f"{len(grades)} files graded, {sum(g.all_correct for g in grades)} all correct, {unreadable} unreadable")
 
 
-def _register_optional_commands() -> None:
-    """Commands that live beside their library (counting, grading) join the group here."""
-    try:
-        from derive.counting.command import count
-    except ImportError:
-        return
+def _register_library_commands() -> None:
+    """Commands that live beside their library join the group here (count stays SymPy-free)."""
+    from derive.counting.command import count
+
     main.add_command(count)
 
 
-_register_optional_commands()
+_register_library_commands()

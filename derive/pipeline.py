@@ -108,7 +108,7 @@ def build(options: BuildOptions, progress: Progress | None = None,
     if failure is not None:
         raise failure  # the previous outputs stay as they were
     tex = render(checked, options.title, options.author)
-    tex_path, json_path, pdf_path = (out / f"{options.name}{ext}" for ext in (".tex", ".json", ".pdf"))
+    tex_path, pdf_path = out / f"{options.name}.tex", out / f"{options.name}.pdf"
     json_path = out / "verification.json"
     write_atomically(json_path, json.dumps(verification_json(checked), indent=2) + "\n")
     write_atomically(tex_path, tex)

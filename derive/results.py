@@ -7,6 +7,7 @@ with names the document defined replaced by what they stand for.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -39,6 +40,17 @@ class ResultEntry:
                 data["exact"] = str(self.value)
                 data["decimal"] = str(sp.N(self.value, 12))
         return data
+
+
+def load(ids: Sequence[str] | None = None) -> list[ResultEntry]:
+    """Results of the whole document, or of just the problems that ``ids`` (p2.conv.macs, …) name."""
+    from derive.content import registry
+
+    parts: tuple[str, ...] = ()
+    if ids is not None:
+        numbers = {int(m.group(1)) for i in ids if (m := re.match(r"p(\d+)\.", i))}
+        parts = tuple(str(n) for n in sorted(numbers & set(registry.PROBLEMS))) or ("1",)
+    return collect(registry.select(parts))
 
 
 def collect(problems: Sequence[Problem]) -> list[ResultEntry]:

@@ -98,3 +98,18 @@ def test_an_unwritable_output_folder_is_one_line_and_exit_2():
     result = run("build", "1b", "--out", "/proc/derive-cannot-write-here", "-q")
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1].startswith("error: cannot write to /proc/derive-cannot-write-here: ")
+
+
+def test_check_works_where_the_cache_cannot_be_written(monkeypatch):
+    monkeypatch.chdir("/proc")  # no output/ can be made here
+    result = run("check", "1b")
+    assert result.exit_code == 0, result.output
+    assert "p1.b.3" in result.stdout
+
+
+def test_csv_with_one_file_is_a_usage_error(tmp_path):
+    answers = tmp_path / "a.toml"
+    answers.write_text('"p1.a.limit" = "x_j"\n')
+    result = run("grade", str(answers), "--csv", str(tmp_path / "x.csv"))
+    assert result.exit_code == 2
+    assert "--csv applies to a folder of answer files, not to one file" in result.output

@@ -54,10 +54,13 @@ def measured(key: str, compute: Callable[[], Any]) -> Any:
     if key not in entries:
         entries[key] = json.loads(json.dumps(compute()))  # what is returned is what is stored
         if _cache_path is not None:
-            _cache_path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = _cache_path.with_suffix(".tmp")
-            temporary.write_text(json.dumps(entries, indent=1, sort_keys=True))
-            os.replace(temporary, _cache_path)
+            try:
+                _cache_path.parent.mkdir(parents=True, exist_ok=True)
+                temporary = _cache_path.with_suffix(".tmp")
+                temporary.write_text(json.dumps(entries, indent=1, sort_keys=True))
+                os.replace(temporary, _cache_path)
+            except OSError:
+                pass  # an unwritable cache costs time on the next run, never this run's result
     return entries[key]
 
 

@@ -65,10 +65,13 @@ class CheckCache:
     def save(self) -> None:
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(self.entries, indent=0, sort_keys=True))
-        os.replace(temporary, self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(self.entries, indent=0, sort_keys=True))
+            os.replace(temporary, self.path)
+        except OSError:
+            pass  # an unwritable cache makes the next run slower, never this one wrong
 
 
 _PENDING: Sequence[Step] = ()

@@ -79,6 +79,3 @@ def check_order(lhs: Any, rel: str, rhs: Any, ranges, seconds: float = SYMBOLIC_
     return MethodResult("symbolic", "inconclusive", time.perf_counter() - started,
                         "SymPy cannot decide the sign of the gap from its symbols' assumptions")
 
-
-def compute_limit(expr: sp.Expr, var: sp.Symbol, point: sp.Expr) -> sp.Expr:
-    return sp.limit(expr, var, point)
