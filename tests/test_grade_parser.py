@@ -7,7 +7,7 @@ import re
 
 import pytest
 import sympy
-from sympy import Abs, E, IndexedBase, Integer, Max, Rational, Sum, Symbol, exp, log, pi, sqrt
+from sympy import Abs, E, IndexedBase, Integer, KroneckerDelta, Max, Rational, Sum, Symbol, exp, log, pi, sqrt
 
 from derive.errors import InputError
 from derive.grade.parser import (
@@ -192,12 +192,12 @@ ERRORS = [
     (
         "f(x)",
         "unknown function 'f' at column 1; write f*(...) for a product;"
-        " known functions: abs, exp, frac, ln, log, max, min, sqrt, sum",
+        " known functions: KroneckerDelta, abs, exp, frac, ln, log, max, min, sqrt, sum",
     ),
     (
         "exec('1')",
         "unknown function 'exec' at column 1; write exec*(...) for a product;"
-        " known functions: abs, exp, frac, ln, log, max, min, sqrt, sum",
+        " known functions: KroneckerDelta, abs, exp, frac, ln, log, max, min, sqrt, sum",
     ),
     (
         "__import__('os').system('echo pwned')",
@@ -402,3 +402,8 @@ def test_symbols_of_prefers_indexed_bases_over_their_labels() -> None:
     table = symbols_of(expected)
     assert table == {"x": X, "k": k, "i": i, "n": positive_n}
     assert parse_answer("exp(x_k)/sum(exp(x_i), i, 1, n)", table) == expected
+
+
+def test_kronecker_delta_reads_as_the_results_print_it() -> None:
+    k, m = Symbol("k", integer=True), Symbol("m", integer=True)
+    assert parse_answer("KroneckerDelta(k, m)", {"k": k, "m": m}) == KroneckerDelta(k, m)

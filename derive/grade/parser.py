@@ -34,7 +34,7 @@ Plain syntax (the grammar, lowest precedence first)::
   ``'x_k'``) give the object stored there, so the expected answer's symbols and their
   assumptions are used; :func:`symbols_of` makes such a table from an expected expression.
 * Functions: ``exp``, ``log`` (natural; ``log(x, b)`` for base b), ``ln``, ``sqrt``, ``abs``,
-  ``max``, ``min``, ``frac(a, b)`` and ``sum(expr, i, a, b)`` = Σ_{i=a}^{b} expr; also
+  ``max``, ``min``, ``KroneckerDelta(i, j)``, ``frac(a, b)`` and ``sum(expr, i, a, b)`` = Σ_{i=a}^{b} expr; also
   ``sum_{i=a}^{b} expr``. Any other name followed by ``(`` is an error.
 
 LaTeX (chosen when the text contains a backslash or ``$``) reads the same grammar plus
@@ -99,9 +99,12 @@ class ParseLimits:
 
 DEFAULT_LIMITS = ParseLimits()
 
-FUNCTIONS: tuple[str, ...] = ("abs", "exp", "frac", "ln", "log", "max", "min", "sqrt", "sum")
+FUNCTIONS: tuple[str, ...] = (
+    "KroneckerDelta", "abs", "exp", "frac", "ln", "log", "max", "min", "sqrt", "sum",
+)
 
 _ARITY: dict[str, tuple[int, int | None, str]] = {
+    "KroneckerDelta": (2, 2, "2 arguments (two indices)"),
     "abs": (1, 1, "1 argument"),
     "exp": (1, 1, "1 argument"),
     "frac": (2, 2, "2 arguments (numerator, denominator)"),
@@ -782,6 +785,8 @@ class _Parser:
             return self.divide(args[0], args[1], tok.col)
         if name == "sum":
             return self.make_sum(args[0], args[1], args[2], args[3], tok)
+        if name == "KroneckerDelta":  # 1 where the indices agree, else 0 (as `derive results` prints it)
+            return sympy.KroneckerDelta(args[0], args[1])
         raise AssertionError(name)  # pragma: no cover - _ARITY and this list agree
 
     # -- arithmetic with bounds ---------------------------------------------------------------
