@@ -9,6 +9,8 @@ what is missing instead of failing the build.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -48,10 +50,29 @@ def _load() -> dict[str, Any]:
     return _entries
 
 
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """A hash of the code that measurements run (derive.nn and the content modules).
+
+    Part of every key, so editing that code measures again instead of showing stale figures;
+    a hand-bumped version tag is easy to forget.
+    """
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for folder in ("nn", "content"):
+        for source in sorted((root / folder).glob("*.py")):
+            digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def measured(key: str, compute: Callable[[], Any]) -> Any:
-    """The JSON-able result of ``compute()``, computed once per key and cache file."""
+    """The JSON-able result of ``compute()``, computed once per key, code version and cache file."""
     entries = _load()
+    key = f"{key}@{code_digest()}"
     if key not in entries:
+        # Entries measured by other versions of the code can never be used again.
+        for stale in [k for k in entries if not k.endswith(f"@{code_digest()}")]:
+            del entries[stale]
         entries[key] = json.loads(json.dumps(compute()))  # what is returned is what is stored
         if _cache_path is not None:
             try:
