@@ -17,7 +17,7 @@ import sympy as sp
 from derive.content import p3_bn_fold as p3
 from derive.content import p3_figures
 from derive.core import measurements
-from derive.core.assumptions import Integer, assume
+from derive.core.assumptions import Integer, RealArray, assume
 from derive.core.checks.result import DEFINITION, FAILED, VERIFIED
 from derive.core.checks.runner import check_steps
 from derive.core.document import Problem, Prose, Table
@@ -152,7 +152,7 @@ def test_weight_result_with_a_wrong_index_is_rejected():
 def test_real_array_draws_every_entry_of_its_window_and_nothing_else():
     n, i = sp.symbols("n i", integer=True)
     A = sp.IndexedBase("A")
-    array = p3.RealArray(A, n, lo=-1, hi=1, axes=((1, n), (i, i + 1)))
+    array = RealArray(A, n, lo=-1, hi=1, axes=((1, n), (i, i + 1)))
     assumptions = assume(Integer(n, 2, 2), Integer(i, 3, 3), array)
     point = assumptions.sample(random.Random(0))
     entries = {k: v for k, v in point.items() if isinstance(k, sp.Indexed)}

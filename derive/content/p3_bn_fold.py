@@ -10,10 +10,7 @@ PDF says so in place of the tables, and the derivations are unaffected.
 
 from __future__ import annotations
 
-import itertools
 import math
-import random
-from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
@@ -22,37 +19,20 @@ from sympy.core.function import FunctionClass
 
 from derive.content import p3_figures
 from derive.content.notation import named
-from derive.core.assumptions import Integer, Positive, Real, RealVector, assume
+from derive.core.assumptions import (
+    Integer,
+    Positive,
+    Real,
+    RealArray,
+    RealVector,
+    assume,
+)
 from derive.core.document import Part, Problem
 from derive.core.measurements import Unavailable, require
 from derive.core.step import Step
 
 # Settings of the measurements shown in (c) and (d); tests swap in smaller ones.
 SETTINGS = p3_figures.PrecisionSettings()
-
-
-# ── sampling multi-index arrays ─────────────────────────────────────────────────────────────
-def _bound(value: Any, point: dict) -> int:
-    return int(sp.sympify(value).subs(point))
-
-
-@dataclass(frozen=True)
-class RealArray(RealVector):
-    """Entries ``base[i₁, …, i_r]`` for every index tuple in ``axes``, each drawn from [lo, hi].
-
-    ``axes`` holds one (first, last) pair per index; the bounds may use integers declared
-    earlier (a window ``i … i + k − 1``). Shown like a vector, ``base ∈ ℝ^length``, where
-    ``length`` is a display name for the array's shape. Every entry the sums of a step can
-    reach is drawn, so no entry is left undeclared at any sampled size.
-    """
-
-    axes: tuple = ()
-
-    def draw(self, rng: random.Random, point: dict) -> dict:
-        ranges = [range(_bound(first, point), _bound(last, point) + 1) for first, last in self.axes]
-        lo, hi = float(sp.sympify(self.lo).subs(point)), float(sp.sympify(self.hi).subs(point))
-        return {self.base[index]: sp.Rational(round(rng.uniform(lo, hi) * 10**6), 10**6)
-                for index in itertools.product(*ranges)}
 
 
 class _ArrayClass(FunctionClass):

@@ -9,6 +9,7 @@ sampler that produced a point outside the assumptions could not make a wrong ste
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass, field
 from typing import Union
@@ -91,6 +92,24 @@ class RealVector:
                 else:
                     values[i] = min(values[i], peak - gap)
         return {self.base[i]: v for i, v in values.items()}
+
+
+@dataclass(frozen=True)
+class RealArray(RealVector):
+    """Entries ``base[i₁, …, i_r]`` for every index tuple in ``axes``, each drawn from [lo, hi].
+
+    ``axes`` holds one (first, last) pair per index; the bounds may use integers declared
+    earlier (a window ``i … i + k − 1``). Shown like a vector, ``base ∈ ℝ^length``, where
+    ``length`` is a display name for the array's shape. Every entry the sums of a step can
+    reach is drawn, so no entry is left undeclared at any sampled size.
+    """
+
+    axes: tuple = ()
+
+    def draw(self, rng: random.Random, point: dict) -> dict:
+        ranges = [range(int(_value(first, point)), int(_value(last, point)) + 1) for first, last in self.axes]
+        lo, hi = _value(self.lo, point), _value(self.hi, point)
+        return {self.base[index]: _random_rational(rng, lo, hi) for index in itertools.product(*ranges)}
 
 
 @dataclass(frozen=True)
