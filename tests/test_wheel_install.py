@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
+def installed(tmp_path_factory) -> tuple[Path, Path]:
     pytest.importorskip("hatchling")
     dist = tmp_path_factory.mktemp("dist")
     subprocess.run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(dist)],
@@ -30,7 +30,8 @@ def installed(tmp_path_factory) -> Path:
 
 def test_wheel_contains_the_templates(installed):
     wheel, _ = installed
-    names = set(zipfile.ZipFile(wheel).namelist())
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
     for template in ROOT.joinpath("templates").rglob("*.j2"):
         assert f"derive/templates/{template.relative_to(ROOT / 'templates')}" in names
 
