@@ -173,12 +173,9 @@ def net2_from_net1(net1: Net1) -> Net2:
     return net2
 
 
-@dataclass(frozen=True)
-class SameOutputReport:
-    """Check (a): Net2 and Net1 on one batch of 32 × 32 inputs."""
+class _Comparison:
+    """What both reports derive from their shapes and differences (it adds no fields)."""
 
-    dtype: str
-    input_shape: tuple[int, ...]
     net2_shape: tuple[int, ...]
     expected_shape: tuple[int, ...]
     max_abs_diff: float
@@ -199,7 +196,19 @@ class SameOutputReport:
 
 
 @dataclass(frozen=True)
-class SlidingReport:
+class SameOutputReport(_Comparison):
+    """Check (a): Net2 and Net1 on one batch of 32 × 32 inputs."""
+
+    dtype: str
+    input_shape: tuple[int, ...]
+    net2_shape: tuple[int, ...]
+    expected_shape: tuple[int, ...]
+    max_abs_diff: float
+    max_abs_output: float
+
+
+@dataclass(frozen=True)
+class SlidingReport(_Comparison):
     """Check (b): each pixel of Net2's output grid against Net1 on the matching window."""
 
     dtype: str
@@ -210,17 +219,6 @@ class SlidingReport:
     max_abs_diff: float
     max_abs_output: float
     worst_window: tuple[int, int]
-
-    @property
-    def shapes_match(self) -> bool:
-        return self.net2_shape == self.expected_shape
-
-    @property
-    def max_rel_diff(self) -> float:
-        return _relative(self.max_abs_diff, self.max_abs_output)
-
-    def within(self, rel_tol: float) -> bool:
-        return self.shapes_match and self.max_rel_diff <= rel_tol
 
 
 def _relative(diff: float, scale: float) -> float:
