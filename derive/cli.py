@@ -20,6 +20,16 @@ Exit codes:
   3  TeX missing or failed (the .tex and JSON are still written)"""
 
 
+# Commands without --out keep their caches where `derive build` keeps them by default.
+CACHE_DIR = Path("output") / ".cache"
+
+
+def _use_measurement_cache() -> None:
+    from derive.core import measurements
+
+    measurements.use_cache(CACHE_DIR / "measurements.json")
+
+
 def _one_line_errors(command):
     """The library raises; here every user-facing error becomes one line and its exit code."""
 
@@ -97,7 +107,7 @@ def check(parts: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
     """Run every check and print a table: step, status, method, seconds. PARTS as for build."""
     from derive import pipeline
 
-    cache = None if no_cache else Path("output") / ".cache" / "checks.json"
+    cache = None if no_cache else CACHE_DIR / "checks.json"
     checked = pipeline.check(parts, cache, None if as_json else _progress)
     if as_json:
         click.echo(json.dumps(pipeline.verification_json(checked), indent=2))
@@ -118,9 +128,8 @@ def check(parts: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
 def list_parts() -> None:
     """List the problems and their parts."""
     from derive.content import registry
-    from derive.core import measurements
 
-    measurements.use_cache(Path("output") / ".cache" / "measurements.json")
+    _use_measurement_cache()
 
     for number in registry.PROBLEMS:
         problem = registry.load_problem(number)
@@ -150,9 +159,8 @@ def results(as_json: bool) -> None:
 def _expected_results(ids: list[str] | None = None) -> dict:
     """The proven results; with ``ids``, only the problems those ids name are built."""
     from derive import results as results_module
-    from derive.core import measurements
 
-    measurements.use_cache(Path("output") / ".cache" / "measurements.json")
+    _use_measurement_cache()
     return {e.id: e for e in results_module.load(ids)}
 
 
