@@ -19,6 +19,34 @@ import sympy as sp
 Bound = Union[int, sp.Expr]
 
 
+class DeclarationError(ValueError):
+    """A declaration that cannot be honoured: an empty range, or a symbol whose SymPy
+    assumptions claim more than (or contradict) what is declared and shown."""
+
+
+def _is_number(bound: Bound) -> bool:
+    return isinstance(bound, int) or (isinstance(bound, sp.Basic) and bound.is_number)
+
+
+def _check_symbol(symbol: sp.Basic, facts: dict, declared: str) -> None:
+    """Refuse a symbol whose SymPy assumptions are stronger than, or contradict, its declaration.
+
+    The declaration is what the PDF shows and the only premise a proof may use; a symbol made
+    ``positive=True`` but declared real would let SymPy prove things about negative values.
+    """
+    reference = sp.Dummy(**facts).assumptions0
+    for key, value in sorted(symbol.assumptions0.items()):
+        if key != "commutative" and reference.get(key) != value:
+            raise DeclarationError(
+                f"{symbol} is declared {declared} but its SymPy assumptions say {key}={value}; "
+                f"create it with exactly the declared assumptions")
+
+
+def _check_range(symbol: sp.Basic, lo: Bound, hi: Bound) -> None:
+    if _is_number(lo) and _is_number(hi) and sp.sympify(lo) > sp.sympify(hi):
+        raise DeclarationError(f"{symbol}: empty range {lo}..{hi}")
+
+
 def _value(bound: Bound, point: dict) -> sp.Expr:
     return sp.sympify(bound).subs(point) if isinstance(bound, sp.Basic) else sp.Integer(bound)
 
@@ -31,11 +59,25 @@ def _random_rational(rng: random.Random, lo: sp.Expr, hi: sp.Expr) -> sp.Rationa
 
 @dataclass(frozen=True)
 class Real:
-    """A real variable drawn uniformly from [lo, hi]."""
+    """A real variable: declared (and shown) as x ∈ ℝ.
+
+    [lo, hi] is only where the numeric search draws most of its points; it also draws far
+    outside, as the declaration covers every real.
+    """
 
     symbol: sp.Symbol
     lo: Bound = -3
     hi: Bound = 3
+
+    def __post_init__(self) -> None:
+        _check_range(self.symbol, self.lo, self.hi)
+        _check_symbol(self.symbol, self.facts(), self.declared)
+
+    declared = "real"
+
+    def facts(self) -> dict:
+        """The SymPy assumptions that the declaration states, and nothing more."""
+        return {"real": True}
 
     def draw(self, rng: random.Random, point: dict) -> dict:
         return {self.symbol: _random_rational(rng, _value(self.lo, point), _value(self.hi, point))}
@@ -43,11 +85,39 @@ class Real:
 
 @dataclass(frozen=True)
 class Integer:
-    """An integer variable (a size or an index) drawn from lo..hi inclusive."""
+    """An integer variable (a size or an index), declared lo ≤ symbol.
+
+    ``hi`` is one of two things. An expression in earlier variables (``k ≤ n``) is a declared
+    bound: shown in the PDF and a premise of proofs. A plain number is *not* a fact: it only says
+    up to where the numeric search enumerates densely (the PDF shows "k ≥ lo an integer"); the
+    search also tries larger values, and no proof may use it.
+    """
 
     symbol: sp.Symbol
     lo: Bound = 1
     hi: Bound = 6
+
+    def __post_init__(self) -> None:
+        _check_range(self.symbol, self.lo, self.hi)
+        _check_symbol(self.symbol, self.facts(), self.declared)
+
+    @property
+    def declared(self) -> str:
+        top = "" if self.declared_hi is None else f" ≤ {self.declared_hi}"
+        return f"an integer ≥ {self.lo}{top}"
+
+    @property
+    def declared_hi(self) -> Bound | None:
+        """The upper bound that is a declared fact, or None (a number only bounds the sampling)."""
+        return None if _is_number(self.hi) else self.hi
+
+    def facts(self) -> dict:
+        lo = sp.sympify(self.lo)
+        if lo.is_positive:
+            return {"integer": True, "positive": True}
+        if lo.is_nonnegative:
+            return {"integer": True, "nonnegative": True}
+        return {"integer": True}
 
     def draw(self, rng: random.Random, point: dict) -> dict:
         lo, hi = int(_value(self.lo, point)), int(_value(self.hi, point))
@@ -73,6 +143,10 @@ class RealVector:
     max_at: Bound | None = None
     ties: Bound = 1
     gap: Bound = 0
+
+    def __post_init__(self) -> None:
+        _check_range(self.base, self.lo, self.hi)
+        _check_symbol(self.base, {"real": True}, "a real vector")
 
     def draw(self, rng: random.Random, point: dict) -> dict:
         n = int(_value(self.length, point))
@@ -114,10 +188,23 @@ class RealArray(RealVector):
 
 @dataclass(frozen=True)
 class Positive(Real):
-    """A positive real drawn from [lo, hi] with lo > 0."""
+    """A positive real: declared (and shown) as x > 0.
+
+    [lo, hi] (lo > 0) is where most points are drawn; the search also goes near 0 and far out.
+    """
 
     lo: Bound = sp.Rational(1, 10)
     hi: Bound = 5
+
+    declared = "positive"
+
+    def __post_init__(self) -> None:
+        if _is_number(self.lo) and sp.sympify(self.lo) <= 0:
+            raise DeclarationError(f"{self.symbol}: Positive needs a lower sampling bound > 0, not {self.lo}")
+        super().__post_init__()
+
+    def facts(self) -> dict:
+        return {"positive": True}
 
 
 @dataclass(frozen=True)
@@ -194,8 +281,19 @@ class Assumptions:
     def integer_symbols(self) -> list[sp.Symbol]:
         return [v.symbol for v in self.variables if isinstance(v, Integer)]
 
-    def index_ranges(self) -> list[tuple[sp.Symbol, Bound, Bound]]:
-        return [(v.symbol, v.lo, v.hi) for v in self.variables if isinstance(v, Integer)]
+    def declared_ranges(self) -> list[tuple[sp.Symbol, Bound, Bound | None]]:
+        """(index, lo, hi) with only the *declared* upper bounds (None where hi only bounds sampling)."""
+        return [(v.symbol, v.lo, v.declared_hi) for v in self.variables if isinstance(v, Integer)]
+
+    def declared_symbols(self) -> dict[sp.Basic, dict]:
+        """Every declared symbol or vector base, with the SymPy assumptions its declaration states."""
+        out: dict[sp.Basic, dict] = {}
+        for v in self.variables:
+            if isinstance(v, (Real, Integer)):
+                out[v.symbol] = v.facts()
+            elif isinstance(v, RealVector):
+                out[v.base] = {"real": True}
+        return out
 
 
 def assume(*items) -> Assumptions:

@@ -1,36 +1,57 @@
-"""Numeric checks: evaluate both sides at random admissible points with mpmath precision.
+"""Numeric checks: a seeded, budgeted search for a counterexample.
 
-Sizes and indices are drawn as small integers too, so a statement about general n is tried at
-several concrete n. A limit is checked by evaluating at a growing sequence of the variable and
-asking that the gap to the claimed value shrinks to (near) zero.
+A step passes only if the search found none. What is searched (see ``sampling``): the small
+integer grid exhaustively (or 24 points of it), integers past their sampling bound where no
+upper bound is declared, reals in their range and near 0, far out and at round values, ties
+and varied maxima in vectors. Both sides are compiled once (``compiled``) and evaluated with
+mpmath at DIGITS significant digits:
+
+* an equality must hold to a tolerance *relative* to the size of the sides (10^-40); a larger
+  difference counts as rounding only if it shrinks when the precision is doubled;
+* an inequality is sampled, then the relative gap is actively minimised by a pattern search
+  from the worst points found (SEARCH_EVALS evaluations); a value that is not real is a failure;
+* a limit is evaluated along irregular, non-integer sequences towards the point, from both
+  sides when the limit is two-sided, and the gap must shrink below LIMIT_TOLERANCE.
+
+Everything is deterministic: the random generator is seeded by the step's id.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 import time
-from typing import Any
+from typing import Any, Callable
 
+import mpmath
 import sympy as sp
 
-from derive.core.assumptions import Assumptions, Integer, SamplingError
+from derive.core.assumptions import Assumptions, Integer, Positive, Real, RealArray, RealVector, SamplingError
+from derive.core.checks.compiled import NotCompilable, NotEvaluable, compile_entries, flatten
 from derive.core.checks.prepare import entries
 from derive.core.checks.result import MethodResult
+from derive.core.checks.sampling import Admissibility, Point, draw_reals, integer_points
 from derive.core.checks.timelimit import CheckTimeout, time_limit
 
-DIGITS = 40
-SAMPLES = 6
-# An inequality can hold at many points and fail at a few, so it is tried at more of them.
-ORDER_SAMPLES = 12
+DIGITS = 60  # working precision (significant digits)
+TOLERANCE_DIGITS = 40  # sides must agree to 10^-40 of their size
+EQUAL_POINTS = 48  # real points tried for an equality, spread over the integer points
+ORDER_POINTS = 96  # ... for an inequality, before the search
+SEARCH_EVALS = 300  # evaluations of the pattern search that minimises an inequality's gap
+LIMIT_POINTS = 8  # points at which a limit is followed along its sequences
+FALLBACK_POINTS = 8  # points when SymPy has to evaluate (an expression that does not compile)
 NUMERIC_SECONDS = 20.0
-# Points at which a limit variable is evaluated; beyond 1e9 terms like log(n)/β are below 1e-8.
-LIMIT_SEQUENCE = (10, 100, 10**3, 10**4, 10**6, 10**9, 10**12)
-LIMIT_TOLERANCE = sp.Float("1e-8", DIGITS)
+# A limit variable goes to 10^e for each e (plus a random fraction: an irregular sequence), or
+# to the point ± 10^-e; beyond 1e9 terms like log(n)/β are below 1e-8.
+LIMIT_EXPONENTS = (1, 2, 3, 4, 6, 9, 12)
+LIMIT_TOLERANCE = mpmath.mpf("1e-8")
 
+# Kept for callers that state the sample counts.
+SAMPLES = EQUAL_POINTS
+ORDER_SAMPLES = ORDER_POINTS
 
-class NotEvaluable(Exception):
-    """An expression kept a symbol that no assumption declares."""
+__all__ = ["NotEvaluable", "check", "evaluate"]
 
 
 def _seed(step_id: str) -> int:
@@ -38,35 +59,203 @@ def _seed(step_id: str) -> int:
     return int(hashlib.sha256(step_id.encode()).hexdigest()[:12], 16)
 
 
+def _tolerance() -> Any:
+    return mpmath.mpf(10) ** -(mpmath.mp.dps - (DIGITS - TOLERANCE_DIGITS))
+
+
+# ── evaluating both sides ───────────────────────────────────────────────────────────────────
+class _Sides:
+    """lhs and rhs entries at a point (and limit variables at given values)."""
+
+    def __init__(self, lhs: Any, rhs: Any, assumptions: Assumptions, keep: tuple = ()) -> None:
+        self.left, self.right = flatten(lhs), flatten(rhs)
+        if len(self.left) != len(self.right):
+            raise NotEvaluable("the two sides have different shapes")
+        self.keep = list(keep)
+        self.integers = [v.symbol for v in assumptions.variables if isinstance(v, Integer)]
+        self.reals = [v.symbol for v in assumptions.variables if isinstance(v, Real) and v.symbol not in keep]
+        self.bases = [v.base for v in assumptions.variables if isinstance(v, RealVector)]
+        self.compiled: Callable | None = None
+        self.why_sympy = ""
+        try:
+            self.compiled = compile_entries(self.left + self.right,
+                                            self.integers + self.reals + self.keep + self.bases)
+        except NotCompilable as exc:
+            self.why_sympy = str(exc)
+
+    def __call__(self, point: Point, at: dict | None = None) -> list[tuple[Any, Any]]:
+        at = at or {}
+        if self.compiled is not None:
+            values = self.compiled(*(mpmath.mpf(point.ints[s]) for s in self.integers),
+                                   *(point.reals[s] for s in self.reals),
+                                   *(at[s] for s in self.keep),
+                                   *(point.arrays.get(b, {}) for b in self.bases))
+        else:
+            values = self._sympy(point, at)
+        half = len(self.left)
+        return list(zip(values[:half], values[half:]))
+
+    def _sympy(self, point: Point, at: dict) -> list:
+        subs = point.sympy()
+        integer_part = {s: v for s, v in subs.items() if s in set(self.integers)}
+        rest = {s: v for s, v in subs.items() if s not in integer_part and s not in self.keep}
+        rest.update({s: sp.Float(v, mpmath.mp.dps) for s, v in at.items()})
+        out = []
+        for e in self.left + self.right:
+            value = e.subs(integer_part).doit().xreplace(rest).doit().evalf(mpmath.mp.dps)
+            if value.free_symbols:
+                raise NotEvaluable(f"no assumption declares {', '.join(sorted(str(s) for s in value.free_symbols))}")
+            if not value.is_number:
+                raise NotEvaluable(f"{sp.sstr(value)[:80]} has no numeric value; define every function a step uses")
+            out.append(value._to_mpmath(mpmath.mp.prec))
+        return out
+
+
 def evaluate(expr: Any, point: dict, integers: set) -> list[sp.Float]:
-    """Every entry of expr at point, as numbers with DIGITS significant digits."""
-    return [_number(e) for e in _instantiate(expr, point, integers)]
-
-
-def _instantiate(expr: Any, point: dict, integers: set, keep: tuple = ()) -> list[sp.Expr]:
-    """Entries with sizes and indices fixed, finite sums expanded, and reals substituted —
-    except the symbols in ``keep`` (a limit variable), which stay free."""
+    """Every entry of expr at a SymPy point, with DIGITS significant digits (kept for callers
+    outside the search)."""
     integer_part = {k: v for k, v in point.items() if k in integers}
-    rest = {k: v for k, v in point.items() if k not in integers and k not in keep}
-    # subs for sizes and indices (it respects the bound variables of sums); xreplace for the
-    # reals, which bind nothing and are many (one per vector entry).
-    return [sp.sympify(entry).subs(integer_part).doit().xreplace(rest).doit() for entry in entries(expr)]
+    rest = {k: v for k, v in point.items() if k not in integers}
+    out = []
+    for entry in entries(expr):
+        value = sp.sympify(entry).subs(integer_part).doit().xreplace(rest).doit().evalf(DIGITS)
+        if value.free_symbols:
+            raise NotEvaluable(f"no assumption declares {', '.join(sorted(str(s) for s in value.free_symbols))}")
+        out.append(value)
+    return out
 
 
-def _number(value: sp.Expr, at: dict | None = None) -> sp.Float:
-    value = value.evalf(DIGITS, subs=at) if at else value.evalf(DIGITS)
-    if value.free_symbols:
-        names = ", ".join(sorted(str(s) for s in value.free_symbols))
-        raise NotEvaluable(f"no assumption declares {names}")
-    if not value.is_number:  # an undefined function at numbers, say: no value to compare
-        raise NotEvaluable(f"{sp.sstr(value)[:80]} has no numeric value; define every function a step uses")
-    return value
+# ── verdicts ────────────────────────────────────────────────────────────────────────────────
+def _is_real(value: Any) -> bool:
+    if isinstance(value, mpmath.mpc):
+        return value.imag == 0 and mpmath.isfinite(value.real)
+    return mpmath.isfinite(value)
 
 
-def _limits(expr: Any) -> list[sp.Limit]:
-    return sorted({lim for e in entries(expr) for lim in sp.sympify(e).atoms(sp.Limit)}, key=sp.srepr)
+def _show(value: Any) -> str:
+    return mpmath.nstr(value, 12)
 
 
+def _violation(rel: str, a: Any, b: Any) -> str:
+    """Why ``a rel b`` fails at the working precision; empty when it holds."""
+    tol = _tolerance()
+    if rel == "=":
+        if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
+            return f"lhs = {_show(a)}, rhs = {_show(b)} (not a finite number)"
+        if abs(a - b) <= tol * max(abs(a), abs(b)):
+            return ""
+        return f"lhs = {_show(a)}, rhs = {_show(b)}"
+    for side, value in (("lhs", a), ("rhs", b)):
+        if not _is_real(value):
+            return f"{side} = {_show(value)} is not a real number, so the inequality is meaningless there"
+    a, b = mpmath.re(a), mpmath.re(b)
+    gap = (b - a) if rel in ("<=", "<") else (a - b)
+    slack = tol * max(abs(a), abs(b))
+    holds = gap > slack if rel in ("<", ">") else gap >= -slack
+    return "" if holds else f"lhs = {_show(a)}, rhs = {_show(b)}"
+
+
+def _confirmed(rel: str, first: tuple, again: tuple) -> bool:
+    """A violation at DIGITS is real only if it survives doubled precision: rounding shrinks
+    as the precision grows, a genuine difference does not."""
+    if not _violation(rel, *again):
+        return False
+    if rel in ("<", ">"):
+        return True  # not clearly positive even at doubled precision: not a strict inequality
+    if not all(_is_real(v) or rel == "=" for v in (*first, *again)):
+        return True
+    size = lambda pair: abs(pair[0] - pair[1])  # noqa: E731
+    return size(again) >= size(first) * mpmath.mpf(10) ** -(DIGITS // 3)
+
+
+def _first_failure(sides: _Sides, rel: str, point: Point, at: dict | None = None) -> str:
+    try:
+        pairs = sides(point, at)
+    except ZeroDivisionError:
+        return f"at {point.describe()}: a side is undefined (division by zero)"
+    for index, (a, b) in enumerate(pairs):
+        why = _violation(rel, a, b)
+        if why:
+            with mpmath.workdps(2 * DIGITS):
+                again = sides(point, at)[index]
+            if _confirmed(rel, (a, b), again):
+                where = f" and {', '.join(f'{k}={mpmath.nstr(v, 6)}' for k, v in at.items())}" if at else ""
+                return f"at {point.describe()}{where}: {why}"
+    return ""
+
+
+# ── the search ──────────────────────────────────────────────────────────────────────────────
+def _relative_gap(sides: _Sides, rel: str, point: Point) -> Any:
+    """The smallest relative slack of an inequality at a point (negative: violated)."""
+    worst = mpmath.inf
+    for a, b in sides(point):
+        if not (_is_real(a) and _is_real(b)):
+            return -mpmath.inf
+        a, b = mpmath.re(a), mpmath.re(b)
+        gap = (b - a) if rel in ("<=", "<") else (a - b)
+        scale = max(abs(a), abs(b))
+        worst = min(worst, gap / scale if scale else gap)
+    return worst
+
+
+def _coordinates(point: Point, assumptions: Assumptions) -> list[tuple]:
+    positive = {v.symbol for v in assumptions.variables if isinstance(v, Positive)}
+    coords = [("real", s, s in positive) for s in point.reals]
+    coords += [("array", b, key) for b, values in point.arrays.items() for key in values]
+    return coords
+
+
+def _moved(point: Point, coord: tuple, step: Any) -> Point:
+    moved = point.copy()
+    if coord[0] == "real":
+        _, symbol, positive = coord
+        value = moved.reals[symbol]
+        moved.reals[symbol] = value * mpmath.exp(step) if positive else value + step * max(1, abs(value))
+    else:
+        _, base, key = coord
+        value = moved.arrays[base][key]
+        moved.arrays[base][key] = value + step * max(1, abs(value))
+    return moved
+
+
+def _search(sides: _Sides, rel: str, starts: list[Point], admissible: Admissibility,
+            assumptions: Assumptions, rng: random.Random, budget: int) -> str:
+    """Pattern search: from each start, move one coordinate at a time while the relative gap
+    shrinks, halving the step when no move helps. Returns a confirmed counterexample or ''."""
+    per_start = max(1, budget // max(1, len(starts)))
+    for start in starts:
+        point, value, step, evals = start, _relative_gap(sides, rel, start), mpmath.mpf(1), 0
+        coords = _coordinates(start, assumptions)
+        while evals < per_start and step > mpmath.mpf(10) ** -12 and coords:
+            rng.shuffle(coords)
+            improved = False
+            for coord in coords:
+                for sign in (1, -1):
+                    candidate = _moved(point, coord, sign * step)
+                    if not admissible(candidate):
+                        continue
+                    try:
+                        candidate_value = _relative_gap(sides, rel, candidate)
+                    except (ZeroDivisionError, ValueError):
+                        continue
+                    evals += 1
+                    if candidate_value < value:
+                        point, value, improved = candidate, candidate_value, True
+                        if value < 0:
+                            failure = _first_failure(sides, rel, point)
+                            if failure:
+                                return failure
+                        break
+                    if evals >= per_start:
+                        break
+                if evals >= per_start:
+                    break
+            if not improved:
+                step /= 4
+    return ""
+
+
+# ── limits ──────────────────────────────────────────────────────────────────────────────────
 def _unwrap_limits(expr: Any) -> tuple[Any, list[tuple[sp.Symbol, sp.Expr, str]]]:
     """Replace every Limit(f, v, p) by f, and say which variables approach which points."""
     approaches: list = []
@@ -77,106 +266,143 @@ def _unwrap_limits(expr: Any) -> tuple[Any, list[tuple[sp.Symbol, sp.Expr, str]]
 
     if isinstance(expr, sp.MatrixBase):
         return expr.applyfunc(lambda e: _unwrap_limits(e)[0]), [a for e in expr for a in _unwrap_limits(e)[1]]
+    if not isinstance(expr, sp.Basic):
+        return expr, []
     return expr.replace(lambda e: isinstance(e, sp.Limit), lambda e: unwrap(*e.args)), approaches
 
 
-def _approach_values(approaches, magnitude: int) -> dict:
-    values = {}
-    for var, point, direction in approaches:
-        if point is sp.oo:
-            values[var] = sp.Integer(magnitude)
-        elif point is -sp.oo:
-            values[var] = -sp.Integer(magnitude)
-        else:
-            values[var] = point + (-1 if direction == "-" else 1) * sp.Rational(1, magnitude)
-    return values
+def _has_limit(expr: Any) -> bool:
+    return any(sp.sympify(e).has(sp.Limit) for e in entries(expr))
 
 
-def _close(a: sp.Float, b: sp.Float) -> bool:
-    if a.is_real is False or b.is_real is False:
-        return abs(complex(a) - complex(b)) <= 1e-25 * max(1.0, abs(complex(a)), abs(complex(b)))
-    scale = max(1, abs(a), abs(b))
-    return abs(a - b) <= sp.Float(10) ** (-(DIGITS - 12)) * scale
+def _sequences(approaches, rng: random.Random, integers: set) -> list[tuple[str, list[dict]]]:
+    """One sequence of values per side the limits approach from (irregular, non-integer)."""
+    exponents = [e + mpmath.mpf(rng.random()) * 0.9 for e in LIMIT_EXPONENTS]
+    two_sided = any(d == "+-" and p not in (sp.oo, -sp.oo) for _, p, d in approaches)
+    out = []
+    for side in (("+", "-") if two_sided else ("",)):
+        sequence = []
+        for e in exponents:
+            values = {}
+            for var, point, direction in approaches:
+                size = mpmath.mpf(10) ** e
+                if var in integers or var.is_integer:
+                    size = mpmath.mpf(int(size))
+                if point is sp.oo:
+                    values[var] = size
+                elif point is -sp.oo:
+                    values[var] = -size
+                else:
+                    d = side or ("-" if direction == "-" else "+")
+                    values[var] = mpmath.mpf(sp.Float(point, DIGITS)._to_mpmath(mpmath.mp.prec)) + (
+                        -1 if d == "-" else 1) / size
+            sequence.append(values)
+        out.append((side, sequence))
+    return out
 
 
-def _holds(rel: str, a: sp.Float, b: sp.Float) -> bool:
-    slack = sp.Float(10) ** (-(DIGITS - 12)) * max(1, abs(a), abs(b))
-    return {
-        "=": lambda: _close(a, b),
-        "<=": lambda: a <= b + slack,
-        "<": lambda: a < b,
-        ">=": lambda: a >= b - slack,
-        ">": lambda: a > b,
-    }[rel]()
+def _limit_failure(sides: _Sides, rel: str, point: Point, sequences) -> str:
+    for side, sequence in sequences:
+        label = f" from the {'left' if side == '-' else 'right'}" if side else ""
+        gaps = []
+        for at in sequence:
+            pairs = sides(point, at)
+            if rel == "=":
+                for a, b in pairs:
+                    if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
+                        return f"at {point.describe()}{label}: lhs = {_show(a)}, rhs = {_show(b)} along the sequence"
+                gaps.append(max((abs(a - b) / max(1, abs(b)) for a, b in pairs), default=mpmath.mpf(0)))
+            else:
+                failure = _first_failure(sides, rel, point, at)
+                if failure:
+                    return failure + label
+        if rel != "=":
+            continue
+        tail = gaps[-3:]
+        shrinking = all(later <= earlier * (1 + mpmath.mpf("1e-6")) + LIMIT_TOLERANCE for earlier, later in zip(tail, tail[1:]))
+        if gaps[-1] > LIMIT_TOLERANCE or not shrinking:
+            last = ", ".join(f"{k}={mpmath.nstr(v, 6)}" for k, v in sequence[-1].items())
+            return (f"at {point.describe()}{label}: the gap to the claimed limit is {mpmath.nstr(gaps[-1], 6)} "
+                    f"at {last} (it does not tend to 0)")
+    return ""
 
 
-def _describe(point: dict) -> str:
-    shown = sorted(point.items(), key=lambda kv: str(kv[0]))
-    return ", ".join(f"{k}={sp.N(v, 6)}" for k, v in shown[:10]) + (" …" if len(shown) > 10 else "")
+# ── the check ───────────────────────────────────────────────────────────────────────────────
+def _points(assumptions: Assumptions, rng: random.Random, admissible: Admissibility, ints_list: list[dict],
+            total: int):
+    """``total`` admissible points spread evenly over the integer points (each at least once)."""
+    per = max(1, math.ceil(total / len(ints_list)))
+    found = 0
+    for ints in ints_list:
+        for _ in range(per):
+            for _attempt in range(60):
+                point = draw_reals(assumptions, rng, ints)
+                if admissible(point):
+                    found += 1
+                    yield point
+                    break
+    if not found:
+        raise SamplingError("no admissible point: the assumptions are contradictory or too narrow")
 
 
 def check(step_id: str, lhs: Any, rel: str, rhs: Any, assumptions: Assumptions,
           samples: int | None = None, seconds: float = NUMERIC_SECONDS) -> MethodResult:
-    """Compare both sides at ``samples`` admissible points; a limit is tried along a sequence."""
+    """Search for a counterexample to ``lhs rel rhs`` among the admissible points."""
     started = time.perf_counter()
-    samples = samples or (SAMPLES if rel == "=" else ORDER_SAMPLES)
     rng = random.Random(_seed(step_id))
-    integers = {v.symbol for v in assumptions.variables if isinstance(v, Integer)}
-    has_limit = bool(_limits(lhs) or _limits(rhs))
-    method = "numeric-limit" if has_limit else "numeric"
+    limited = _has_limit(lhs) or _has_limit(rhs)
+    method = "numeric-limit" if limited else "numeric"
+    fail = lambda why: MethodResult(method, "failed", time.perf_counter() - started, why)  # noqa: E731
     try:
-        with time_limit(seconds):
-            for _ in range(samples):
-                point = assumptions.sample(rng)
-                if has_limit:
-                    failure = _limit_counterexample(lhs, rel, rhs, point, integers)
+        with time_limit(seconds), mpmath.workdps(DIGITS):
+            (lhs_u, left), (rhs_u, right) = _unwrap_limits(lhs), _unwrap_limits(rhs)
+            approaches = left + right
+            keep = tuple(dict.fromkeys(var for var, _, _ in approaches))
+            sides = _Sides(lhs_u, rhs_u, assumptions, keep)
+            admissible = Admissibility(assumptions)
+            ints_list, exhaustive = integer_points(assumptions, rng)
+            integers = {v.symbol for v in assumptions.variables if isinstance(v, Integer)}
+            compiled = sides.compiled is not None
+            if not compiled:
+                ints_list = ints_list[:FALLBACK_POINTS]
+            if limited:
+                total = LIMIT_POINTS
+            else:
+                total = samples or (EQUAL_POINTS if rel == "=" else ORDER_POINTS)
+            if not compiled:
+                total = min(total, FALLBACK_POINTS)
+            tried, worst = 0, []
+            for point in _points(assumptions, rng, admissible, ints_list, total):
+                tried += 1
+                if limited:
+                    failure = _limit_failure(sides, rel, point, _sequences(approaches, rng, integers))
                 else:
-                    failure = _counterexample(lhs, rel, rhs, point, integers)
+                    failure = _first_failure(sides, rel, point)
                 if failure:
-                    return MethodResult(method, "failed", time.perf_counter() - started, failure)
+                    return fail(failure)
+                if rel != "=" and not limited and compiled:
+                    worst.append((_relative_gap(sides, rel, point), tried, point))
+            searched = 0
+            if worst:
+                worst.sort(key=lambda item: (item[0], item[1]))
+                failure = _search(sides, rel, [p for _, _, p in worst[:3]], admissible, assumptions, rng, SEARCH_EVALS)
+                if failure:
+                    return fail(f"search: {failure}")
+                searched = SEARCH_EVALS
     except CheckTimeout as exc:
-        return MethodResult(method, "failed", time.perf_counter() - started, f"numeric check {exc}")
+        return fail(f"numeric check {exc}")
     except (NotEvaluable, SamplingError) as exc:
-        return MethodResult(method, "failed", time.perf_counter() - started, str(exc))
-    detail = f"{samples} points, {DIGITS} digits"
-    if has_limit:
-        detail += f", variable up to {LIMIT_SEQUENCE[-1]:.0e}"
+        return fail(str(exc))
+    except ZeroDivisionError:
+        return fail("a side is undefined at an admissible point (division by zero)")
+    grid = "all" if exhaustive else "a sample of"
+    detail = (f"{tried} points over {grid} {len(ints_list)} integer points, {DIGITS} digits, "
+              f"relative tolerance 1e-{TOLERANCE_DIGITS}")
+    if searched:
+        detail += f", gap search {searched} evaluations"
+    if limited:
+        detail += ", limit along irregular sequences" + (" from both sides" if any(
+            d == "+-" for _, _, d in approaches) else "")
+    if not compiled:
+        detail += f" (evaluated by SymPy: {sides.why_sympy})"
     return MethodResult(method, "passed", time.perf_counter() - started, detail)
-
-
-def _counterexample(lhs, rel, rhs, point, integers) -> str:
-    left, right = evaluate(lhs, point, integers), evaluate(rhs, point, integers)
-    if len(left) != len(right):
-        return "the two sides have different shapes"
-    for a, b in zip(left, right):
-        if not _holds(rel, a, b):
-            return f"at {_describe(point)}: lhs = {sp.N(a, 12)}, rhs = {sp.N(b, 12)}"
-    return ""
-
-
-def _limit_counterexample(lhs, rel, rhs, point, integers) -> str:
-    (lhs, left_approaches), (rhs, right_approaches) = _unwrap_limits(lhs), _unwrap_limits(rhs)
-    approaches = left_approaches + right_approaches
-    variables = tuple({var for var, _, _ in approaches})
-    # Sizes, sums and reals are fixed once per point; only the limit variable moves.
-    left_entries = _instantiate(lhs, point, integers, keep=variables)
-    right_entries = _instantiate(rhs, point, integers, keep=variables)
-    gaps = []
-    for magnitude in LIMIT_SEQUENCE:
-        at = _approach_values(approaches, magnitude)
-        left = [_number(e, at) for e in left_entries]
-        right = [_number(e, at) for e in right_entries]
-        if rel == "=":
-            gaps.append(max(abs(a - b) for a, b in zip(left, right)))
-        else:
-            for a, b in zip(left, right):
-                if not _holds(rel, a, b):
-                    return f"at {_describe(point)} and {magnitude:.0e}: lhs = {sp.N(a, 12)}, rhs = {sp.N(b, 12)}"
-    if rel != "=":
-        return ""
-    tail = gaps[-3:]
-    shrinking = all(later <= earlier * (1 + sp.Float("1e-6")) + LIMIT_TOLERANCE for earlier, later in zip(tail, tail[1:]))
-    if gaps[-1] > LIMIT_TOLERANCE or not shrinking:
-        return (f"at {_describe(point)}: the gap to the claimed limit is {sp.N(gaps[-1], 6)} "
-                f"at {LIMIT_SEQUENCE[-1]:.0e} (it does not tend to 0)")
-    return ""

@@ -2,10 +2,12 @@
 
 Definitions are substituted (so ``ν_β(x)`` is checked as what it stands for), and conditions
 that the declared index ranges settle (``k ≤ n`` for an index 1 ≤ k ≤ n) are replaced by True.
+``declared_view`` hands the symbolic side exactly the declared facts and nothing else.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 import sympy as sp
@@ -28,10 +30,14 @@ def settle_index_conditions(expr: Any, ranges: Iterable[tuple[sp.Symbol, Any, An
     """Replace relations implied by lo ≤ index ≤ hi with True (and their negations with False).
 
     Sound because it only matches the exact bounds: ``index - hi ≤ 0`` or ``lo - index ≤ 0``.
+    Only *declared* bounds may be passed (hi None: no upper bound); a range that only limits
+    the numeric sampling is no fact. The indices must be the free ones (``Declared`` renames
+    bound variables first, so a summation index never matches a declared index).
     """
     implied = set()
     for index, lo, hi in ranges:
-        implied.add(sp.expand(index - sp.sympify(hi)))
+        if hi is not None:
+            implied.add(sp.expand(index - sp.sympify(hi)))
         implied.add(sp.expand(sp.sympify(lo) - index))
 
     def settle(rel: Relational):
@@ -57,3 +63,81 @@ def entries(expr: Any) -> list:
     if isinstance(expr, sp.MatrixBase):
         return list(expr)
     return [expr]
+
+
+class Escaped(Exception):
+    """SymPy produced symbols that the step does not declare (a bound variable got loose)."""
+
+
+def _plain_symbols(expr: Any) -> set:
+    """Free symbols proper: Symbols (vector labels included), not Indexed objects, which SymPy
+    lists as free even when their index is bound by a sum."""
+    found: set = set()
+    for e in entries(expr):
+        if isinstance(e, sp.Basic):
+            found |= {s for s in e.free_symbols if isinstance(s, sp.Symbol)}
+    return found
+
+
+@dataclass
+class Declared:
+    """What the symbolic side may know: each declared symbol replaced by a fresh Dummy that
+    carries exactly the declared assumptions, and only the declared index bounds.
+
+    Bound variables (of sums, products, limits) are renamed to fresh Dummies first, so a
+    summation index that shares its name with a declared index is never mistaken for it.
+    """
+
+    mapping: dict
+    ranges: list
+    allowed: set
+
+    def apply(self, expr: Any) -> Any:
+        if isinstance(expr, sp.MatrixBase):
+            return expr.applyfunc(self.apply)
+        if not isinstance(expr, sp.Basic):
+            return expr
+        return _rename_bound(expr).xreplace(self.mapping)
+
+    def escaped(self, expr: Any) -> list[str]:
+        """Names of free symbols of ``expr`` that no declaration covers (sorted)."""
+        return sorted(str(s) for s in _plain_symbols(expr) - self.allowed)
+
+    def guard(self, expr: Any) -> Any:
+        names = self.escaped(expr)
+        if names:
+            raise Escaped(", ".join(names))
+        return expr
+
+
+def _rename_bound(expr: sp.Basic) -> sp.Basic:
+    """Give every bound variable a fresh Dummy (integer for sums and products, real for limits)."""
+
+    def rename_sum(e):
+        mapping = {lim[0]: sp.Dummy(lim[0].name, integer=True) for lim in e.limits}
+        return e.xreplace(mapping)
+
+    def rename_limit(e):
+        f, var, point, direction = e.args
+        d = sp.Dummy(var.name, real=True)
+        return sp.Limit(f.xreplace({var: d}), d, point, str(direction))
+
+    expr = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)), rename_sum)
+    return expr.replace(lambda e: isinstance(e, sp.Limit), rename_limit)
+
+
+def declared_view(assumptions) -> Declared:
+    """The declared facts of ``assumptions`` in a form the symbolic checks can use."""
+    mapping: dict = {}
+    for symbol, facts in assumptions.declared_symbols().items():
+        if isinstance(symbol, sp.IndexedBase):
+            mapping[symbol] = sp.IndexedBase(sp.Dummy(str(symbol.label), **facts), **facts)
+        else:
+            mapping[symbol] = sp.Dummy(symbol.name, **facts)
+    ranges = []
+    for index, lo, hi in assumptions.declared_ranges():
+        lo = sp.sympify(lo).xreplace(mapping)
+        hi = None if hi is None else sp.sympify(hi).xreplace(mapping)
+        ranges.append((mapping[index], lo, hi))
+    allowed = {d.label if isinstance(d, sp.IndexedBase) else d for d in mapping.values()}
+    return Declared(mapping, ranges, allowed)

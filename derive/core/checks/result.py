@@ -10,6 +10,14 @@ FAILED = "failed"
 DEFINITION = "definition"  # a definition claims nothing, so there is nothing to check
 
 STATUSES = (VERIFIED, NUMERIC_ONLY, FAILED, DEFINITION)
+# From weakest to strongest claim; a definition claims nothing, so it weakens nothing.
+_STRENGTH = {FAILED: 0, NUMERIC_ONLY: 1, VERIFIED: 2, DEFINITION: 3}
+
+
+def weakest(statuses) -> str:
+    """The weakest of some statuses: what a conclusion drawn from all of them may claim."""
+    statuses = list(statuses)
+    return min(statuses, key=_STRENGTH.__getitem__) if statuses else DEFINITION
 
 
 @dataclass(frozen=True)

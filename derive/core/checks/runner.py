@@ -12,12 +12,12 @@ from typing import Callable, Iterable, Sequence
 import sympy as sp
 
 from derive.core.checks import numeric, rules, symbolic
-from derive.core.checks.prepare import expand_definitions
-from derive.core.checks.result import DEFINITION, FAILED, CheckResult, MethodResult, combine
+from derive.core.checks.prepare import declared_view, expand_definitions
+from derive.core.checks.result import DEFINITION, FAILED, CheckResult, MethodResult, combine, weakest
 from derive.core.step import Step
 
 # Bump when a checker changes meaning, so cached results of the old checker are not reused.
-CHECKER_VERSION = "derive-checks-2"
+CHECKER_VERSION = "derive-checks-3"
 
 
 def check_step(step: Step) -> CheckResult:
@@ -26,15 +26,17 @@ def check_step(step: Step) -> CheckResult:
         return CheckResult(step.id, DEFINITION)
     expand = lambda e: expand_definitions(e, step.definitions)  # noqa: E731
     lhs, rhs = expand(step.lhs), expand(step.rhs)
-    ranges = step.assumptions.index_ranges()
+    # SymPy learns the declared facts and nothing else (not the sampling ranges, not the
+    # assumptions the symbols happen to be created with).
+    declared = declared_view(step.assumptions)
     methods: list[MethodResult] = []
     if step.rule is not None:
         # That the bounds hold is checked by the premise steps the rule names (_settle_premises).
-        methods.append(rules.check_squeeze(lhs, rhs, step.rule, expand))
+        methods.append(rules.check_squeeze(lhs, rhs, step.rule, expand, step.assumptions, declared))
     elif step.rel == "=":
-        methods.append(symbolic.check_equal(lhs, rhs, ranges, symbolic.SYMBOLIC_SECONDS))
+        methods.append(symbolic.check_equal(lhs, rhs, declared, symbolic.SYMBOLIC_SECONDS))
     else:
-        methods.append(symbolic.check_order(lhs, step.rel, rhs, ranges, symbolic.SYMBOLIC_SECONDS))
+        methods.append(symbolic.check_order(lhs, step.rel, rhs, declared, symbolic.SYMBOLIC_SECONDS))
     methods.append(numeric.check(step.id, lhs, step.rel, rhs, step.assumptions))
     return combine(step.id, methods)
 
@@ -113,14 +115,16 @@ def check_steps(steps: Sequence[Step], cache: CheckCache | None = None, jobs: in
             results[step.id] = check_step(step)
             if progress:
                 progress(step, results[step.id])
-    _settle_premises(steps, results)
+    # Cached before premises are settled: a premise's status is applied afresh on every run.
     for step in todo:
         cache.put(step, results[step.id])
+    _settle_premises(steps, results)
     return results
 
 
 def _settle_premises(steps: Iterable[Step], results: dict[str, CheckResult]) -> None:
-    """A rule step fails when a premise it names is missing, different or failed."""
+    """A rule step fails when a premise it names is missing, different or failed, and is never
+    stronger than its premises: over a numeric-only premise it is numeric-only."""
     by_id = {s.id: s for s in steps}
     for step in by_id.values():
         if step.rule is None:
@@ -135,6 +139,13 @@ def _settle_premises(steps: Iterable[Step], results: dict[str, CheckResult]) -> 
                     step.id, FAILED,
                     old.methods + (MethodResult("premise", "failed", 0.0, f"{premise_id}: {problem}"),),
                     f"premise {premise_id}: {problem}")
+                continue
+            premise_status = results[premise_id].status
+            if weakest([results[step.id].status, premise_status]) != results[step.id].status:
+                old = results[step.id]
+                why = f"premise {premise_id} is {premise_status}"
+                results[step.id] = CheckResult(step.id, premise_status, old.methods,
+                                               "; ".join(m for m in (old.message, why) if m))
 
 
 def _premise_problem(premise: Step | None, small, large, results) -> str:

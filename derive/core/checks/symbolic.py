@@ -1,4 +1,10 @@
-"""Symbolic checks: a proof by SymPy, or an honest 'inconclusive'."""
+"""Symbolic checks: a proof by SymPy, or an honest 'inconclusive'.
+
+SymPy sees the step through ``Declared`` (prepare.declared_view): every declared symbol is a
+fresh Dummy with exactly the declared assumptions, only declared index bounds settle
+conditions, and every intermediate result is guarded: a reduction in which a symbol appears
+that the step does not declare (a summation index escaping its sum) is discarded, never used.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +13,38 @@ from typing import Any, Callable
 
 import sympy as sp
 
-from derive.core.checks.prepare import entries, settle_index_conditions
+from derive.core.checks.prepare import Declared, Escaped, entries, settle_index_conditions
 from derive.core.checks.result import MethodResult
 from derive.core.checks.timelimit import CheckTimeout, time_limit
 
 SYMBOLIC_SECONDS = 6.0
 
 
-def _strategies(ranges) -> list[tuple[str, Callable[[sp.Expr], sp.Expr]]]:
-    settle = lambda e: settle_index_conditions(e, ranges)  # noqa: E731
+def _as_declared(declared: Declared | list) -> Declared:
+    # A plain list of ranges (old callers, tests): no renaming, nothing to guard against.
+    if isinstance(declared, Declared):
+        return declared
+    return _Unguarded({}, list(declared), set())
+
+
+class _Unguarded(Declared):
+    def apply(self, expr: Any) -> Any:
+        return expr
+
+    def guard(self, expr: Any) -> Any:
+        return expr
+
+    def escaped(self, expr: Any) -> list[str]:
+        return []
+
+
+def _strategies(declared: Declared) -> list[tuple[str, Callable[[sp.Expr], sp.Expr]]]:
+    g = declared.guard
+    settle = lambda e: g(settle_index_conditions(g(e), declared.ranges))  # noqa: E731
     return [
         ("doit", lambda e: settle(e.doit())),
-        ("simplify", lambda e: sp.simplify(settle(sp.simplify(settle(e.doit()))))),
-        ("expand", lambda e: sp.simplify(sp.powsimp(sp.expand(settle(e.doit()), force=True), force=True))),
+        ("simplify", lambda e: g(sp.simplify(settle(g(sp.simplify(settle(e.doit()))))))),
+        ("expand", lambda e: g(sp.simplify(g(sp.powsimp(g(sp.expand(settle(e.doit()), force=True)), force=True))))),
     ]
 
 
@@ -27,20 +52,37 @@ def _is_zero(expr: sp.Expr) -> bool:
     return expr == 0 or (isinstance(expr, sp.Basic) and expr.is_zero is True)
 
 
-def check_equal(lhs: Any, rhs: Any, ranges, seconds: float = SYMBOLIC_SECONDS) -> MethodResult:
+def undeclared(lhs: Any, rhs: Any, declared: Declared) -> MethodResult | None:
+    """The invariant: the checked expressions have no free symbol the step does not declare."""
+    names = sorted(set(declared.escaped(lhs)) | set(declared.escaped(rhs)))
+    if names:
+        return MethodResult("symbolic", "failed", 0.0,
+                            f"{', '.join(names)} free in the checked expression but not declared")
+    return None
+
+
+def check_equal(lhs: Any, rhs: Any, declared: Declared | list, seconds: float = SYMBOLIC_SECONDS) -> MethodResult:
     """Prove lhs = rhs by reducing every entry of lhs − rhs to 0."""
     started = time.perf_counter()
-    differences = [a - b for a, b in zip(entries(lhs), entries(rhs))]
+    declared = _as_declared(declared)
+    lhs, rhs = declared.apply(lhs), declared.apply(rhs)
     if len(entries(lhs)) != len(entries(rhs)):
         return MethodResult("symbolic", "failed", 0.0, "the two sides have different shapes")
+    problem = undeclared(lhs, rhs, declared)
+    if problem:
+        return problem
+    differences = [a - b for a, b in zip(entries(lhs), entries(rhs))]
     left = "could not reduce lhs − rhs to 0"
     try:
         with time_limit(seconds):
-            for name, strategy in _strategies(ranges):
+            for name, strategy in _strategies(declared):
                 try:
                     reduced = [strategy(d) for d in differences]
                 except CheckTimeout:
                     raise
+                except Escaped as exc:
+                    left = f"SymPy's {name} let {exc} escape from their sums; that reduction is not used"
+                    continue
                 except Exception as exc:  # noqa: BLE001 - a SymPy crash means "could not decide", never a verdict
                     left = f"SymPy's {name} could not decide ({type(exc).__name__})"
                     continue
@@ -59,14 +101,26 @@ def check_equal(lhs: Any, rhs: Any, ranges, seconds: float = SYMBOLIC_SECONDS) -
 _ORDER = {"<=": ("is_nonnegative", False), "<": ("is_positive", True), ">=": ("is_nonnegative", False), ">": ("is_positive", True)}
 
 
-def check_order(lhs: Any, rel: str, rhs: Any, ranges, seconds: float = SYMBOLIC_SECONDS) -> MethodResult:
-    """Prove an inequality from the sign of the simplified gap (SymPy's assumptions on symbols)."""
+def check_order(lhs: Any, rel: str, rhs: Any, declared: Declared | list, seconds: float = SYMBOLIC_SECONDS) -> MethodResult:
+    """Prove an inequality from the sign of the simplified gap (the declared assumptions only)."""
     started = time.perf_counter()
+    declared = _as_declared(declared)
+    lhs, rhs = declared.apply(lhs), declared.apply(rhs)
+    problem = undeclared(lhs, rhs, declared)
+    if problem:
+        return problem
     attribute, _ = _ORDER[rel]
     gap = (rhs - lhs) if rel in ("<=", "<") else (lhs - rhs)
+    g = declared.guard
     try:
         with time_limit(seconds):
-            for candidate in (gap.doit(), sp.simplify(settle_index_conditions(gap.doit(), ranges))):
+            candidates = (lambda: g(gap.doit()),
+                          lambda: g(sp.simplify(g(settle_index_conditions(g(gap.doit()), declared.ranges)))))
+            for make in candidates:
+                try:
+                    candidate = make()
+                except Escaped:
+                    continue
                 verdict = getattr(candidate, attribute)
                 if verdict is True:
                     return MethodResult("symbolic", "proved", time.perf_counter() - started, f"the gap {sp.sstr(candidate)[:80]} is {attribute[3:]}")
@@ -77,5 +131,4 @@ def check_order(lhs: Any, rel: str, rhs: Any, ranges, seconds: float = SYMBOLIC_
     except Exception as exc:  # noqa: BLE001 - a SymPy crash means "could not decide"
         return MethodResult("symbolic", "inconclusive", time.perf_counter() - started, f"SymPy could not decide: {type(exc).__name__}")
     return MethodResult("symbolic", "inconclusive", time.perf_counter() - started,
-                        "SymPy cannot decide the sign of the gap from its symbols' assumptions")
-
+                        "SymPy cannot decide the sign of the gap from the declared assumptions")

@@ -1,0 +1,144 @@
+"""Compile expressions once into mpmath functions, so the numeric search can afford thousands of
+evaluations of a step instead of a handful of SymPy substitutions.
+
+Sizes and indices are arguments too: a sum becomes a loop over its (evaluated) range, so every
+size is evaluated by the same function. Every number is an mpmath ``mpf`` (indices included),
+so no step is ever computed in Python floats. Vectors and arrays are passed as dicts keyed by
+index (a tuple for several indices); an entry the expression reaches but nobody drew raises.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import mpmath
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.printing.pycode import MpmathPrinter
+
+from derive.core.checks.prepare import entries
+
+
+class NotCompilable(Exception):
+    """The expression uses something the compiler cannot print; evaluate it with SymPy instead."""
+
+
+class NotEvaluable(Exception):
+    """An expression kept a symbol that no assumption declares, or has no numeric value."""
+
+
+def _irange(a, b) -> list:
+    lo, hi = int(a), int(b)
+    if lo != a or hi != b:
+        raise NotEvaluable(f"a sum runs from {a} to {b}, which are not integers")
+    return [mpmath.mpf(v) for v in range(lo, hi + 1)]
+
+
+def _fsum(terms) -> Any:
+    return mpmath.fsum(terms)
+
+
+def _fprod(terms) -> Any:
+    return mpmath.fprod(terms)
+
+
+class _Printer(MpmathPrinter):
+    """mpmath code, with sums and products as loops over mpf indices."""
+
+    def _loops(self, expr) -> str:
+        # SymPy lists the innermost limit first; Python's generator wants the outermost first.
+        return " ".join(f"for {self._print(i)} in _irange({self._print(a)}, {self._print(b)})"
+                        for i, a, b in reversed(expr.limits))
+
+    def _print_Sum(self, expr) -> str:
+        return f"(_fsum({self._print(expr.function)} {self._loops(expr)}))"
+
+    def _print_Product(self, expr) -> str:
+        return f"(_fprod({self._print(expr.function)} {self._loops(expr)}))"
+
+    def _print_KroneckerDelta(self, expr) -> str:
+        a, b = (self._print(arg) for arg in expr.args)
+        return f"(_one if ({a}) == ({b}) else _zero)"
+
+    names: dict = {}
+
+    def _print_Indexed(self, expr) -> str:
+        indices = ", ".join(self._print(i) for i in expr.indices)
+        label = self._print(expr.base.label)
+        return f"_entry({label}, {self.names.get(label, label)!r}, ({indices},))"
+
+    def _print_Integer(self, expr) -> str:
+        return f"_mpf({int(expr)})"
+
+    def _print_Rational(self, expr) -> str:
+        return f"(_mpf({expr.p})/_mpf({expr.q}))"
+
+
+def _entry(array: dict, name: str, key: tuple):
+    try:
+        return array[key if len(key) > 1 else key[0]]
+    except KeyError:
+        shown = ", ".join(mpmath.nstr(k, 6) for k in key)
+        raise NotEvaluable(f"{name}[{shown}] is reached but no assumption draws it") from None
+
+
+def _evalf_function(cls) -> Callable:
+    """A function SymPy knows how to evaluate but mpmath does not: ask SymPy, at the working
+    precision. An undefined function has no value and says so."""
+
+    def call(*args):
+        value = cls(*[sp.Float(a, mpmath.mp.dps) if isinstance(a, mpmath.mpf) else a for a in args])
+        value = value.evalf(mpmath.mp.dps)
+        if not value.is_number or value.free_symbols:
+            raise NotEvaluable(f"{sp.sstr(value)[:80]} has no numeric value; define every function a step uses")
+        return value._to_mpmath(mpmath.mp.prec)
+
+    return call
+
+
+def _safe_bound(expr: sp.Basic) -> sp.Basic:
+    """Bound variables renamed to fresh identifier-safe Symbols (``c'`` is no Python name)."""
+    counter = iter(range(10**9))
+
+    def rename(e):
+        return e.xreplace({lim[0]: sp.Symbol(f"_s{next(counter)}", integer=True) for lim in e.limits})
+    return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)), rename)
+
+
+def _prepare(expr: sp.Expr) -> sp.Expr:
+    # Derivatives and Subs are taken by SymPy (exactly); sums stay sums and become loops.
+    return expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit())
+
+
+def compile_entries(exprs: Sequence[Any], args: Sequence[sp.Basic]) -> Callable:
+    """A function of ``args`` (Symbols; IndexedBases as dicts) returning every expression's value."""
+    exprs = [_prepare(sp.sympify(e)) for e in exprs]
+    labels = [a.label if isinstance(a, sp.IndexedBase) else a for a in args]
+    known = set(labels)
+    free = {s for e in exprs for s in e.free_symbols if isinstance(s, sp.Symbol)}
+    if free - known:
+        raise NotEvaluable(f"no assumption declares {', '.join(sorted(str(s) for s in free - known))}")
+    # Every name becomes a Dummy (printed as a valid identifier, whatever the symbol's name).
+    renamed = {a: sp.IndexedBase(sp.Symbol(f"_b{n}")) if isinstance(a, sp.IndexedBase) else sp.Symbol(f"_a{n}")
+               for n, a in enumerate(args)}
+    exprs = [_safe_bound(e).xreplace(renamed) for e in exprs]
+    labels = [renamed[a].label if isinstance(a, sp.IndexedBase) else renamed[a] for a in args]
+    names = {str(renamed[a].label): str(a.label) for a in args if isinstance(a, sp.IndexedBase)}
+    namespace: dict = {"_irange": _irange, "_fsum": _fsum, "_fprod": _fprod, "_entry": _entry,
+                       "_one": mpmath.mpf(1), "_zero": mpmath.mpf(0), "_mpf": mpmath.mpf, "mpmath": mpmath}
+    printer = _Printer({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
+                        "user_functions": {}})
+    printer.names = names
+    for function in {type(f) for e in exprs for f in e.atoms(sp.Function)}:
+        name = function.__name__
+        if isinstance(function, type) and (issubclass(function, AppliedUndef) or (
+                name not in printer.known_functions and not hasattr(printer, f"_print_{name}"))):
+            namespace[name] = _evalf_function(function)
+    try:
+        return sp.lambdify(labels, list(exprs), modules=[namespace, "mpmath"], printer=printer, dummify=False)
+    except Exception as exc:  # noqa: BLE001 - anything the printer cannot print goes to the SymPy path
+        raise NotCompilable(f"{type(exc).__name__}: {str(exc)[:80]}") from exc
+
+
+def flatten(expr: Any) -> list:
+    return [sp.sympify(e) for e in entries(expr)]

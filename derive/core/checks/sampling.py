@@ -1,0 +1,286 @@
+"""Points for the numeric search: every admissible point the declarations allow is fair game.
+
+* Integers: the small grid (lo .. the sampling bound) is enumerated exhaustively when it has at
+  most GRID_LIMIT points (else GRID_LIMIT distinct points are drawn from it), and integers whose
+  upper bound is not declared are also drawn *beyond* the sampling bound, as the PDF claims
+  "n ≥ 1", not "1 ≤ n ≤ 6".
+* Reals: mostly from the sampling range, but also near 0, far out (a real is any real, a
+  positive any positive) and at round values (0, ±1, the range's ends).
+* Vectors: entries like reals; ties drawn where nothing forbids them; a maximum's value varies.
+
+Every point is then checked against every constraint (rejection), so a sampler that drew
+outside the assumptions could not make a wrong step pass.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import mpmath
+import sympy as sp
+
+from derive.core.assumptions import (Assumptions, Constraint, Integer, Positive, Real, RealArray, RealVector,
+                                     SamplingError)
+from derive.core.checks.compiled import compile_entries
+
+GRID_LIMIT = 24  # integer grids this small are enumerated point by point
+BEYOND = 4  # points with undeclared-above integers drawn past their sampling bound
+ATTEMPTS = 60  # real draws per integer point before it is given up as inadmissible
+
+
+@dataclass
+class Point:
+    ints: dict  # Symbol -> int
+    reals: dict = field(default_factory=dict)  # Symbol -> mpf
+    arrays: dict = field(default_factory=dict)  # IndexedBase -> {index or index tuple: mpf}
+
+    def copy(self) -> "Point":
+        return Point(dict(self.ints), dict(self.reals), {b: dict(v) for b, v in self.arrays.items()})
+
+    def sympy(self) -> dict:
+        """The point as SymPy substitutions (for the SymPy evaluation path and constraints)."""
+        out: dict = {s: sp.Integer(v) for s, v in self.ints.items()}
+        out.update({s: sp.Float(v, mpmath.mp.dps) for s, v in self.reals.items()})
+        for base, values in self.arrays.items():
+            for key, v in values.items():
+                out[base[key] if not isinstance(key, tuple) else base[key]] = sp.Float(v, mpmath.mp.dps)
+        return out
+
+    def describe(self) -> str:
+        shown = [(str(k), str(v)) for k, v in self.ints.items()]
+        shown += [(str(k), mpmath.nstr(v, 6)) for k, v in self.reals.items()]
+        for base, values in self.arrays.items():
+            for key, v in values.items():
+                index = ",".join(str(i) for i in key) if isinstance(key, tuple) else str(key)
+                shown.append((f"{base}[{index}]", mpmath.nstr(v, 6)))
+        shown.sort()
+        return ", ".join(f"{k}={v}" for k, v in shown[:10]) + (" …" if len(shown) > 10 else "")
+
+
+def _int(bound: Any, ints: dict) -> int:
+    value = sp.sympify(bound).xreplace({s: sp.Integer(v) for s, v in ints.items()})
+    if not value.is_number:
+        raise SamplingError(f"the bound {bound} uses something that is not an earlier integer")
+    return int(value)
+
+
+def _num(bound: Any, point: Point) -> Any:
+    if isinstance(bound, (int, float)):
+        return mpmath.mpf(bound)
+    value = sp.sympify(bound)
+    if not value.is_number:
+        value = value.xreplace(point.sympy())
+    return value.evalf(mpmath.mp.dps)._to_mpmath(mpmath.mp.prec)
+
+
+# ── integers ────────────────────────────────────────────────────────────────────────────────
+def _integer_only(constraint: Constraint, integers: set) -> bool:
+    bound = {index for index, _, _ in constraint.forall}
+    symbols = (constraint.relation.free_symbols | sp.sympify(constraint.where).free_symbols) - bound
+    return all(isinstance(s, sp.Symbol) for s in symbols) and symbols <= integers
+
+
+def integer_points(assumptions: Assumptions, rng: random.Random) -> tuple[list[dict], bool]:
+    """The integer points to try, and whether the small grid was enumerated exhaustively."""
+    variables = [v for v in assumptions.variables if isinstance(v, Integer)]
+    symbols = {v.symbol for v in variables}
+    checks = [c for c in assumptions.constraints if _integer_only(c, symbols)]
+
+    def admissible(ints: dict) -> bool:
+        point = {s: sp.Integer(v) for s, v in ints.items()}
+        return all(c.holds(point) for c in checks)
+
+    grid: list[dict] = []
+    exhaustive = True
+
+    def walk(depth: int, ints: dict) -> None:
+        nonlocal exhaustive
+        if len(grid) > GRID_LIMIT * 8:
+            exhaustive = False
+            return
+        if depth == len(variables):
+            if admissible(ints):
+                grid.append(dict(ints))
+            return
+        v = variables[depth]
+        for value in range(_int(v.lo, ints), _int(v.hi, ints) + 1):
+            ints[v.symbol] = value
+            walk(depth + 1, ints)
+        ints.pop(v.symbol, None)
+
+    walk(0, {})
+    if not exhaustive:  # too many to list: draw distinct points at random instead
+        grid = []
+        for _ in range(GRID_LIMIT * 20):
+            ints = {}
+            for v in variables:
+                ints[v.symbol] = rng.randint(_int(v.lo, ints), max(_int(v.lo, ints), _int(v.hi, ints)))
+            if ints not in grid and admissible(ints):
+                grid.append(ints)
+            if len(grid) == GRID_LIMIT:
+                break
+    elif len(grid) > GRID_LIMIT:
+        exhaustive = False
+        grid = rng.sample(grid, GRID_LIMIT)
+    points = list(grid)
+    unbounded = [v for v in variables if v.declared_hi is None]
+    for _ in range(BEYOND if unbounded else 0):
+        for _attempt in range(20):
+            ints: dict = {}
+            for v in variables:
+                lo, hi = _int(v.lo, ints), _int(v.hi, ints)
+                if v.declared_hi is None:
+                    lo, hi = max(lo, hi + 1), hi + max(6, 2 * hi)
+                ints[v.symbol] = rng.randint(lo, hi) if hi >= lo else lo
+            if admissible(ints) and ints not in points:
+                points.append(ints)
+                break
+    if not points:
+        raise SamplingError("no admissible integer point: the assumptions are contradictory or too narrow")
+    return points, exhaustive
+
+
+# ── reals ───────────────────────────────────────────────────────────────────────────────────
+def _uniform(rng: random.Random, lo, hi):
+    return lo + (hi - lo) * mpmath.mpf(rng.random())
+
+
+def draw_real(rng: random.Random, lo, hi):
+    """A real: mostly from [lo, hi], sometimes near 0, far out, or a round value."""
+    r = rng.random()
+    if r < 0.6:
+        return _uniform(rng, lo, hi)
+    sign = 1 if rng.random() < 0.5 else -1
+    if r < 0.72:
+        return sign * mpmath.mpf(10) ** _uniform(rng, -6, -1)
+    if r < 0.88:
+        return sign * mpmath.mpf(10) ** _uniform(rng, 0.5, 3)
+    return mpmath.mpf(rng.choice([0, 1, -1, lo, hi, mpmath.mpf(1) / 2, -mpmath.mpf(1) / 2]))
+
+
+def draw_positive(rng: random.Random, lo, hi):
+    """A positive real: mostly from [lo, hi], sometimes near 0 or large."""
+    r = rng.random()
+    if r < 0.6:
+        return _uniform(rng, lo, hi)
+    if r < 0.8:
+        return mpmath.mpf(10) ** _uniform(rng, -6, float(mpmath.log10(lo)))
+    if r < 0.95:
+        return hi * mpmath.mpf(10) ** _uniform(rng, 0, 4)
+    return mpmath.mpf(rng.choice([1, lo, hi]))
+
+
+def _draw_vector(rng: random.Random, v: RealVector, point: Point) -> dict:
+    n = _int(v.length, point.ints)
+    lo, hi = _num(v.lo, point), _num(v.hi, point)
+    values = {i: draw_real(rng, lo, hi) for i in range(1, n + 1)}
+    if v.max_at is None:
+        # Ties: nothing forbids equal entries, and sampling alone would never hit one.
+        if n > 1 and rng.random() < 0.3:
+            for _ in range(rng.randint(1, n - 1)):
+                a, b = rng.randint(1, n), rng.randint(1, n)
+                values[b] = values[a]
+        return values
+    top, q = _int(v.max_at, point.ints), _int(v.ties, point.ints)
+    gap = _num(v.gap, point)
+    tied = {top} if q <= 1 else set(range(1, q + 1))
+    if top not in tied:
+        raise SamplingError(f"{v.base}: the maximum at {top} is outside the tie set 1..{q}")
+    peak = draw_real(rng, lo, hi)  # the maximum's value varies too
+    for i in range(1, n + 1):
+        if i in tied:
+            values[i] = peak
+        elif rng.random() < 0.25:
+            values[i] = peak - gap  # at the bound: a tie when gap = 0, where ties are allowed
+        else:
+            values[i] = peak - gap - abs(draw_real(rng, 0, hi - lo))
+    return values
+
+
+def _draw_array(rng: random.Random, v: RealArray, point: Point) -> dict:
+    ranges = [range(_int(a, point.ints), _int(b, point.ints) + 1) for a, b in v.axes]
+    lo, hi = _num(v.lo, point), _num(v.hi, point)
+    return {index: draw_real(rng, lo, hi) for index in itertools.product(*ranges)}
+
+
+def draw_reals(assumptions: Assumptions, rng: random.Random, ints: dict) -> Point:
+    point = Point(dict(ints))
+    for v in assumptions.variables:
+        if isinstance(v, Integer):
+            continue
+        if isinstance(v, Positive):
+            point.reals[v.symbol] = draw_positive(rng, _num(v.lo, point), _num(v.hi, point))
+        elif isinstance(v, Real):
+            point.reals[v.symbol] = draw_real(rng, _num(v.lo, point), _num(v.hi, point))
+        elif isinstance(v, RealArray):
+            point.arrays[v.base] = _draw_array(rng, v, point)
+        elif isinstance(v, RealVector):
+            point.arrays[v.base] = _draw_vector(rng, v, point)
+    return point
+
+
+# ── constraints, compiled ───────────────────────────────────────────────────────────────────
+class Admissibility:
+    """Whether a point satisfies every constraint (and the shape of every vector's maximum)."""
+
+    def __init__(self, assumptions: Assumptions) -> None:
+        self.assumptions = assumptions
+        self.integers = [v.symbol for v in assumptions.variables if isinstance(v, Integer)]
+        self.reals = [v.symbol for v in assumptions.variables if isinstance(v, Real)]
+        self.bases = [v.base for v in assumptions.variables if isinstance(v, RealVector)]
+        symbols = set(self.integers)
+        self.checks: list[tuple[Constraint, Callable]] = []
+        for c in assumptions.constraints:
+            if _integer_only(c, symbols):
+                continue  # settled once per integer point
+            indices = [index for index, _, _ in c.forall]
+            function = compile_entries([sp.sympify(c.where), c.relation],
+                                       self.integers + indices + self.reals + self.bases)
+            self.checks.append((c, function))
+        self._bindings: dict = {}
+
+    def _bindings_at(self, c: Constraint, ints: dict) -> list[tuple]:
+        key = (id(c), tuple(sorted((str(s), v) for s, v in ints.items())))
+        if key not in self._bindings:
+            out: list[tuple] = []
+
+            def walk(depth: int, scope: dict, values: tuple) -> None:
+                if depth == len(c.forall):
+                    out.append(values)
+                    return
+                index, lo, hi = c.forall[depth]
+                for value in range(_int(lo, scope), _int(hi, scope) + 1):
+                    walk(depth + 1, {**scope, index: value}, values + (value,))
+
+            walk(0, dict(ints), ())
+            self._bindings[key] = out
+        return self._bindings[key]
+
+    def __call__(self, point: Point) -> bool:
+        ints = [mpmath.mpf(point.ints[s]) for s in self.integers]
+        reals = [point.reals[s] for s in self.reals]
+        arrays = [point.arrays.get(b, {}) for b in self.bases]
+        for c, function in self.checks:
+            for binding in self._bindings_at(c, point.ints):
+                where, holds = function(*ints, *(mpmath.mpf(b) for b in binding), *reals, *arrays)
+                if where and not holds:
+                    return False
+        return self._maxima_hold(point)
+
+    def _maxima_hold(self, point: Point) -> bool:
+        # A vector drawn with its maximum at an index keeps that shape when the search moves it.
+        for v in self.assumptions.variables:
+            if isinstance(v, RealVector) and not isinstance(v, RealArray) and v.max_at is not None:
+                values = point.arrays[v.base]
+                top, q = _int(v.max_at, point.ints), _int(v.ties, point.ints)
+                gap = _num(v.gap, point)
+                tied = {top} if q <= 1 else set(range(1, q + 1))
+                peak = values[top]
+                if any(values[i] != peak for i in tied):
+                    return False
+                if any(values[i] > peak - gap for i in values if i not in tied):
+                    return False
+        return True
