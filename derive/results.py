@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import sympy as sp
 
 from derive.content.notation import DISPLAY_NAMES
 from derive.core.checks.prepare import expand_definitions
+from derive.core.checks.result import CheckResult
+from derive.core.support import support, support_status
 from derive.core.document import Problem
 from derive.render.printer import to_latex
 
@@ -25,6 +27,11 @@ class ResultEntry:
     meaning: str
     value: sp.Basic
     step_id: str
+    support: tuple[str, ...] = ()  # the steps it rests on (core.support); its mark is their weakest
+
+    def status(self, results: Mapping[str, CheckResult]) -> str:
+        """The result's mark: the weakest status among the steps it rests on."""
+        return support_status(self.support or (self.step_id,), results)
 
     @property
     def is_number(self) -> bool:
@@ -58,5 +65,6 @@ def collect(problems: Sequence[Problem]) -> list[ResultEntry]:
     for problem in problems:
         for result in problem.results():
             value = expand_definitions(result.value, result.step.definitions)
-            entries.append(ResultEntry(result.result_id, result.meaning, value, result.step.id))
+            entries.append(ResultEntry(result.result_id, result.meaning, value, result.step.id,
+                                       support(problems, result.step.id)))
     return entries

@@ -14,6 +14,7 @@ from derive.core.assumptions import Constraint, Integer, Positive, Real, RealVec
 from derive.core.checks.result import DEFINITION, FAILED, NUMERIC_ONLY, STATUSES, VERIFIED, CheckResult
 from derive.core.document import Derivation, Problem, Prose, Result, Table
 from derive.core.step import Step
+from derive.core.support import result_status
 from derive.render.escape import Tex, escape
 from derive.render.printer import RELATION_TEX, to_latex
 
@@ -29,6 +30,7 @@ STATUS_MARK = {
 class Viewer:
     names: Mapping[sp.Symbol, str]
     results: Mapping[str, CheckResult]
+    problems: Sequence[Problem] = ()
 
     def math(self, expr: Any) -> Tex:
         return to_latex(expr, self.names)
@@ -96,11 +98,13 @@ class Viewer:
         if isinstance(block, Prose):
             return {"kind": "prose", "text": self.prose(block.parts)}
         if isinstance(block, Result):
+            # A box is never stronger than the chain it restates (premises included).
+            status = result_status(self.problems, block, self.results)
             lhs = block.lhs if block.lhs is not None else block.step.lhs
             return {"kind": "result", "id": escape(block.result_id), "meaning": escape(block.meaning),
                     "lhs": self.math(lhs), "rel": Tex(RELATION_TEX[block.step.rel]),
                     "rhs": self.math(block.value), "step": escape(block.step.id),
-                    "mark": STATUS_MARK[self.results[block.step.id].status]}
+                    "status": status, "mark": STATUS_MARK[status]}
         if isinstance(block, Table):
             return {"kind": "table", "caption": escape(block.caption),
                     "header": [escape(h) for h in block.header],
@@ -161,7 +165,7 @@ def summary(results: Mapping[str, CheckResult]) -> dict[str, int]:
 
 def document(problems: Sequence[Problem], results: Mapping[str, CheckResult],
              names: Mapping[sp.Symbol, str], title: str, author: str) -> dict:
-    viewer = Viewer(names, results)
+    viewer = Viewer(names, results, problems)
     return {
         "title": escape(title),
         "author": escape(author),

@@ -1,7 +1,7 @@
 """Numeric checks: a seeded, budgeted search for a counterexample.
 
 A step passes only if the search found none. What is searched (see ``sampling``): the small
-integer grid exhaustively (or 24 points of it), integers past their sampling bound where no
+integer grid exhaustively (or 48 points of it), integers past their sampling bound where no
 upper bound is declared, reals in their range and near 0, far out and at round values, ties
 and varied maxima in vectors. Both sides are compiled once (``compiled``) and evaluated with
 mpmath at DIGITS significant digits:
@@ -331,7 +331,9 @@ def _limit_failure(sides: _Sides, rel: str, point: Point, sequences) -> str:
 def _points(assumptions: Assumptions, rng: random.Random, admissible: Admissibility, ints_list: list[dict],
             total: int):
     """``total`` admissible points spread evenly over the integer points (each at least once)."""
-    per = max(1, math.ceil(total / len(ints_list)))
+    reals = any(not isinstance(v, Integer) for v in assumptions.variables)
+    # Without reals, a point is its integers: once each is all there is to try.
+    per = max(1, math.ceil(total / len(ints_list))) if reals else 1
     found = 0
     for ints in ints_list:
         for _ in range(per):
@@ -360,7 +362,7 @@ def check(step_id: str, lhs: Any, rel: str, rhs: Any, assumptions: Assumptions,
             keep = tuple(dict.fromkeys(var for var, _, _ in approaches))
             sides = _Sides(lhs_u, rhs_u, assumptions, keep)
             admissible = Admissibility(assumptions)
-            ints_list, exhaustive = integer_points(assumptions, rng)
+            ints_list, exhaustive, beyond = integer_points(assumptions, rng)
             integers = {v.symbol for v in assumptions.variables if isinstance(v, Integer)}
             compiled = sides.compiled is not None
             if not compiled:
@@ -395,9 +397,10 @@ def check(step_id: str, lhs: Any, rel: str, rhs: Any, assumptions: Assumptions,
         return fail(str(exc))
     except ZeroDivisionError:
         return fail("a side is undefined at an admissible point (division by zero)")
-    grid = "all" if exhaustive else "a sample of"
-    detail = (f"{tried} points over {grid} {len(ints_list)} integer points, {DIGITS} digits, "
-              f"relative tolerance 1e-{TOLERANCE_DIGITS}")
+    detail = f"{tried} points, {DIGITS} digits, relative tolerance 1e-{TOLERANCE_DIGITS}"
+    if integers:
+        grid = "the whole grid" if exhaustive else "a sample of the grid"
+        detail += f"; integers: {len(ints_list) - beyond} from {grid}, {beyond} beyond the sampled range"
     if searched:
         detail += f", gap search {searched} evaluations"
     if limited:

@@ -113,13 +113,15 @@ class Declared:
 def _rename_bound(expr: sp.Basic) -> sp.Basic:
     """Give every bound variable a fresh Dummy (integer for sums and products, real for limits)."""
 
+    # Canonical names (not fresh Dummies), so two copies of the same sum stay equal; the
+    # prefix keeps them apart from every declared symbol, which is a Dummy.
     def rename_sum(e):
-        mapping = {lim[0]: sp.Dummy(lim[0].name, integer=True) for lim in e.limits}
+        mapping = {lim[0]: sp.Symbol(f"_bound_{lim[0].name}", integer=True) for lim in e.limits}
         return e.xreplace(mapping)
 
     def rename_limit(e):
         f, var, point, direction = e.args
-        d = sp.Dummy(var.name, real=True)
+        d = sp.Symbol(f"_bound_{var.name}", real=True)
         return sp.Limit(f.xreplace({var: d}), d, point, str(direction))
 
     expr = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)), rename_sum)

@@ -14,6 +14,7 @@ outside the assumptions could not make a wrong step pass.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from derive.core.assumptions import (Assumptions, Constraint, Integer, Positive,
                                      SamplingError)
 from derive.core.checks.compiled import compile_entries
 
-GRID_LIMIT = 24  # integer grids this small are enumerated point by point
+GRID_LIMIT = 48  # integer grids this small are enumerated point by point
 BEYOND = 4  # points with undeclared-above integers drawn past their sampling bound
 ATTEMPTS = 60  # real draws per integer point before it is given up as inadmissible
 
@@ -67,13 +68,24 @@ def _int(bound: Any, ints: dict) -> int:
     return int(value)
 
 
+@functools.lru_cache(maxsize=4096)
+def _constant(value: sp.Expr, dps: int) -> Any:
+    return value.evalf(dps)._to_mpmath(mpmath.mp.prec)
+
+
 def _num(bound: Any, point: Point) -> Any:
     if isinstance(bound, (int, float)):
         return mpmath.mpf(bound)
     value = sp.sympify(bound)
-    if not value.is_number:
-        value = value.xreplace(point.sympy())
-    return value.evalf(mpmath.mp.dps)._to_mpmath(mpmath.mp.prec)
+    if value.is_number:
+        return _constant(value, mpmath.mp.dps)
+    if value in point.reals:
+        return point.reals[value]
+    if value in point.ints:
+        return mpmath.mpf(point.ints[value])
+    subs = {s: sp.Integer(point.ints[s]) for s in value.free_symbols if s in point.ints}
+    subs.update({s: sp.Float(point.reals[s], mpmath.mp.dps) for s in value.free_symbols if s in point.reals})
+    return value.xreplace(subs).evalf(mpmath.mp.dps)._to_mpmath(mpmath.mp.prec)
 
 
 # ── integers ────────────────────────────────────────────────────────────────────────────────
@@ -83,8 +95,9 @@ def _integer_only(constraint: Constraint, integers: set) -> bool:
     return all(isinstance(s, sp.Symbol) for s in symbols) and symbols <= integers
 
 
-def integer_points(assumptions: Assumptions, rng: random.Random) -> tuple[list[dict], bool]:
-    """The integer points to try, and whether the small grid was enumerated exhaustively."""
+def integer_points(assumptions: Assumptions, rng: random.Random) -> tuple[list[dict], bool, int]:
+    """The integer points to try, whether the small grid was enumerated exhaustively, and how
+    many of the points lie beyond the sampling bounds."""
     variables = [v for v in assumptions.variables if isinstance(v, Integer)]
     symbols = {v.symbol for v in variables}
     checks = [c for c in assumptions.constraints if _integer_only(c, symbols)]
@@ -127,20 +140,23 @@ def integer_points(assumptions: Assumptions, rng: random.Random) -> tuple[list[d
         grid = rng.sample(grid, GRID_LIMIT)
     points = list(grid)
     unbounded = [v for v in variables if v.declared_hi is None]
-    for _ in range(BEYOND if unbounded else 0):
+    for count in range(BEYOND if unbounded else 0):
+        # One integer at a time past its sampling bound (up to twice it, at least +3), the
+        # others in their ranges: several large sizes at once would multiply the cost of sums.
+        raised = unbounded[count % len(unbounded)]
         for _attempt in range(20):
             ints: dict = {}
             for v in variables:
                 lo, hi = _int(v.lo, ints), _int(v.hi, ints)
-                if v.declared_hi is None:
-                    lo, hi = max(lo, hi + 1), hi + max(6, 2 * hi)
+                if v is raised:
+                    lo, hi = max(lo, hi + 1), max(lo, hi + 1, 2 * hi, hi + 3)
                 ints[v.symbol] = rng.randint(lo, hi) if hi >= lo else lo
             if admissible(ints) and ints not in points:
                 points.append(ints)
                 break
     if not points:
         raise SamplingError("no admissible integer point: the assumptions are contradictory or too narrow")
-    return points, exhaustive
+    return points, exhaustive, len(points) - len(grid)
 
 
 # ── reals ───────────────────────────────────────────────────────────────────────────────────
