@@ -16,12 +16,15 @@ from typing import Union
 
 import sympy as sp
 
+from derive.errors import InputError
+
 Bound = Union[int, sp.Expr]
 
 
-class DeclarationError(ValueError):
+class DeclarationError(InputError, ValueError):
     """A declaration that cannot be honoured: an empty range, or a symbol whose SymPy
-    assumptions claim more than (or contradict) what is declared and shown."""
+    assumptions claim more than (or contradict) what is declared and shown. The CLI reports it
+    as one line (exit code 2)."""
 
 
 def _is_number(bound: Bound) -> bool:
@@ -35,7 +38,11 @@ def _check_symbol(symbol: sp.Basic, facts: dict, declared: str) -> None:
     ``positive=True`` but declared real would let SymPy prove things about negative values.
     """
     reference = sp.Dummy(**facts).assumptions0
-    for key, value in sorted(symbol.assumptions0.items()):
+    # Name the most telling disagreement first (positive rather than extended_negative).
+    order = ("positive", "negative", "nonnegative", "nonpositive", "zero", "nonzero", "integer", "even",
+             "odd", "prime", "rational", "irrational", "real", "imaginary", "complex", "finite")
+    rank = lambda key: (order.index(key) if key in order else len(order), key)  # noqa: E731
+    for key, value in sorted(symbol.assumptions0.items(), key=lambda kv: rank(kv[0])):
         if key != "commutative" and reference.get(key) != value:
             raise DeclarationError(
                 f"{symbol} is declared {declared} but its SymPy assumptions say {key}={value}; "

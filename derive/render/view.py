@@ -69,9 +69,9 @@ class Viewer:
 
     def _variable(self, v) -> Tex:
         if isinstance(v, Integer):
-            # A numeric upper bound is only the range sampled for the numeric check (shown in the
-            # appendix); the claim is for every integer from the lower bound on.
-            if isinstance(v.hi, int) or (isinstance(v.hi, sp.Basic) and v.hi.is_number):
+            # A numeric upper bound only bounds the dense sampling (Integer.declared_hi is None):
+            # the claim, and what the proof may use, is every integer from the lower bound on.
+            if v.declared_hi is None:
                 return Tex(f"${self.math(v.symbol)} \\ge {self.math(v.lo)}$ an integer")
             return Tex(f"${self.math(v.lo)} \\le {self.math(v.symbol)} \\le {self.math(v.hi)}$")
         if isinstance(v, Positive):
