@@ -263,3 +263,37 @@ def test_the_search_is_deterministic(make_step):
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_true_statements_still_pass(make_step, name, lhs, rel, rhs, assumptions):
     assert status(make_step, lhs, rel, rhs, assumptions).status in (VERIFIED, NUMERIC_ONLY)
+
+
+# ── more attempts to fool the checker ───────────────────────────────────────────────────────
+def test_a_limit_variable_is_bound(make_step):
+    # lim 1/b = 0, not 1/b: the b outside the limit keeps its value while the limit's b moves.
+    result = status(make_step, Limit(1 / t, t, oo), "=", 1 / t, assume(Positive(t)))
+    assert result.status == FAILED
+
+
+def test_a_premise_proved_for_positives_does_not_serve_a_two_sided_limit(make_step):
+    z = sp.Symbol("z", real=True)
+    premise_domain = assume(Positive(z))
+    low = make_step(sp.Integer(1), "<=", sign(z), premise_domain, step_id="nar.low")
+    up = make_step(sign(z), "<=", sp.Integer(1), premise_domain, step_id="nar.up")
+    limit = make_step(Limit(sign(z), z, 0, "+-"), "=", sp.Integer(1), assume(Real(z)), step_id="nar.lim",
+                      rule=Squeeze(sp.Integer(1), sp.Integer(1), "nar.low", "nar.up"))
+    result = check_steps([low, up, limit], jobs=1)["nar.lim"]
+    assert result.status == FAILED
+
+
+def test_a_premise_resting_on_an_extra_constraint_is_refused(make_step):
+    z = sp.Symbol("z", real=True)
+    narrow = assume(Real(z), Constraint(z > 0))
+    low = make_step(sp.Integer(1), "<=", sign(z), narrow, step_id="con.low")
+    up = make_step(sign(z), "<=", sp.Integer(1), narrow, step_id="con.up")
+    limit = make_step(Limit(sign(z), z, 0, "+"), "=", sp.Integer(1), assume(Real(z)), step_id="con.lim",
+                      rule=Squeeze(sp.Integer(1), sp.Integer(1), "con.low", "con.up"))
+    result = check_steps([low, up, limit], jobs=1)["con.lim"]
+    assert result.status == FAILED and "z > 0" in result.message
+
+
+def test_an_evaluation_error_is_a_failure_not_a_crash(make_step):
+    result = status(make_step, 1 / a, "=", 1 / a, assume(Real(a, -1, 1)))
+    assert result.status in (FAILED, VERIFIED, NUMERIC_ONLY)  # 1/0 at a = 0 fails; never raises

@@ -236,7 +236,7 @@ def _search(sides: _Sides, rel: str, starts: list[Point], admissible: Admissibil
                         continue
                     try:
                         candidate_value = _relative_gap(sides, rel, candidate)
-                    except (ZeroDivisionError, ValueError):
+                    except (ZeroDivisionError, ValueError, TypeError):
                         continue
                     evals += 1
                     if candidate_value < value:
@@ -261,8 +261,11 @@ def _unwrap_limits(expr: Any) -> tuple[Any, list[tuple[sp.Symbol, sp.Expr, str]]
     approaches: list = []
 
     def unwrap(f, var, point, direction):
-        approaches.append((var, point, str(direction)))
-        return f
+        # The limit's variable is bound: a fresh symbol moves, while the same name outside the
+        # limit keeps its sampled value (lim 1/b = 1/b must not pass by moving both b).
+        moving = sp.Dummy(var.name, integer=var.is_integer is True)
+        approaches.append((moving, point, str(direction)))
+        return f.xreplace({var: moving})
 
     if isinstance(expr, sp.MatrixBase):
         return expr.applyfunc(lambda e: _unwrap_limits(e)[0]), [a for e in expr for a in _unwrap_limits(e)[1]]
@@ -397,6 +400,8 @@ def check(step_id: str, lhs: Any, rel: str, rhs: Any, assumptions: Assumptions,
         return fail(str(exc))
     except ZeroDivisionError:
         return fail("a side is undefined at an admissible point (division by zero)")
+    except Exception as exc:  # noqa: BLE001 - an evaluation that breaks is never a pass
+        return fail(f"could not evaluate the step: {type(exc).__name__}: {str(exc)[:120]}")
     detail = f"{tried} points, {DIGITS} digits, relative tolerance 1e-{TOLERANCE_DIGITS}"
     if integers:
         grid = "the whole grid" if exhaustive else "a sample of the grid"

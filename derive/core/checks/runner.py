@@ -11,6 +11,7 @@ from typing import Callable, Iterable, Sequence
 
 import sympy as sp
 
+from derive.core.assumptions import Positive, Real
 from derive.core.checks import numeric, rules, symbolic
 from derive.core.checks.prepare import declared_view, expand_definitions
 from derive.core.checks.result import DEFINITION, FAILED, CheckResult, MethodResult, combine, weakest
@@ -132,7 +133,8 @@ def _settle_premises(steps: Iterable[Step], results: dict[str, CheckResult]) -> 
         inner = step.lhs.args[0] if isinstance(step.lhs, sp.Limit) else step.lhs
         wanted = {step.rule.lower_step: (step.rule.lower, inner), step.rule.upper_step: (inner, step.rule.upper)}
         for premise_id, (small, large) in wanted.items():
-            problem = _premise_problem(by_id.get(premise_id), small, large, results)
+            problem = (_premise_problem(by_id.get(premise_id), small, large, results)
+                       or _narrower_premise(by_id.get(premise_id), step))
             if problem:
                 old = results[step.id]
                 results[step.id] = CheckResult(
@@ -146,6 +148,24 @@ def _settle_premises(steps: Iterable[Step], results: dict[str, CheckResult]) -> 
                 why = f"premise {premise_id} is {premise_status}"
                 results[step.id] = CheckResult(step.id, premise_status, old.methods,
                                                "; ".join(m for m in (old.message, why) if m))
+
+
+def _narrower_premise(premise: Step, step: Step) -> str:
+    """A premise must hold wherever the rule step uses it: it may not rest on a constraint the
+    step does not state, nor declare a variable more narrowly (positive where the step says real)."""
+    ours = {getattr(v, "symbol", getattr(v, "base", None)): v for v in step.assumptions.variables}
+    for constraint in premise.assumptions.constraints:
+        if constraint not in step.assumptions.constraints:
+            return f"it assumes {sp.sstr(constraint.relation)}, which the limit step does not"
+    for variable in premise.assumptions.variables:
+        name = getattr(variable, "symbol", getattr(variable, "base", None))
+        mine = ours.get(name)
+        if mine is None or mine == variable:
+            continue
+        if type(variable) is Real and isinstance(mine, Positive):
+            continue  # proved for every real, used for positive ones
+        return f"it declares {name} as {variable!r}, the limit step as {mine!r}"
+    return ""
 
 
 def _premise_problem(premise: Step | None, small, large, results) -> str:
