@@ -292,6 +292,10 @@ class Assumptions:
         """(index, lo, hi) with only the *declared* upper bounds (None where hi only bounds sampling)."""
         return [(v.symbol, v.lo, v.declared_hi) for v in self.variables if isinstance(v, Integer)]
 
+    def index_ranges(self) -> list[tuple[sp.Symbol, Bound, Bound | None]]:
+        """Kept for old callers: the same as ``declared_ranges`` (sampling bounds are no facts)."""
+        return self.declared_ranges()
+
     def declared_symbols(self) -> dict[sp.Basic, dict]:
         """Every declared symbol or vector base, with the SymPy assumptions its declaration states."""
         out: dict[sp.Basic, dict] = {}
