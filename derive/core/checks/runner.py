@@ -90,6 +90,9 @@ def check_steps(steps: Sequence[Step], cache: CheckCache | None = None, jobs: in
     global _PENDING
     cache = cache or CheckCache(None)
     results: dict[str, CheckResult] = {}
+    # A rule step's status is final only once its premises are settled: report it then.
+    final_progress = progress
+    progress = (lambda step, result: final_progress(step, result) if step.rule is None else None) if progress else None
     todo = []
     for step in steps:
         hit = cache.get(step)
@@ -120,6 +123,10 @@ def check_steps(steps: Sequence[Step], cache: CheckCache | None = None, jobs: in
     for step in todo:
         cache.put(step, results[step.id])
     _settle_premises(steps, results)
+    if final_progress:
+        for step in steps:
+            if step.rule is not None:
+                final_progress(step, results[step.id])
     return results
 
 
