@@ -297,3 +297,16 @@ def test_a_premise_resting_on_an_extra_constraint_is_refused(make_step):
 def test_an_evaluation_error_is_a_failure_not_a_crash(make_step):
     result = status(make_step, 1 / a, "=", 1 / a, assume(Real(a, -1, 1)))
     assert result.status in (FAILED, VERIFIED, NUMERIC_ONLY)  # 1/0 at a = 0 fails; never raises
+
+
+def test_a_non_strict_inequality_has_no_slack(make_step):
+    # Violated by 10^-50 only: below any tolerance, but not rounding (it survives doubled precision).
+    result = status(make_step, b, "<=", b - sp.Rational(1, 10**50), assume(Real(b)))
+    assert result.status == FAILED
+
+
+def test_rounding_at_an_equality_case_is_no_violation(make_step):
+    # S ≥ 1 with equality whenever every other entry is far below, exp(-huge) = 0 to any precision.
+    S = Sum(exp(t * (x[i] - x[j])), (i, 1, n))
+    result = status(make_step, sp.Integer(1), "<=", S, MAX_AT_J)
+    assert result.status in (VERIFIED, NUMERIC_ONLY), result

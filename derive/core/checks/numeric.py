@@ -9,7 +9,9 @@ mpmath at DIGITS significant digits:
 * an equality must hold to a tolerance *relative* to the size of the sides (10^-40); a larger
   difference counts as rounding only if it shrinks when the precision is doubled;
 * an inequality is sampled, then the relative gap is actively minimised by a pattern search
-  from the worst points found (SEARCH_EVALS evaluations); a value that is not real is a failure;
+  from the worst points found (SEARCH_EVALS evaluations); a non-strict one may not be violated
+  at all (beyond rounding, told apart by doubling the precision), a strict one must hold by
+  more than the tolerance; a value that is not real is a failure;
 * a limit is evaluated along irregular, non-integer sequences towards the point, from both
   sides when the limit is two-sided, and the gap must shrink below LIMIT_TOLERANCE.
 
@@ -150,8 +152,9 @@ def _violation(rel: str, a: Any, b: Any) -> str:
             return f"{side} = {_show(value)} is not a real number, so the inequality is meaningless there"
     a, b = mpmath.re(a), mpmath.re(b)
     gap = (b - a) if rel in ("<=", "<") else (a - b)
-    slack = tol * max(abs(a), abs(b))
-    holds = gap > slack if rel in ("<", ">") else gap >= -slack
+    # Strict: the gap must clear the rounding level. Non-strict: no slack at all; a violation
+    # at the rounding level is then told from rounding by doubling the precision (_confirmed).
+    holds = gap > tol * max(abs(a), abs(b)) if rel in ("<", ">") else gap >= 0
     return "" if holds else f"lhs = {_show(a)}, rhs = {_show(b)}"
 
 
