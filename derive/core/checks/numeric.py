@@ -33,7 +33,7 @@ from derive.core.assumptions import Assumptions, Integer, Positive, Real, RealAr
 from derive.core.checks.compiled import NotCompilable, NotEvaluable, compile_entries, flatten
 from derive.core.checks.prepare import entries
 from derive.core.checks.result import MethodResult
-from derive.core.checks.sampling import Admissibility, Point, draw_reals, integer_points
+from derive.core.checks.sampling import Admissibility, Point, draw_reals, integer_points, quantize
 from derive.core.checks.timelimit import CheckTimeout, time_limit
 
 DIGITS = 60  # working precision (significant digits)
@@ -213,11 +213,11 @@ def _moved(point: Point, coord: tuple, step: Any) -> Point:
     if coord[0] == "real":
         _, symbol, positive = coord
         value = moved.reals[symbol]
-        moved.reals[symbol] = value * mpmath.exp(step) if positive else value + step * max(1, abs(value))
+        moved.reals[symbol] = quantize(value * mpmath.exp(step) if positive else value + step * max(1, abs(value)))
     else:
         _, base, key = coord
         value = moved.arrays[base][key]
-        moved.arrays[base][key] = value + step * max(1, abs(value))
+        moved.arrays[base][key] = quantize(value + step * max(1, abs(value)))
     return moved
 
 

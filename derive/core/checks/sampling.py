@@ -160,8 +160,19 @@ def integer_points(assumptions: Assumptions, rng: random.Random) -> tuple[list[d
 
 
 # ── reals ───────────────────────────────────────────────────────────────────────────────────
+QUANTUM_BITS = 80
+
+
+def quantize(value):
+    """``value`` rounded to 80 bits. Drawn reals are this short so that the few sums and
+    differences a draw makes (a maximum minus a gap) are exact at the working precision: a
+    point on a constraint's boundary is then exactly on it, not just off it by rounding."""
+    with mpmath.workprec(QUANTUM_BITS):
+        return +mpmath.mpf(value)
+
+
 def _uniform(rng: random.Random, lo, hi):
-    return lo + (hi - lo) * mpmath.mpf(rng.random())
+    return quantize(lo + (hi - lo) * mpmath.mpf(rng.random()))
 
 
 def draw_real(rng: random.Random, lo, hi):
@@ -171,10 +182,10 @@ def draw_real(rng: random.Random, lo, hi):
         return _uniform(rng, lo, hi)
     sign = 1 if rng.random() < 0.5 else -1
     if r < 0.72:
-        return sign * mpmath.mpf(10) ** _uniform(rng, -6, -1)
+        return quantize(sign * mpmath.mpf(10) ** _uniform(rng, -6, -1))
     if r < 0.88:
-        return sign * mpmath.mpf(10) ** _uniform(rng, 0.5, 3)
-    return mpmath.mpf(rng.choice([0, 1, -1, lo, hi, mpmath.mpf(1) / 2, -mpmath.mpf(1) / 2]))
+        return quantize(sign * mpmath.mpf(10) ** _uniform(rng, 0.5, 3))
+    return quantize(rng.choice([0, 1, -1, lo, hi, mpmath.mpf(1) / 2, -mpmath.mpf(1) / 2]))
 
 
 def draw_positive(rng: random.Random, lo, hi):
@@ -183,10 +194,10 @@ def draw_positive(rng: random.Random, lo, hi):
     if r < 0.6:
         return _uniform(rng, lo, hi)
     if r < 0.8:
-        return mpmath.mpf(10) ** _uniform(rng, -6, float(mpmath.log10(lo)))
+        return quantize(mpmath.mpf(10) ** _uniform(rng, -6, float(mpmath.log10(lo))))
     if r < 0.95:
-        return hi * mpmath.mpf(10) ** _uniform(rng, 0, 4)
-    return mpmath.mpf(rng.choice([1, lo, hi]))
+        return quantize(hi * mpmath.mpf(10) ** _uniform(rng, 0, 4))
+    return quantize(rng.choice([1, lo, hi]))
 
 
 def _draw_vector(rng: random.Random, v: RealVector, point: Point) -> dict:
