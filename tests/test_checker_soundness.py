@@ -310,3 +310,11 @@ def test_rounding_at_an_equality_case_is_no_violation(make_step):
     S = Sum(exp(t * (x[i] - x[j])), (i, 1, n))
     result = status(make_step, sp.Integer(1), "<=", S, MAX_AT_J)
     assert result.status in (VERIFIED, NUMERIC_ONLY), result
+
+
+def test_an_index_with_its_own_range_is_no_declaration(make_step):
+    # sp.Idx carries a range SymPy would use as a fact; only declarations are facts.
+    kk = sp.Idx(sp.Symbol("kk", integer=True), (1, 6))
+    outcome = symbolic.check_equal(Sum(KroneckerDelta(i, kk), (i, 1, 6)), sp.Integer(1),
+                                   declared_view(assume(Integer(sp.Symbol("kk", integer=True)))))
+    assert outcome.outcome == "failed" and "Idx" in outcome.detail

@@ -100,8 +100,10 @@ class Declared:
         return _rename_bound(expr).xreplace(self.mapping)
 
     def escaped(self, expr: Any) -> list[str]:
-        """Names of free symbols of ``expr`` that no declaration covers (sorted)."""
-        return sorted(str(s) for s in _plain_symbols(expr) - self.allowed)
+        """Names of free symbols of ``expr`` that no declaration covers (sorted). An ``Idx``
+        counts as undeclared: it carries its own range, which SymPy would use as a fact."""
+        ranged = {f"{i} (an Idx)" for e in entries(expr) if isinstance(e, sp.Basic) for i in e.atoms(sp.Idx)}
+        return sorted({str(s) for s in _plain_symbols(expr) - self.allowed} | ranged)
 
     def guard(self, expr: Any) -> Any:
         names = self.escaped(expr)
