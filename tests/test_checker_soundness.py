@@ -318,3 +318,13 @@ def test_an_index_with_its_own_range_is_no_declaration(make_step):
     outcome = symbolic.check_equal(Sum(KroneckerDelta(i, kk), (i, 1, 6)), sp.Integer(1),
                                    declared_view(assume(Integer(sp.Symbol("kk", integer=True)))))
     assert outcome.outcome == "failed" and "Idx" in outcome.detail
+
+
+@pytest.mark.parametrize("lhs, rhs", [
+    (log(a * b), log(a) + log(b)),
+    (sp.sqrt(a**2 * b**2), a * b),
+    ((a * b) ** sp.Rational(1, 3), a ** sp.Rational(1, 3) * b ** sp.Rational(1, 3)),
+], ids=["log of a product", "root of a square", "cube root of a product"])
+def test_no_proof_ignores_the_signs_of_reals(lhs, rhs):
+    outcome = symbolic.check_equal(lhs, rhs, declared_view(assume(Real(a), Real(b))))
+    assert outcome.outcome != "proved", outcome

@@ -44,7 +44,8 @@ def _strategies(declared: Declared) -> list[tuple[str, Callable[[sp.Expr], sp.Ex
     return [
         ("doit", lambda e: settle(e.doit())),
         ("simplify", lambda e: g(sp.simplify(settle(g(sp.simplify(settle(e.doit()))))))),
-        ("expand", lambda e: g(sp.simplify(g(sp.powsimp(g(sp.expand(settle(e.doit()), force=True)), force=True))))),
+        # Never force=True: forced expansion splits log(a·b) and (a·b)^c whatever the signs.
+        ("expand", lambda e: g(sp.simplify(g(sp.powsimp(g(sp.expand(settle(e.doit())))))))),
     ]
 
 
