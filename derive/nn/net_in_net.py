@@ -12,7 +12,7 @@ windows. This module holds the pieces that need only numpy or plain integers:
 * :func:`sliding_costs` — multiply–accumulate counts of the shared computation against running
   the original network on every window, in exact integers.
 
-The torch modules and the numeric checks live in :mod:`derive.nn.net_in_net_torch`.
+The torch modules and the numeric checks live in :mod:`derive.documents.hw7.net_in_net_torch`.
 """
 
 from __future__ import annotations

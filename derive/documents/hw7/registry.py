@@ -1,64 +1,19 @@
-"""The problems of the document, in order, and selection of problems and parts by name."""
+"""Homework 7's problems by number, for code that selects them without the command line."""
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Sequence
 
-from derive.core.document import Problem
-from derive.errors import InputError
+import derive as dv
+from derive.documents.hw7 import PROBLEM_MODULES, document
 
-# Each entry builds a Problem; imported lazily so ``derive list`` stays quick.
-PROBLEMS: dict[int, str] = {
-    1: "derive.content.p1_softmax",
-    2: "derive.content.p2_counting",
-    3: "derive.content.p3_bn_fold",
-    4: "derive.content.p4_conv_backprop",
-    5: "derive.content.p5_net_in_net",
-}
+PROBLEMS: dict[int, str] = {n: f"derive.documents.hw7.{m}" for n, m in enumerate(PROBLEM_MODULES, start=1)}
 
 
-def load_problem(number: int) -> Problem:
-    import importlib
-
-    module = importlib.import_module(PROBLEMS[number])
-    builder: Callable[[], Problem] = module.problem
-    return builder()
+def load_problem(number: int) -> dv.Problem:
+    return document().load(number)
 
 
-def select(names: Sequence[str]) -> list[Problem]:
-    """Problems (with only the named parts) for names such as '1', '1a', 'p1.a' or '2'.
-
-    No names means the whole document.
-    """
-    wanted: dict[int, set[str] | None] = {}
-    for name in names:
-        number, label = _parse(name)
-        if number not in PROBLEMS:
-            known = ", ".join(str(n) for n in PROBLEMS)
-            raise InputError(f"no problem {number} in the document (part {name!r}); known problems: {known}")
-        if label is None:
-            wanted[number] = None
-        elif wanted.get(number, set()) is not None:
-            wanted.setdefault(number, set()).add(label)
-    numbers = sorted(wanted) if names else sorted(PROBLEMS)
-    problems = []
-    for number in numbers:
-        problem = load_problem(number)
-        labels = wanted.get(number)
-        if labels is not None:
-            missing = labels - {p.label for p in problem.parts}
-            if missing:
-                have = ", ".join(p.label for p in problem.parts)
-                raise InputError(f"problem {number} has no part {sorted(missing)[0]!r}; its parts are {have}")
-            problem.parts = [p for p in problem.parts if p.label in labels]
-        problems.append(problem)
-    return problems
-
-
-def _parse(name: str) -> tuple[int, str | None]:
-    text = name.strip().lower().removeprefix("p").replace(".", "")
-    digits = "".join(c for c in text if c.isdigit())
-    label = text[len(digits):] or None
-    if not digits or (label is not None and not label.isalpha()) or text[: len(digits)] != digits:
-        raise InputError(f"cannot read part {name!r}: write a problem number and an optional part, like 1, 1a or p1.a")
-    return int(digits), label
+def select(names: Sequence[str]) -> list[dv.Problem]:
+    """Problems (with only the named parts) for names such as '1', '1a', 'p1.a' or '2'."""
+    return document().select(names)
