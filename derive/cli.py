@@ -64,6 +64,13 @@ def main() -> None:
     """
 
 
+def _only_a_document(argument: str | None) -> None:
+    from derive import loading
+
+    if argument is not None and not loading.is_document_file(argument):
+        raise click.UsageError(f"{argument!r} is not a document file (a .py defining document())")
+
+
 def _document_and_parts(arguments: tuple[str, ...], name: str | None = None):
     """(loaded document, parts): a first argument ending in .py names the document file."""
     from derive import loading
@@ -145,6 +152,7 @@ def check(parts: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
 @_one_line_errors
 def list_parts(document: str | None) -> None:
     """List the problems and their parts."""
+    _only_a_document(document)
     loaded, _ = _document_and_parts((document,) if document else ())
     _use_measurement_cache()
 
@@ -162,6 +170,7 @@ def list_parts(document: str | None) -> None:
 @_one_line_errors
 def results(document: str | None, as_json: bool) -> None:
     """List the results the document proves, by stable id, with their values."""
+    _only_a_document(document)
     loaded, _ = _document_and_parts((document,) if document else ())
     entries = list(_expected_results(None, loaded.document).values())
     if as_json:
@@ -205,6 +214,8 @@ def grade(path: Path, document: str | None, as_json: bool, csv_path: Path | None
     """
     from derive.grade import grader
 
+    _only_a_document(document)
+    loaded, _ = _document_and_parts((document,) if document else ())
     loaded, _ = _document_and_parts((document,) if document else ())
     if csv_path is not None and not path.is_dir():
         raise click.UsageError("--csv applies to a folder of answer files, not to one file")
@@ -252,6 +263,17 @@ def _print_class_summary(grades, ids) -> None:
             click.echo(f"{result_id:<18} {right}/{len(answered)} correct")
     unreadable = sum(1 for g in grades if g.error)
     click.echo(f"{len(grades)} files graded, {sum(g.all_correct for g in grades)} all correct, {unreadable} unreadable")
+
+
+@main.command(epilog=EXIT_CODES)
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@_one_line_errors
+def new(path: Path) -> None:
+    """Write a small working example document to PATH (a .py file) to start from."""
+    from derive.starter import write_starter
+
+    write_starter(path)
+    click.echo(f"wrote {path}; check it with: derive check {path}")
 
 
 def _register_library_commands() -> None:
