@@ -34,6 +34,16 @@ class CheckResult:
     def seconds(self) -> float:
         return sum(m.seconds for m in self.methods)
 
+    def _repr_html_(self) -> str:  # Jupyter: the status in its colour, and why
+        from derive import notebook
+
+        return notebook.result_html(self)
+
+    def _repr_latex_(self) -> str:
+        from derive import notebook
+
+        return notebook.result_latex(self)
+
     def to_json(self) -> dict:
         data = asdict(self)
         data["methods"] = [asdict(m) for m in self.methods]
