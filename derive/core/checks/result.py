@@ -24,6 +24,9 @@ class MethodResult:
 
 @dataclass(frozen=True)
 class CheckResult:
+    """The verdict on one step: its status (verified, numeric-only, failed, definition), what
+    each method concluded, and why a step is not verified."""
+
     step_id: str
     status: str
     methods: tuple[MethodResult, ...] = field(default=())
