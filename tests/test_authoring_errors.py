@@ -77,3 +77,16 @@ def test_a_broken_document_file_is_one_line_and_exit_2(tmp_path, source, message
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), run.stderr
     assert __import__("re").search(message, lines[0]), lines[0]
+
+
+def test_a_crash_while_evaluating_fails_the_step_instead_of_raising(monkeypatch):
+    from derive.core.checks import numeric
+    from derive.core.checks.runner import check_step
+
+    def crash(*args, **kwargs):
+        raise TypeError("cannot compare complex numbers")
+
+    monkeypatch.setattr(numeric, "check", crash)
+    result = check_step(_derivation(dv.Real(x)).step(x, "=", x))
+    assert result.status == "failed"
+    assert "could not evaluate the step: TypeError: cannot compare complex numbers" in result.message

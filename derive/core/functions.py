@@ -105,20 +105,28 @@ def substitute(expr: Any, replacements: dict[UndefinedFunction, sp.Lambda]) -> A
 NumericCheck = Callable[..., MethodResult]
 
 
+def _guarded(check: NumericCheck, step_id: str, lhs: Any, rel: str, rhs: Any, assumptions: Any) -> MethodResult:
+    """A crash while evaluating fails the step with one line, never a worker's traceback."""
+    try:
+        return check(step_id, lhs, rel, rhs, assumptions)
+    except Exception as error:  # noqa: BLE001 - SymPy or mpmath raising is "cannot confirm", a failure
+        return MethodResult("numeric", "failed", 0.0, f"could not evaluate the step: {type(error).__name__}: {error}"[:300])
+
+
 def numeric_with_stand_ins(check: NumericCheck, step_id: str, lhs: Any, rel: str, rhs: Any,
                            assumptions: Any) -> MethodResult:
     """Run ``check`` once per stand-in of every arbitrary function; all must pass."""
     functions = arbitrary_in(lhs, rhs)
     if not functions:
-        return check(step_id, lhs, rel, rhs, assumptions)
+        return _guarded(check, step_id, lhs, rel, rhs, assumptions)
     seconds = 0.0
     last: MethodResult | None = None
     for kind in range(STAND_INS):
         rng = random.Random(f"{step_id}/stand-in/{kind}")
         replacements = {f: stand_in(kind, _ARBITRARY[f], rng) for f in functions}
         # A different seed per stand-in, so the points differ as well as the functions.
-        last = check(f"{step_id}#{kind}", substitute(lhs, replacements), rel, substitute(rhs, replacements),
-                     assumptions)
+        last = _guarded(check, f"{step_id}#{kind}", substitute(lhs, replacements), rel,
+                        substitute(rhs, replacements), assumptions)
         seconds += last.seconds
         if last.outcome != "passed":
             shown = ", ".join(f"{f} = {sp.sstr(lam.expr)}" for f, lam in replacements.items())
