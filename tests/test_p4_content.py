@@ -317,7 +317,7 @@ def test_torch_tables(tiny):
 @pytest.mark.torch
 def test_a_wrong_backward_pass_fails_the_build(tiny, monkeypatch):
     pytest.importorskip("torch")
-    from derive.nn import conv_torch
+    from derive.documents.hw7 import conv_torch
 
     wrong = conv_torch.BackpropRules(backward=lambda v, w: conv_torch._backward_transpose(v, w.flip(0)),
                                      filter_grad=conv_torch.SHEET_RULES.filter_grad)
