@@ -8,6 +8,7 @@ W = sp.MatrixSymbol("W", 2, 3)
 b = sp.MatrixSymbol("b", 2, 1)
 x = sp.MatrixSymbol("x", 3, 1)
 y = sp.MatrixSymbol("y", 2, 1)
+L = dv.named("L_ls", r"L(W, b)")
 
 
 def document() -> dv.Document:
@@ -16,15 +17,14 @@ def document() -> dv.Document:
         "A linear layer maps x in R^3 to Wx + b in R^2; the loss is half the squared distance to a "
         "target y. The gradients by W and b are the residual times the input, and the residual."))
     r = W * x + b - y
-    loss = (r.T * r)[0, 0] / 2
-    a = p.part("a", "The gradient by the weight")
+    a = p.part("a", "The gradients by the weight and the bias")
     d = a.derivation(dv.assume(dv.RealMatrix(W), dv.RealMatrix(b), dv.RealMatrix(x), dv.RealMatrix(y)))
-    dW = d.step(sp.Derivative(loss, W), "=", r * x.T,
+    half = sp.MatMul(sp.Rational(1, 2), sp.Transpose(r), r, evaluate=False)  # printed as written
+    d.define(L, half, "half the squared residual")
+    dW = d.step(sp.Derivative(L, W), "=", r * x.T,
                 "the residual times the input, transposed: checked entry by entry for this 2 × 3 W")
     a.result("linear.dW", "the gradient of the loss by the weight", dW)
-    db = d.step(sp.Derivative(loss, b), "=", r, "the residual itself")
+    db = d.step(sp.Derivative(L, b), "=", r, "the residual itself")
     a.result("linear.db", "the gradient of the loss by the bias", db)
-    b_part = p.part("b", "The loss is never negative")
-    e = b_part.derivation(dv.assume(dv.RealMatrix(W), dv.RealMatrix(b), dv.RealMatrix(x), dv.RealMatrix(y)))
-    e.step((r.T * r)[0, 0], ">=", 0, "a sum of squares")
+    d.step(L, ">=", 0, "a sum of squares: the loss is never negative")
     return doc

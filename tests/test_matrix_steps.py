@@ -68,3 +68,16 @@ def e_problem(derivation):
     problem = dv.Problem(1, "P")
     problem.part("a", "A").blocks.append(derivation)
     return problem
+
+
+def test_a_quadratic_form_compares_with_a_scalar():
+    """rᵀr is a 1 × 1 matrix: an inequality with 0 is about its one entry (it used to crash)."""
+    doc = dv.Document("q")
+    d = doc.problem("P").part("a", "A").derivation(dv.assume(*(dv.RealMatrix(v) for v in (W, b, x, y))))
+    loss = dv.named("L_q", "L")
+    d.define(loss, sp.Transpose(r) * r / 2)
+    assert check_step(d.step(loss, ">=", 0)).status in ("verified", "numeric-only")
+    assert check_step(d.step(loss, "<", 0)).status == "failed"
+    assert check_step(d.step(sp.Transpose(r) * r, ">=", 0)).status in ("verified", "numeric-only")
+    assert check_step(d.step(sp.Derivative(loss, b), "=", r)).status == "verified"
+    assert check_step(d.step(sp.Derivative(loss, b), "=", 2 * r)).status == "failed"

@@ -141,7 +141,7 @@ def validate(where: str, lhs: Any, rel: str, rhs: Any, assumptions: Assumptions,
     if rel not in relations:
         raise refuse(where, f"unknown relation {rel!r}; use one of {', '.join(relations)}")
     lhs, rhs = as_expression(lhs, "lhs", where), as_expression(rhs, "rhs", where)
-    if rel in ("<=", "<", ">=", ">") and (matrices.shape(lhs) or matrices.shape(rhs)):
+    if rel in ("<=", "<", ">=", ">") and {matrices.shape(lhs), matrices.shape(rhs)} - {None, (1, 1)}:
         raise refuse(where, f"an inequality {rel} between matrices has no meaning here; compare entries")
     definitions = list(definitions)
     if rel != "def":

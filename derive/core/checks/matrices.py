@@ -45,6 +45,15 @@ def explicit(expr: Any) -> Any:
     return expr.replace(_is_matrix_scalar, _scalar_value)
 
 
+def explicit_pair(lhs: Any, rhs: Any) -> tuple[Any, Any]:
+    """Both sides made explicit; a 1 × 1 matrix (a quadratic form rᵀr) counts as the scalar it is."""
+    return _scalar_if_1x1(explicit(lhs)), _scalar_if_1x1(explicit(rhs))
+
+
+def _scalar_if_1x1(value: Any) -> Any:
+    return value[0, 0] if isinstance(value, sp.MatrixBase) and value.shape == (1, 1) else value
+
+
 def _is_matrix_scalar(e: Any) -> bool:
     if isinstance(e, MatrixElement):
         return not isinstance(e.parent, sp.MatrixSymbol)

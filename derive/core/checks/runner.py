@@ -28,7 +28,7 @@ def check_step(step: Step) -> CheckResult:
     expand = lambda e: expand_definitions(e, step.definitions)  # noqa: E731
     lhs, rhs = expand(step.lhs), expand(step.rhs)
     if matrices.has_matrices(lhs) or matrices.has_matrices(rhs):
-        lhs, rhs = matrices.explicit(lhs), matrices.explicit(rhs)  # checked entry by entry
+        lhs, rhs = matrices.explicit_pair(lhs, rhs)  # checked entry by entry
     ranges = step.assumptions.index_ranges()
     methods: list[MethodResult] = []
     if step.rule is not None:
