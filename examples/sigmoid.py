@@ -16,13 +16,14 @@ def sigmoid(x: sp.Expr) -> sp.Expr:
 def document() -> dv.Document:
     doc = dv.Document("The sigmoid", author="derive examples")
     p = doc.problem("Derivative and limits of the sigmoid", (
-        "Let sigma(t) = 1/(1 + exp(-t)). Show that its derivative is sigma(1 - sigma), that it tends "
-        "to 1 and 0 at the ends, and the chain rule for sigma of any smooth f."))
+        "Let ", sp.Eq(s, sigmoid(t), evaluate=False), ". Show that its derivative is ", s * (1 - s),
+        ", that it tends to 1 and 0 at the ends, and the chain rule for sigma of any smooth f."))
     a = p.part("a", "The derivative")
     d = a.derivation(dv.assume(dv.Real(t, -6, 6)))
     d.define(s, sigmoid(t), "the logistic sigmoid")
     d.step(sp.Derivative(s, t), "=", sp.exp(-t) / (1 + sp.exp(-t)) ** 2, "the quotient rule")
-    d.then("=", sigmoid(t) * sp.exp(-t) / (1 + sp.exp(-t)), "split the square")
+    # The named sigma keeps the split visible; SymPy would merge 1/(1+e^-t) back into the line above.
+    d.then("=", s * (sp.exp(-t) / (1 + sp.exp(-t))), "split the square")
     grad = d.then("=", s * (1 - s), ("as ", sp.Eq(1 - sigmoid(t), sp.exp(-t) / (1 + sp.exp(-t)), evaluate=False)))
     a.result("sigmoid.grad", "the derivative of the sigmoid", grad, lhs=sp.Derivative(s, t))
 
