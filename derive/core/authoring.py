@@ -15,7 +15,6 @@ from typing import Any, Iterable
 
 import sympy as sp
 from sympy.core.function import FunctionClass
-from sympy.matrices.expressions.matexpr import MatrixExpr
 
 from derive.core.assumptions import Assumptions, Integer, Real, RealMatrix, RealVector
 from derive.core.checks import matrices
@@ -159,5 +158,3 @@ def validate(where: str, lhs: Any, rel: str, rhs: Any, assumptions: Assumptions,
                                 f"derive.arbitrary({names[0]!r}) to mean any smooth function")
     return lhs, rhs
 
-
-__all__ = ["validate", "author_line", "AuthoringError", "MatrixExpr"]
