@@ -67,6 +67,10 @@ class _Printer(MpmathPrinter):
         label = self._print(expr.base.label)
         return f"_entry({label}, {self.names.get(label, label)!r}, ({indices},))"
 
+    def _print_MatrixElement(self, expr) -> str:
+        name = self._print(expr.parent)
+        return f"_entry({name}, {self.names.get(name, name)!r}, ({self._print(expr.i)}, {self._print(expr.j)}))"
+
     def _print_Integer(self, expr) -> str:
         return f"_mpf({int(expr)})"
 
@@ -96,6 +100,14 @@ def _evalf_function(cls) -> Callable:
     return call
 
 
+def _safe_name(arg: sp.Basic, n: int) -> sp.Basic:
+    if isinstance(arg, sp.IndexedBase):
+        return sp.IndexedBase(sp.Symbol(f"_b{n}"))
+    if isinstance(arg, sp.MatrixSymbol):
+        return sp.MatrixSymbol(f"_m{n}", *arg.shape)
+    return sp.Symbol(f"_a{n}")
+
+
 def _safe_bound(expr: sp.Basic) -> sp.Basic:
     """Bound variables renamed to fresh identifier-safe Symbols (``c'`` is no Python name)."""
     counter = iter(range(10**9))
@@ -119,11 +131,11 @@ def compile_entries(exprs: Sequence[Any], args: Sequence[sp.Basic]) -> Callable:
     if free - known:
         raise NotEvaluable(f"no assumption declares {', '.join(sorted(str(s) for s in free - known))}")
     # Every name becomes a Dummy (printed as a valid identifier, whatever the symbol's name).
-    renamed = {a: sp.IndexedBase(sp.Symbol(f"_b{n}")) if isinstance(a, sp.IndexedBase) else sp.Symbol(f"_a{n}")
-               for n, a in enumerate(args)}
+    renamed = {a: _safe_name(a, n) for n, a in enumerate(args)}
     exprs = [_safe_bound(e).xreplace(renamed) for e in exprs]
     labels = [renamed[a].label if isinstance(a, sp.IndexedBase) else renamed[a] for a in args]
     names = {str(renamed[a].label): str(a.label) for a in args if isinstance(a, sp.IndexedBase)}
+    names.update({str(renamed[a]): str(a) for a in args if isinstance(a, sp.MatrixSymbol)})
     namespace: dict = {"_irange": _irange, "_fsum": _fsum, "_fprod": _fprod, "_entry": _entry,
                        "_one": mpmath.mpf(1), "_zero": mpmath.mpf(0), "_mpf": mpmath.mpf, "mpmath": mpmath}
     printer = _Printer({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
@@ -138,6 +150,26 @@ def compile_entries(exprs: Sequence[Any], args: Sequence[sp.Basic]) -> Callable:
         return sp.lambdify(labels, list(exprs), modules=[namespace, "mpmath"], printer=printer, dummify=False)
     except Exception as exc:  # noqa: BLE001 - anything the printer cannot print goes to the SymPy path
         raise NotCompilable(f"{type(exc).__name__}: {str(exc)[:80]}") from exc
+
+
+def magnitude(expr: Any) -> Any:
+    """The size of the terms that make up ``expr``: every sum's terms taken in absolute value.
+
+    Rounding error scales with the terms that cancel, not with the result; comparing a
+    difference with this size is what "relative to the size of the terms" means. Only value
+    positions are rewritten (never an index, a condition or a function's argument).
+    """
+    if isinstance(expr, sp.Add):
+        return sp.Add(*[sp.Abs(magnitude(a)) for a in expr.args])
+    if isinstance(expr, sp.Mul):
+        return sp.Mul(*[magnitude(a) for a in expr.args])
+    if isinstance(expr, sp.Pow):
+        return sp.Pow(magnitude(expr.base), expr.exp)
+    if isinstance(expr, sp.Sum):
+        return sp.Sum(sp.Abs(magnitude(expr.function)), *expr.limits)
+    if isinstance(expr, sp.Piecewise):
+        return sp.Piecewise(*[(magnitude(v), c) for v, c in expr.args])
+    return expr
 
 
 def flatten(expr: Any) -> list:

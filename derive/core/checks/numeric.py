@@ -30,10 +30,10 @@ import mpmath
 import sympy as sp
 
 from derive.core.assumptions import Assumptions, Integer, Positive, Real, RealArray, RealVector, SamplingError
-from derive.core.checks.compiled import NotCompilable, NotEvaluable, compile_entries, flatten
+from derive.core.checks.compiled import NotCompilable, NotEvaluable, _prepare, compile_entries, flatten, magnitude
 from derive.core.checks.prepare import entries
 from derive.core.checks.result import MethodResult
-from derive.core.checks.sampling import Admissibility, Point, draw_reals, integer_points, quantize
+from derive.core.checks.sampling import Admissibility, Point, arrays_of, draw_reals, integer_points, quantize
 from derive.core.checks.timelimit import CheckTimeout, time_limit
 
 DIGITS = 60  # working precision (significant digits)
@@ -76,26 +76,30 @@ class _Sides:
         self.keep = list(keep)
         self.integers = [v.symbol for v in assumptions.variables if isinstance(v, Integer)]
         self.reals = [v.symbol for v in assumptions.variables if isinstance(v, Real) and v.symbol not in keep]
-        self.bases = [v.base for v in assumptions.variables if isinstance(v, RealVector)]
+        self.bases = arrays_of(assumptions)
         self.compiled: Callable | None = None
         self.why_sympy = ""
         try:
-            self.compiled = compile_entries(self.left + self.right,
+            sizes = [magnitude(_prepare(e)) for e in self.left + self.right]
+            self.compiled = compile_entries(self.left + self.right + sizes,
                                             self.integers + self.reals + self.keep + self.bases)
         except NotCompilable as exc:
             self.why_sympy = str(exc)
 
-    def __call__(self, point: Point, at: dict | None = None) -> list[tuple[Any, Any]]:
+    def __call__(self, point: Point, at: dict | None = None) -> list[tuple[Any, Any, Any]]:
+        """(lhs, rhs, size) per entry; size is the larger of the sides' term sizes (magnitude)."""
         at = at or {}
+        n = len(self.left)
         if self.compiled is not None:
             values = self.compiled(*(mpmath.mpf(point.ints[s]) for s in self.integers),
                                    *(point.reals[s] for s in self.reals),
                                    *(at[s] for s in self.keep),
                                    *(point.arrays.get(b, {}) for b in self.bases))
+            sizes = [max(abs(values[2 * n + i]), abs(values[3 * n + i])) for i in range(n)]
         else:
             values = self._sympy(point, at)
-        half = len(self.left)
-        return list(zip(values[:half], values[half:]))
+            sizes = [max(abs(values[i]), abs(values[n + i])) for i in range(n)]
+        return [(values[i], values[n + i], sizes[i]) for i in range(n)]
 
     def _sympy(self, point: Point, at: dict) -> list:
         subs = point.sympy()
@@ -138,13 +142,21 @@ def _show(value: Any) -> str:
     return mpmath.nstr(value, 12)
 
 
-def _violation(rel: str, a: Any, b: Any) -> str:
-    """Why ``a rel b`` fails at the working precision; empty when it holds."""
-    tol = _tolerance()
+def _defined(value: Any) -> bool:
+    return bool(mpmath.isfinite(value))
+
+
+def _violation(rel: str, a: Any, b: Any, size: Any) -> str:
+    """Why ``a rel b`` fails at the working precision; empty when it holds.
+
+    The tolerance is relative to ``size``, the size of the terms of either side (so tiny
+    values are compared relatively, and a cancellation's rounding is not a difference):
+    10^-40 of it for an equality and a strict inequality's margin, 10^-50 for a non-strict
+    inequality's violation.
+    """
+    scale = max(size, abs(a), abs(b)) if _defined(size) else max(abs(a), abs(b))
     if rel == "=":
-        if not (mpmath.isfinite(a) and mpmath.isfinite(b)):
-            return f"lhs = {_show(a)}, rhs = {_show(b)} (not a finite number)"
-        if abs(a - b) <= tol * max(abs(a), abs(b)):
+        if abs(a - b) <= _tolerance() * scale:
             return ""
         return f"lhs = {_show(a)}, rhs = {_show(b)}"
     for side, value in (("lhs", a), ("rhs", b)):
@@ -152,38 +164,36 @@ def _violation(rel: str, a: Any, b: Any) -> str:
             return f"{side} = {_show(value)} is not a real number, so the inequality is meaningless there"
     a, b = mpmath.re(a), mpmath.re(b)
     gap = (b - a) if rel in ("<=", "<") else (a - b)
-    # Strict: the gap must clear the rounding level. Non-strict: no slack at all; a violation
-    # at the rounding level is then told from rounding by doubling the precision (_confirmed).
-    holds = gap > tol * max(abs(a), abs(b)) if rel in ("<", ">") else gap >= 0
+    if rel in ("<", ">"):
+        holds = gap > _tolerance() * scale
+    else:
+        holds = gap >= -_tolerance() * mpmath.mpf(10) ** -10 * scale
     return "" if holds else f"lhs = {_show(a)}, rhs = {_show(b)}"
 
 
-def _confirmed(rel: str, first: tuple, again: tuple) -> bool:
-    """A violation at DIGITS is real only if it survives doubled precision: rounding shrinks
-    as the precision grows, a genuine difference does not."""
-    if not _violation(rel, *again):
-        return False
-    if rel in ("<", ">"):
-        return True  # not clearly positive even at doubled precision: not a strict inequality
-    if not all(_is_real(v) or rel == "=" for v in (*first, *again)):
-        return True
-    size = lambda pair: abs(pair[0] - pair[1])  # noqa: E731
-    return size(again) >= size(first) * mpmath.mpf(10) ** -(DIGITS // 3)
-
-
 def _first_failure(sides: _Sides, rel: str, point: Point, at: dict | None = None) -> str:
+    """A confirmed counterexample at ``point``, or ''. A point where a side is undefined
+    (division by zero, an infinity) is no counterexample: the claim says nothing there."""
     try:
-        pairs = sides(point, at)
+        triples = sides(point, at)
     except ZeroDivisionError:
-        return f"at {point.describe()}: a side is undefined (division by zero)"
-    for index, (a, b) in enumerate(pairs):
-        why = _violation(rel, a, b)
+        return ""
+    for index, (a, b, size) in enumerate(triples):
+        if not (_defined(a) and _defined(b)):
+            continue
+        why = _violation(rel, a, b, size)
         if why:
+            # Confirmed only if it survives doubled precision (and a tolerance scaled to it):
+            # rounding shrinks as the precision grows, a genuine difference does not.
             with mpmath.workdps(2 * DIGITS):
-                again = sides(point, at)[index]
-            if _confirmed(rel, (a, b), again):
-                where = f" and {', '.join(f'{k}={mpmath.nstr(v, 6)}' for k, v in at.items())}" if at else ""
-                return f"at {point.describe()}{where}: {why}"
+                try:
+                    again = sides(point, at)[index]
+                except ZeroDivisionError:
+                    continue
+                if not _violation(rel, *again):
+                    continue
+            where = f" and {', '.join(f'{k}={mpmath.nstr(v, 6)}' for k, v in at.items())}" if at else ""
+            return f"at {point.describe()}{where}: {why}"
     return ""
 
 
@@ -191,12 +201,14 @@ def _first_failure(sides: _Sides, rel: str, point: Point, at: dict | None = None
 def _relative_gap(sides: _Sides, rel: str, point: Point) -> Any:
     """The smallest relative slack of an inequality at a point (negative: violated)."""
     worst = mpmath.inf
-    for a, b in sides(point):
+    for a, b, size in sides(point):
+        if not (_defined(a) and _defined(b)):
+            continue
         if not (_is_real(a) and _is_real(b)):
             return -mpmath.inf
         a, b = mpmath.re(a), mpmath.re(b)
         gap = (b - a) if rel in ("<=", "<") else (a - b)
-        scale = max(abs(a), abs(b))
+        scale = max(size, abs(a), abs(b)) if _defined(size) else max(abs(a), abs(b))
         worst = min(worst, gap / scale if scale else gap)
     return worst
 
@@ -312,7 +324,7 @@ def _limit_failure(sides: _Sides, rel: str, point: Point, sequences) -> str:
         label = f" from the {'left' if side == '-' else 'right'}" if side else ""
         gaps = []
         for at in sequence:
-            pairs = sides(point, at)
+            pairs = [(a, b) for a, b, _ in sides(point, at)]
             if rel == "=":
                 for a, b in pairs:
                     if not (mpmath.isfinite(a) and mpmath.isfinite(b)):

@@ -23,8 +23,8 @@ from typing import Any, Callable
 import mpmath
 import sympy as sp
 
-from derive.core.assumptions import (Assumptions, Constraint, Integer, Positive, Real, RealArray, RealVector,
-                                     SamplingError)
+from derive.core.assumptions import (Assumptions, Constraint, Integer, Positive, Real, RealArray, RealMatrix,
+                                     RealVector, SamplingError)
 from derive.core.checks.compiled import compile_entries
 
 GRID_LIMIT = 48  # integer grids this small are enumerated point by point
@@ -246,7 +246,17 @@ def draw_reals(assumptions: Assumptions, rng: random.Random, ints: dict) -> Poin
             point.arrays[v.base] = _draw_array(rng, v, point)
         elif isinstance(v, RealVector):
             point.arrays[v.base] = _draw_vector(rng, v, point)
+        elif isinstance(v, RealMatrix):
+            lo, hi = _num(v.lo, point), _num(v.hi, point)
+            rows, cols = (int(d) for d in v.symbol.shape)
+            point.arrays[v.symbol] = {(i, j): draw_real(rng, lo, hi) for i in range(rows) for j in range(cols)}
     return point
+
+
+def arrays_of(assumptions: Assumptions) -> list:
+    """The declared vectors, arrays and matrices, in declaration order (passed to compiled code as dicts)."""
+    return [v.base if isinstance(v, RealVector) else v.symbol
+            for v in assumptions.variables if isinstance(v, (RealVector, RealMatrix))]
 
 
 # ── constraints, compiled ───────────────────────────────────────────────────────────────────
@@ -257,7 +267,7 @@ class Admissibility:
         self.assumptions = assumptions
         self.integers = [v.symbol for v in assumptions.variables if isinstance(v, Integer)]
         self.reals = [v.symbol for v in assumptions.variables if isinstance(v, Real)]
-        self.bases = [v.base for v in assumptions.variables if isinstance(v, RealVector)]
+        self.bases = arrays_of(assumptions)
         symbols = set(self.integers)
         self.checks: list[tuple[Constraint, Callable]] = []
         for c in assumptions.constraints:
