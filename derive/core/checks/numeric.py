@@ -6,12 +6,13 @@ upper bound is declared, reals in their range and near 0, far out and at round v
 and varied maxima in vectors. Both sides are compiled once (``compiled``) and evaluated with
 mpmath at DIGITS significant digits:
 
-* an equality must hold to a tolerance *relative* to the size of the sides (10^-40); a larger
-  difference counts as rounding only if it shrinks when the precision is doubled;
+* an equality must hold to a tolerance *relative* to the size of the terms of either side
+  (``compiled.magnitude``: 10^-40 of it), a strict inequality by that margin, and a non-strict
+  one may be violated by at most 10^-50 of it; a violation counts only if it persists when the
+  precision is doubled (rounding shrinks, a genuine difference does not);
 * an inequality is sampled, then the relative gap is actively minimised by a pattern search
-  from the worst points found (SEARCH_EVALS evaluations); a non-strict one may not be violated
-  at all (beyond rounding, told apart by doubling the precision), a strict one must hold by
-  more than the tolerance; a value that is not real is a failure;
+  from the worst points found (SEARCH_EVALS evaluations); a value that is not real is a failure;
+* a point where a side is undefined (division by zero, an infinity) is skipped, not counted;
 * a limit is evaluated along irregular, non-integer sequences towards the point, from both
   sides when the limit is two-sided, and the gap must shrink below LIMIT_TOLERANCE.
 
