@@ -197,3 +197,16 @@ def test_a_small_hostile_class_grades_in_time(tmp_path):
     assert victim.read_text() == "not yours\n"
     assert result.exit_code == 1
     assert seconds < 60  # generous: the machine is shared; the benchmark holds the 10 s bound
+
+
+def test_a_worker_that_asks_for_too_much_memory_fails_alone():
+    from derive.grade.workers import MEMORY_LIMIT, run_limited
+
+    def greedy(item: int) -> str:
+        if item == 0:
+            bytearray(MEMORY_LIMIT + (1 << 30))
+        return f"done {item}"
+
+    results = run_limited(greedy, [0, 1], jobs=1, seconds=60,
+                          on_failure=lambda item, reason: f"failed {item}: {reason}")
+    assert results == ["failed 0: internal error: MemoryError", "done 1"]

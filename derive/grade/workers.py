@@ -25,17 +25,28 @@ __all__ = ["MEMORY_LIMIT", "run_limited"]
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
-MEMORY_LIMIT = 4 << 30  # bytes of address space per worker: a runaway answer fails, not the machine
+MEMORY_LIMIT = 2 << 30  # bytes of address space a worker may add: a runaway answer fails, not the machine
+
+
+def _limit_memory() -> None:
+    """Cap the worker's address space at what the parent had plus MEMORY_LIMIT (relative, as a
+    parent that imported torch already maps gigabytes it never touches)."""
+    try:
+        with open("/proc/self/statm") as handle:
+            current = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = current + MEMORY_LIMIT
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        if soft == resource.RLIM_INFINITY or limit < soft:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (OSError, ValueError):
+        pass  # no /proc, or a stricter limit already in force: keep it
 
 
 def _serve(conn: Connection, function: Callable[[Item], Result]) -> None:
     """The worker's loop: receive an item, send its result; None ends the loop."""
-    try:
-        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        limit = MEMORY_LIMIT if hard == resource.RLIM_INFINITY else min(MEMORY_LIMIT, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ValueError, OSError):
-        pass  # a stricter limit is already in force
+    _limit_memory()
     while True:
         try:
             item = conn.recv()
