@@ -111,14 +111,17 @@ def test_answers_in_printed_names_are_graded(tmp_path):
     assert set(statuses.values()) == {"correct"}, statuses
 
 
-def test_a_result_with_sigma_prime_is_gradable(tmp_path):
+def test_a_result_with_sigma_prime_and_a_band_is_gradable(tmp_path):
     (tmp_path / "a.toml").write_text(
-        "\"p4.dyl_dylm1\" = \"sigma'(b + sum(w_j*y_{i+j-1}, j, 1, f)) * w_{k-i+1}\"\n"
-        "\"p4.dyL_dyLm1\" = \"2\"\n", encoding="utf-8")
+        "\"p4.dyl_dylm1\" = \"sigma'(b + sum(w_j*y_{i+j-1}, j, 1, f)) * (w_{k-i+1} if 1 <= k-i+1 <= f else 0)\"\n"
+        "\"p4.A_entry\" = '\\begin{cases} w_{k-i+1} & 1 \\le k-i+1 \\le f \\\\ 0 & \\text{otherwise} \\end{cases}'\n"
+        "\"p4.dyL_dyLm1\" = \"w_{k-i+1} if 1 <= k-i <= f else 0\"\n"
+        "\"p4.backward_transpose\" = \"sum(v_{k-j+1} w_j, j, 1, f)\"\n", encoding="utf-8")
     data = json.loads(run("grade", "a.toml", "--json").stdout)
-    claim = data[0]["claims"][0]
-    assert claim["status"] in ("wrong", "correct", "undecided"), claim
-    assert "sigma'" in claim["expected"]
+    statuses = {c["id"]: c["status"] for c in data[0]["claims"]}
+    assert statuses == {"p4.dyl_dylm1": "correct", "p4.A_entry": "correct",
+                        "p4.dyL_dyLm1": "wrong", "p4.backward_transpose": "wrong"}, data
+    assert "sigma'" in data[0]["claims"][0]["expected"]
 
 
 def test_max_of_x_is_the_largest_entry_only_where_the_document_assumes_one(tmp_path):

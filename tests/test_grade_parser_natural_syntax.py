@@ -106,3 +106,32 @@ def test_a_quoted_piece_of_the_answer_is_cut_and_free_of_escapes():
         parse_answer("\x1b[2J" + "a" * 1500 + "(")
     assert "\x1b" not in caught.value.message
     assert len(caught.value.message) < 300
+
+
+w = IndexedBase("w")
+f = Symbol("f")
+BAND = sympy.Piecewise((w[k - i + 1], sympy.And(sympy.Le(1, k - i + 1), sympy.Le(k - i + 1, f))),
+                       (0, True))
+
+
+@pytest.mark.parametrize("text", [
+    "w_{k-i+1} if 1 <= k-i+1 <= f else 0",
+    "w_{k-i+1} if 1 <= k-i+1 and k-i+1 <= f else 0",
+    r"\begin{cases} w_{k-i+1} & 1 \le k-i+1 \le f \\ 0 & \text{otherwise} \end{cases}",
+    r"\begin{cases} w_{k-i+1} & \text{if } 1 \leq k-i+1 \leq f \\ 0 & \text{else} \end{cases}",
+    "w_{k-i+1} if 1 ≤ k-i+1 ≤ f else 0",
+])
+def test_a_case_distinction(text):
+    assert parse_answer(text, {"w": w}) == BAND
+
+
+def test_a_case_distinction_needs_a_value_otherwise():
+    with pytest.raises(AnswerParseError, match="without a value otherwise"):
+        parse_answer(r"\begin{cases} 1 & k \le 2 \end{cases}")
+    with pytest.raises(AnswerParseError, match="expected 'else'"):
+        parse_answer("1 if k <= 2")
+
+
+def test_only_the_cases_environment_is_understood():
+    with pytest.raises(AnswerParseError, match="only {cases} is understood"):
+        parse_answer(r"\begin{verbatim} x \end{verbatim}")

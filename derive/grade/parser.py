@@ -149,6 +149,15 @@ _LATEX_WRAPPERS = frozenset(
     "text mathrm mathit mathbf boldsymbol bm underline vec operatorname".split()
 )
 _CLOSERS = {"(": ")", "\\{": "\\}", "{": "}", "[": "]"}
+_UNICODE_RELATIONS = {"≤": "<=", "≥": ">=", "⩽": "<=", "⩾": ">="}
+_LATEX_RELATIONS = {
+    "le": "<=", "leq": "<=", "leqslant": "<=", "ge": ">=", "geq": ">=", "geqslant": ">=",
+    "lt": "<", "gt": ">",
+}  # fmt: skip
+_ENVIRONMENT = re.compile(r"\{\s*([A-Za-z*]+)\s*\}")
+# Words that structure a case distinction; never read as names there.
+_KEYWORDS = frozenset(("if", "else", "otherwise", "and"))
+_RELATIONS = {"<": sympy.Lt, "<=": sympy.Le, ">": sympy.Gt, ">=": sympy.Ge}
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _MACRO = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
 _WORD_IN_BRACES = re.compile(r"\{\s*(\\?[A-Za-z][A-Za-z0-9]*)\s*\}")
@@ -216,6 +225,14 @@ class _Lexer:
             return _Token("op", ch, pos + 1, ch), pos + 1
         if ch in _UNICODE_OPERATORS:
             return _Token("op", ch, pos + 1, _UNICODE_OPERATORS[ch]), pos + 1
+        if ch in "<>":
+            if text.startswith("=", pos + 1):
+                return _Token("rel", ch + "=", pos + 1, ch + "="), pos + 2
+            return _Token("rel", ch, pos + 1, ch), pos + 1
+        if ch in _UNICODE_RELATIONS:
+            return _Token("rel", ch, pos + 1, _UNICODE_RELATIONS[ch]), pos + 1
+        if ch == "&" and self.latex:
+            return _Token("&", ch, pos + 1), pos + 1
         if ch in "(){}|,_=" or (self.latex and ch in "[]"):
             return _Token(ch, ch, pos + 1), pos + 1
         if ch == "\\":
@@ -269,6 +286,19 @@ class _Lexer:
             return _Token("op", raw, pos + 1, _LATEX_OPERATORS[name]), end
         if name in _LATEX_FUNCTIONS:
             return _Token("func", raw, pos + 1, _LATEX_FUNCTIONS[name]), end
+        if name in _LATEX_RELATIONS:
+            return _Token("rel", raw, pos + 1, _LATEX_RELATIONS[name]), end
+        if name == "\\":
+            return _Token("rowsep", raw, pos + 1), end
+        if name in ("land", "wedge"):
+            return _Token("name", raw, pos + 1, "and"), end
+        if name in ("begin", "end"):
+            env = _ENVIRONMENT.match(self.text, end)
+            if env is None or env.group(1) != "cases":
+                raise self.error(
+                    f"unknown environment after '\\{name}'", end, "only {cases} is understood"
+                )
+            return _Token(f"{name}_cases", self.text[pos : env.end()], pos + 1), env.end()
         if name in _LATEX_BARS:
             return _Token("|", raw, pos + 1), end
         if name == "{":
@@ -481,6 +511,90 @@ class _Parser:
         return result
 
     def expr(self) -> sympy.Expr:
+        """An arithmetic expression, or a case distinction ``a if 1 <= k <= f else b``."""
+        value = self.arith()
+        if self.at_keyword("if"):
+            tok = self.tok
+            with self.nested(tok.col):
+                self.advance()
+                condition = self.condition()
+                if not self.at_keyword("else"):
+                    raise self.unexpected("expected 'else' and the value otherwise")
+                self.advance()
+                otherwise = self.expr()
+            return self.piecewise([(value, condition), (otherwise, sympy.true)], tok)
+        return value
+
+    def at_keyword(self, word: str | None = None) -> bool:
+        tok = self.tok
+        if tok.kind != "name" or tok.value not in _KEYWORDS or tok.value in self.table:
+            return False
+        return word is None or tok.value == word
+
+    def condition(self) -> sympy.Basic:
+        """Comparisons joined by 'and' or ',': ``1 <= k - i + 1 <= f``, ``i \\le k, k < n``."""
+        parts = [self.comparison()]
+        while self.at_keyword("and") or self.tok.kind == ",":
+            self.advance()
+            parts.append(self.comparison())
+        return sympy.And(*parts)
+
+    def comparison(self) -> sympy.Basic:
+        left = self.arith()
+        relations = []
+        while self.tok.kind in ("rel", "="):
+            tok = self.tok
+            self.advance()
+            right = self.arith()
+            op = "==" if tok.kind == "=" else str(tok.value)
+            try:
+                relations.append(
+                    sympy.Eq(left, right) if op == "==" else _RELATIONS[op](left, right)
+                )
+            except TypeError:
+                raise self.error(
+                    "these cannot be compared", tok.col, "compare real quantities"
+                ) from None
+            left = right
+        if not relations:
+            raise self.unexpected("expected a comparison such as 1 <= k <= f")
+        return sympy.And(*relations)
+
+    def cases(self, opener: _Token) -> sympy.Expr:
+        """``\\begin{cases} a & 1 \\le k \\le f \\\\ 0 & \\text{otherwise} \\end{cases}``."""
+        pieces: list[tuple[sympy.Expr, sympy.Basic]] = []
+        with self.nested(opener.col):
+            self.advance()
+            while True:
+                value = self.expr()
+                self.expect("&", "expected '&' and a condition")
+                if self.at_keyword("otherwise") or self.at_keyword("else"):
+                    self.advance()
+                    condition: sympy.Basic = sympy.true
+                else:
+                    if self.at_keyword("if"):
+                        self.advance()
+                    condition = self.condition()
+                pieces.append((value, condition))
+                if self.tok.kind == "rowsep":
+                    self.advance()
+                if self.tok.kind == "end_cases":
+                    self.advance()
+                    break
+                if self.tok.kind == "end":
+                    raise self.unexpected("expected '\\end{cases}'")
+        return self.piecewise(pieces, opener)
+
+    def piecewise(self, pieces: list[tuple[sympy.Expr, sympy.Basic]], tok: _Token) -> sympy.Expr:
+        if pieces[-1][1] is not sympy.true:
+            raise self.error(
+                "a case distinction without a value otherwise",
+                tok.col,
+                "end with a row such as 0 & \\text{otherwise}, or '... else 0'",
+            )
+        return sympy.Piecewise(*pieces)
+
+    def arith(self) -> sympy.Expr:
         terms = [self.term()]
         while self.tok.kind == "op" and self.tok.value in ("+", "-"):
             negate = self.tok.value == "-"
@@ -502,7 +616,11 @@ class _Parser:
                 if divisor == 0:
                     raise self.error("division by zero", tok.col, "check the denominator")
                 factors.append(sympy.Pow(divisor, -1))
-            elif self.juxtaposition_allowed() and tok.kind in ("name", "func", "(", "{"):
+            elif (
+                self.juxtaposition_allowed()
+                and tok.kind in ("name", "func", "(", "{")
+                and not self.at_keyword()
+            ):
                 factors.append(self.power())
             else:
                 return sympy.Mul(*factors)
@@ -547,6 +665,8 @@ class _Parser:
         if tok.kind == "func":
             self.advance()
             return self.call(tok)
+        if tok.kind == "begin_cases":
+            return self.cases(tok)
         if tok.kind in ("(", "{", "|"):
             with self.nested(tok.col):
                 opener = self.open_group(True)
