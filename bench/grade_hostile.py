@@ -22,6 +22,7 @@ import argparse
 import csv
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -145,6 +146,7 @@ def write_class(folder: Path, files: int, seed: int = 0) -> Path:
 
 
 def grade(folder: Path, timeout: float) -> tuple[float, int | None, str]:
+    """Wall seconds, exit status (None: killed at ``timeout``) and stderr of ``derive grade``."""
     started = time.perf_counter()
     try:
         done = subprocess.run([*DERIVE, "grade", str(folder)], capture_output=True, text=True,
@@ -167,12 +169,16 @@ def class_run(files: int, limit: float) -> int:
         folder = Path(tmp) / "class"
         folder.mkdir()
         victim = write_class(folder, files)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         seconds, code, stderr = grade(folder, timeout=max(limit * 6, 60))
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
         table = rows(folder)
         errors = [r for r in table if r["error"]]
         graded = [r for r in table if not r["error"]]
         victim_ok = victim.read_text() == "not yours\n"
-        print(f"{files} files: {seconds:.1f} s wall, exit {code}; {len(graded)} graded, "
+        print(f"{files} files: {seconds:.1f} s wall ({cpu:.1f} s CPU, load {os.getloadavg()[0]:.1f} "
+              f"on {os.cpu_count()} cores), exit {code}; {len(graded)} graded, "
               f"{len(errors)} error rows; planted link followed: {not victim_ok}")
         for row in errors:
             print(f"   {row['file']:<24} {row['error'][:90]}")
