@@ -210,3 +210,25 @@ def test_a_worker_that_asks_for_too_much_memory_fails_alone():
     results = run_limited(greedy, [0, 1], jobs=1, seconds=60,
                           on_failure=lambda item, reason: f"failed {item}: {reason}")
     assert results == ["failed 0: internal error: MemoryError", "done 1"]
+
+
+def test_a_file_of_slow_answers_is_bounded_and_its_answers_undecided(monkeypatch):
+    from derive.grade import grader
+    from derive.grade.expected import expected_results
+
+    def slow_compare(*args, **kwargs):
+        time.sleep(30)
+
+    monkeypatch.setattr(grader, "compare", slow_compare)
+    monkeypatch.setattr(grader, "ANSWER_SECONDS", 1.0)
+    grader._grade_claim.cache_clear()
+    expected = expected_results(["p2.conv.macs"])
+    answers = {i: "1" for i in ("p2.conv.macs", "p2.linear.macs", "p2.total.macs", "p2.conv.flops",
+                                "p2.linear.flops")}
+    started = time.monotonic()
+    grades = grader.grade_answers(answers, expected, seconds=2.5)
+    assert time.monotonic() - started < 6
+    assert [g.status for g in grades] == ["undecided"] * 5
+    assert "took longer than 1 s" in grades[0].diagnosis
+    assert "used up" in grades[-1].diagnosis
+    grader._grade_claim.cache_clear()

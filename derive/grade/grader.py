@@ -14,6 +14,7 @@ import os
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -39,6 +40,7 @@ __all__ = ["ANSWER_SECONDS", "CORRECT", "FILE_SECONDS", "UNDECIDED", "UNPARSEABL
 CORRECT, WRONG, UNPARSEABLE, UNDECIDED = "correct", "wrong", "unparseable", "undecided"
 
 ANSWER_SECONDS = 6.0  # parse and compare one answer (compare itself stops after 1 + 3 s)
+FILE_ANSWER_SECONDS = 10.0  # all answers of one file together
 FILE_SECONDS = 30.0  # one file, wall clock, in its own process: then the process is killed
 
 
@@ -98,21 +100,18 @@ def _known_maxima(claim: sp.Expr, expected: ResultEntry) -> sp.Expr:
 
 @lru_cache(maxsize=4096)
 def _grade_claim(result_id: str, answer: str, expected: ResultEntry) -> ClaimGrade:
-    """One claim, parsed and compared within ANSWER_SECONDS; cached, since a class repeats the
-    same answers many times."""
+    """One claim, parsed and compared; cached, since a class repeats the same answers many
+    times. The caller bounds its time: an answer stopped by the alarm raises, so a timeout is
+    never cached."""
     shown_value = printed.plain(expected.value)
     try:
-        with _answer_time_limit(ANSWER_SECONDS):
-            try:
-                claim = parse_answer(answer, printed.answer_names(expected.value),
-                                     functions=printed.answer_functions(expected.value))
-                claim = _known_maxima(claim, expected)
-            except AnswerParseError as error:
-                return ClaimGrade(result_id, answer, UNPARSEABLE, shown_value, shown(error.message, 200))
-            verdict = compare(claim, expected.value, decimals=stated_decimals(answer))
-    except _OutOfTime:
-        return ClaimGrade(result_id, answer, UNDECIDED, shown_value,
-                          f"reading and comparing this answer took longer than {ANSWER_SECONDS:g} s")
+        claim = parse_answer(answer, printed.answer_names(expected.value),
+                             functions=printed.answer_functions(expected.value))
+    except AnswerParseError as error:
+        return ClaimGrade(result_id, answer, UNPARSEABLE, shown_value, shown(error.message, 200))
+    try:
+        claim = _known_maxima(claim, expected)
+        verdict = compare(claim, expected.value, decimals=stated_decimals(answer))
     except RecursionError:
         return ClaimGrade(result_id, answer, UNDECIDED, shown_value, "the answer is nested too deeply to compare")
     except Exception as error:  # noqa: BLE001 - a defect of derive, never the student's fault
@@ -121,7 +120,23 @@ def _grade_claim(result_id: str, answer: str, expected: ResultEntry) -> ClaimGra
     return ClaimGrade(result_id, answer, verdict.status, shown_value, verdict.diagnosis or "")
 
 
-def grade_answers(answers: Mapping[str, str], expected: Mapping[str, ResultEntry]) -> list[ClaimGrade]:
+def _grade_claim_in_time(result_id: str, answer: str, expected: ResultEntry, seconds: float) -> ClaimGrade:
+    if seconds <= 0:
+        return ClaimGrade(result_id, answer, UNDECIDED, printed.plain(expected.value),
+                          f"not graded: this file's answers used up their {FILE_ANSWER_SECONDS:g} s")
+    try:
+        with _answer_time_limit(seconds):
+            return _grade_claim(result_id, answer, expected)
+    except _OutOfTime:
+        return ClaimGrade(result_id, answer, UNDECIDED, printed.plain(expected.value),
+                          f"reading and comparing this answer took longer than {seconds:.3g} s")
+
+
+def grade_answers(answers: Mapping[str, str], expected: Mapping[str, ResultEntry],
+                  seconds: float = FILE_ANSWER_SECONDS) -> list[ClaimGrade]:
+    """Each answer's verdict; each within ANSWER_SECONDS and all together within ``seconds``
+    (what is left over when time runs out is undecided, not wrong)."""
+    deadline = time.monotonic() + seconds
     grades = []
     for result_id, answer in answers.items():
         if result_id not in expected:
@@ -130,7 +145,8 @@ def grade_answers(answers: Mapping[str, str], expected: Mapping[str, ResultEntry
             grades.append(ClaimGrade(result_id, answer, UNPARSEABLE, "",
                                      f"no result has the id {shown(result_id)}{hint}"))
             continue
-        grades.append(_grade_claim(result_id, answer, expected[result_id]))
+        remaining = min(ANSWER_SECONDS, deadline - time.monotonic())
+        grades.append(_grade_claim_in_time(result_id, answer, expected[result_id], remaining))
     return grades
 
 
