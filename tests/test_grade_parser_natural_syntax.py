@@ -135,3 +135,10 @@ def test_a_case_distinction_needs_a_value_otherwise():
 def test_only_the_cases_environment_is_understood():
     with pytest.raises(AnswerParseError, match="only {cases} is understood"):
         parse_answer(r"\begin{verbatim} x \end{verbatim}")
+
+
+def test_a_primed_name_of_the_expected_answer_is_a_name():
+    c_prime = Symbol("c'")
+    assert parse_answer("2c'", {"c'": c_prime}) == 2 * c_prime
+    with pytest.raises(AnswerParseError, match="unknown name \"c'\""):
+        parse_answer("c'")

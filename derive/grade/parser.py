@@ -685,11 +685,12 @@ class _Parser:
                     f"wrong number of arguments to {base}", tok.col, f"expected 1, got {len(args)}"
                 )
             return _build(self.functions[base], args[0])
-        if base.endswith("'"):
+        if base.endswith("'") and base not in self.table:
+            called = self.tok.kind == "("
             raise self.error(
-                f"unknown function {_show(base)}",
+                f"unknown {'function' if called else 'name'} {_show(base)}",
                 tok.col,
-                "no function of that name appears in this answer"
+                f"no {'function' if called else 'name'} of that name appears in this answer"
                 + (f"; known here: {', '.join(sorted(self.functions))}" if self.functions else ""),
             )
         label: str | None = None
