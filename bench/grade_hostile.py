@@ -202,7 +202,15 @@ def _one_case(name: str, make: Callable[[Path], None], file_name: str, folder: P
     if not table:
         return f"{seconds:.1f} s, exit {code}, no CSV: {last}"
     mine = [r for r in table if r["file"] != "ordinary.toml"]
-    detail = "; ".join((r["error"][:70] or "graded") for r in mine) or "not listed"
+
+    def describe(row: dict[str, str]) -> str:
+        if row["error"]:
+            return "error row: " + row["error"].rsplit(": ", 1)[-1][:60] if ": " in row["error"] \
+                else "error row: " + row["error"][:60]
+        answered = {k: v for k, v in row.items() if k not in ("file", "correct", "answered", "error") and v}
+        return f"graded as {row['file']!r}: {answered or row['answered'] + ' answers'}"
+
+    detail = "; ".join(describe(r) for r in mine) or "not listed"
     return f"{seconds:.1f} s, exit {code}, {len(table)} rows: {detail}"
 
 

@@ -224,7 +224,6 @@ def grade(path: Path, as_json: bool, csv_path: Path | None, jobs: int | None) ->
 
 def _print_class_summary(grades, ids) -> None:
     from derive.grade import grader
-
     from derive.grade.safe_text import shown
 
     for grade in grades:
