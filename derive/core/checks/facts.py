@@ -1,0 +1,52 @@
+"""Declared facts about integer indices, and a small prover for linear index inequalities.
+
+Only what the author *declared* is a fact here. An ``Integer(j, 1, n)`` whose bound is an
+expression in other symbols (``j ≤ n``) states a relation of the problem; a plain number as a
+bound (``Integer(n, 1, 6)``) may be a mere sampling range, so it is never used. Lower bounds
+such as ``j ≥ 1`` come from the symbol's own SymPy assumptions (``positive=True, integer=True``)
+instead, which are declarations too.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Iterable
+
+import sympy as sp
+
+from derive.core.assumptions import Assumptions, Integer
+
+
+def index_facts(assumptions: Assumptions) -> list[sp.Expr]:
+    """Expressions that are ≥ 0 by declaration: ``hi − i`` and ``i − lo`` for symbolic bounds."""
+    facts: list[sp.Expr] = []
+    for variable in assumptions.variables:
+        if not isinstance(variable, Integer):
+            continue
+        for bound, fact in ((variable.lo, lambda b: variable.symbol - b), (variable.hi, lambda b: b - variable.symbol)):
+            bound = sp.sympify(bound)
+            if bound.free_symbols:  # a relation between symbols, not a sampling range
+                facts.append(sp.expand(fact(bound)))
+    return facts
+
+
+def declared_relations(assumptions: Assumptions) -> list[sp.Basic]:
+    """Relations declared without a quantifier (for example ``Ne(k, m)``)."""
+    return [c.relation for c in assumptions.constraints if not c.forall and c.where == sp.true]
+
+
+def nonnegative(expr: sp.Expr, facts: Iterable[sp.Expr]) -> bool:
+    """True only if expr ≥ 0 follows from SymPy's assumptions plus at most two facts.
+
+    expr − f₁ − f₂ ≥ 0 by SymPy's assumptions and f₁, f₂ ≥ 0 give expr ≥ 0: a sound, small search.
+    """
+    expr = sp.expand(expr)
+    facts = list(dict.fromkeys(facts))
+    candidates = [expr]
+    candidates += [expr - f for f in facts]
+    candidates += [expr - f - g for f, g in itertools.combinations_with_replacement(facts, 2)]
+    return any(sp.expand(c).is_nonnegative is True for c in candidates)
+
+
+def at_most(small: sp.Expr, large: sp.Expr, facts: Iterable[sp.Expr]) -> bool:
+    return nonnegative(sp.sympify(large) - sp.sympify(small), facts)
