@@ -47,8 +47,9 @@ def test_nothing_is_proved_without_the_declared_constraint():
 
 
 def test_a_sampling_range_is_not_a_declared_index_bound():
-    # k is only drawn from 1..6; nothing declares k ≤ n, so the constraint need not cover x[k].
-    loose = assume(Positive(beta), Integer(n, 1, 6), Integer(j, 1, n), Integer(k, 1, 6),
+    # k is drawn from 1..6 and n from 6..9, so every sample has k ≤ n; but nothing declares
+    # k ≤ n, so the constraint need not cover x[k].
+    loose = assume(Positive(beta), Integer(n, 6, 9), Integer(j, 1, n), Integer(k, 1, 6),
                    RealVector(x, n, max_at=j), MAX_AT_J)
     assert not proved(x[k], "<=", x[j], loose)
 

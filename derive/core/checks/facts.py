@@ -45,7 +45,15 @@ def nonnegative(expr: sp.Expr, facts: Iterable[sp.Expr]) -> bool:
     candidates = [expr]
     candidates += [expr - f for f in facts]
     candidates += [expr - f - g for f, g in itertools.combinations_with_replacement(facts, 2)]
-    return any(sp.expand(c).is_nonnegative is True for c in candidates)
+    return any(sp.expand(c).is_nonnegative is True or _shifted(c).is_nonnegative is True for c in candidates)
+
+
+def _shifted(expr: sp.Expr) -> sp.Expr:
+    """expr with each positive integer symbol s written as 1 + s' (s' ≥ 0): SymPy then sees that
+    f + m − 1 ≥ 0 for positive integers f and m, which it cannot tell from f, m > 0 alone."""
+    shift = {s: sp.Dummy(s.name, integer=True, nonnegative=True) + 1
+             for s in expr.free_symbols if s.is_integer and s.is_positive}
+    return sp.expand(expr.xreplace(shift))
 
 
 def at_most(small: sp.Expr, large: sp.Expr, facts: Iterable[sp.Expr]) -> bool:

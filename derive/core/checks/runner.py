@@ -11,7 +11,7 @@ from typing import Callable, Iterable, Sequence
 
 import sympy as sp
 
-from derive.core.checks import numeric, rules, slack, symbolic
+from derive.core.checks import numeric, rules, slack, sums, symbolic
 from derive.core.checks.prepare import expand_definitions
 from derive.core.checks.result import DEFINITION, FAILED, CheckResult, MethodResult, combine
 from derive.core.step import Step
@@ -33,6 +33,8 @@ def check_step(step: Step) -> CheckResult:
         methods.append(rules.check_squeeze(lhs, rhs, step.rule, expand))
     elif step.rel == "=":
         methods.append(symbolic.check_equal(lhs, rhs, ranges, symbolic.SYMBOLIC_SECONDS))
+        if methods[-1].outcome in ("inconclusive", "timeout"):  # try index shifts and Iverson sums
+            methods.append(sums.prove_equal(lhs, rhs, step.assumptions))
     else:
         methods.append(symbolic.check_order(lhs, step.rel, rhs, ranges, symbolic.SYMBOLIC_SECONDS))
         if methods[-1].outcome in ("inconclusive", "timeout"):  # try the declared order constraints

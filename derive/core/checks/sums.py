@@ -9,10 +9,19 @@ and that is proved separately from declared facts before a piece is bounded.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
+
+import time
+from typing import Any
 
 import sympy as sp
 
-from derive.core.checks.facts import at_most
+from derive.core.assumptions import Assumptions
+from derive.core.checks.facts import at_most, index_facts
+from derive.core.checks.result import MethodResult
+from derive.core.checks.timelimit import CheckTimeout, time_limit
+
+SUMS_SECONDS = 8.0
 
 
 @dataclass(frozen=True)
@@ -50,18 +59,171 @@ def split_between(piece: Piece, last: sp.Expr) -> tuple[Piece, Piece]:
             Piece(piece.summand, piece.index, last + 1, piece.hi))
 
 
-def same_sum_after_shift(original: sp.Sum, shifted: sp.Sum) -> bool:
-    """True only if ``shifted`` is ``original`` with its index moved by a constant.
+# ── Sums with Iverson brackets, index shifts and reflections ─────────────────────────────────────
 
-    Uses SymPy's ``Sum.change_index`` to move ``original`` onto the limits of ``shifted`` and
-    compares the summands exactly, so a wrong shift (limits and summand moved by different
-    amounts) is rejected.
+
+@dataclass(frozen=True)
+class SetSum:
+    """Σ body over the integers ``index`` with every low ≤ index ≤ every high (a set sum).
+
+    A forwards ``Sum`` over [a, b] whose summand carries indicator brackets ``Piecewise((g, cond),
+    (0, True))`` (cond: bounds on ±index + const) is exactly such a set sum. Karr's convention
+    only agrees with the set sum for forwards limits, so only those are converted.
     """
-    if len(original.limits) != 1 or len(shifted.limits) != 1:
-        return False
-    (i, a, b), (j, c, d) = original.limits[0], shifted.limits[0]
-    offset = sp.expand(c - a)
-    if sp.expand(d - b) != offset or offset.has(i) or offset.has(j):
-        return False
-    moved = original.change_index(i, i + offset, j)
-    return moved.limits == shifted.limits and sp.expand(moved.function - shifted.function) == 0
+
+    index: sp.Symbol
+    lows: frozenset
+    highs: frozenset
+    body: sp.Expr
+
+
+def _bound_of(relation: sp.Basic, index: sp.Symbol) -> Optional[tuple[str, sp.Expr]]:
+    """``("low", e)`` for index ≥ e or ``("high", e)`` for index ≤ e; None if not of that form."""
+    if isinstance(relation, (sp.GreaterThan, sp.StrictGreaterThan)):
+        relation = relation.reversed  # now small < large or small ≤ large
+    if not isinstance(relation, (sp.LessThan, sp.StrictLessThan)):
+        return None
+    difference = sp.expand(relation.lhs - relation.rhs)  # ≤ 0 (< 0)
+    coefficient = difference.coeff(index)
+    rest = sp.expand(difference - coefficient * index)
+    if coefficient not in (1, -1) or rest.has(index):
+        return None
+    strict = 1 if isinstance(relation, sp.StrictLessThan) else 0  # integers: e < 0 ⟺ e ≤ −1
+    if coefficient == 1:  # index + rest ≤ −strict
+        return "high", sp.expand(-rest - strict)
+    return "low", sp.expand(rest + strict)  # −index + rest ≤ −strict
+
+
+def as_set_sum(total: sp.Sum, facts) -> Optional[SetSum]:
+    if len(total.limits) != 1:
+        return None
+    index, lo, hi = total.limits[0]
+    if not (index.is_integer and at_most(lo - 1, hi, facts)):
+        return None
+    body, lows, highs = total.function, [sp.expand(lo)], [sp.expand(hi)]
+    for bracket in [p for p in body.atoms(sp.Piecewise) if p.has(index)]:
+        if len(bracket.args) != 2 or bracket.args[1] != (0, True):
+            return None
+        value, condition = bracket.args[0]
+        placeholder = sp.Dummy("P")
+        rest = body.xreplace({bracket: placeholder})
+        if sp.expand(rest.subs(placeholder, 0)) != 0 or sp.diff(rest, placeholder).has(placeholder):
+            return None  # the bracket must multiply the whole summand
+        body = rest.xreplace({placeholder: value})
+        for relation in (condition.args if isinstance(condition, sp.And) else (condition,)):
+            bound = _bound_of(relation, index)
+            if bound is None:
+                return None
+            (lows if bound[0] == "low" else highs).append(bound[1])
+    # A bound implied by another is redundant: the max of lows (min of highs) is unchanged.
+    lows = [l for n, l in enumerate(lows)
+            if not any(at_most(l, o, facts) and (not at_most(o, l, facts) or k < n) for k, o in enumerate(lows) if k != n)]
+    highs = [h for n, h in enumerate(highs)
+             if not any(at_most(o, h, facts) and (not at_most(h, o, facts) or k < n) for k, o in enumerate(highs) if k != n)]
+    return SetSum(index, frozenset(lows), frozenset(highs), body)
+
+
+def _same_body(left: sp.Expr, right: sp.Expr) -> bool:
+    difference = sp.expand(left - right)
+    return difference == 0 or sp.simplify(difference) == 0
+
+
+def same_set_sum(left: SetSum, right: SetSum) -> bool:
+    """Equal as set sums under a shift j = i + c or a reflection j = c − i (bijections of ℤ)."""
+    j = right.index
+    for low_r in right.lows:
+        for low_l in left.lows:
+            offset = sp.expand(low_r - low_l)
+            if offset.has(left.index) or offset.has(j):
+                continue
+            if ({sp.expand(l + offset) for l in left.lows} == set(right.lows)
+                    and {sp.expand(h + offset) for h in left.highs} == set(right.highs)
+                    and _same_body(left.body.xreplace({left.index: j - offset}), right.body)):
+                return True
+        for high_l in left.highs:
+            centre = sp.expand(low_r + high_l)
+            if centre.has(left.index) or centre.has(j):
+                continue
+            if ({sp.expand(centre - h) for h in left.highs} == set(right.lows)
+                    and {sp.expand(centre - l) for l in left.lows} == set(right.highs)
+                    and _same_body(left.body.xreplace({left.index: centre - j}), right.body)):
+                return True
+    return False
+
+
+def concatenate_blocks(total: sp.Sum) -> sp.Sum:
+    """Rewrite a multiple sum that enumerates consecutive blocks as one sum (an identity).
+
+    The innermost Σ_{s=a}^{b} g(A + s) becomes Σ_{t=a+A}^{b+A} g(t) (``change_index``), and then,
+    limit by limit outwards, Σ_{r=lo}^{hi} Σ_{t=L(r)}^{U(r)} g(t) becomes Σ_{t=L(lo)}^{U(hi)} g(t)
+    when g is free of r and L(r+1) = U(r) + 1 for every r: the inner sums telescope, which
+    holds under Karr's convention whatever the limits.
+    """
+    if len(total.limits) < 2:
+        return total
+    body, limits = total.function, list(total.limits)
+    index, lo, hi = limits[0]
+    places = {e.indices[0] for e in body.atoms(sp.Indexed) if len(e.indices) == 1 and e.indices[0].has(index)}
+    if len(places) != 1:
+        return total
+    shift = sp.expand(places.pop() - index)
+    if shift.has(index):
+        return total
+    fresh = sp.Dummy("t", integer=True)
+    moved = sp.Sum(body, limits[0]).change_index(index, index + shift, fresh)
+    body, (t, first, last) = _expand_indices(moved.function), moved.limits[0]
+    rest = limits[1:]
+    while rest:
+        outer, outer_lo, outer_hi = rest[0]
+        if body.has(outer) or sp.expand(first.subs(outer, outer + 1) - last - 1) != 0:
+            break
+        first, last = sp.expand(first.subs(outer, outer_lo)), sp.expand(last.subs(outer, outer_hi))
+        rest = rest[1:]
+    return sp.Sum(body, (t, first, last), *rest)
+
+
+def prove_equal(lhs: Any, rhs: Any, assumptions: Assumptions, seconds: float = SUMS_SECONDS) -> MethodResult:
+    """lhs = rhs where each side is one sum plus terms that agree: the sums are matched as set
+    sums (Iverson brackets resolved against declared index bounds) under a shift or reflection,
+    after consecutive blocks of nested sums are concatenated."""
+    started = time.perf_counter()
+
+    def result(outcome: str, detail: str) -> MethodResult:
+        return MethodResult("sums", outcome, time.perf_counter() - started, detail)
+
+    if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
+        return result("inconclusive", "matrices are beyond the sum technique")
+    facts = index_facts(assumptions)
+    try:
+        with time_limit(seconds):
+            left, right = _one_sum(sp.sympify(lhs)), _one_sum(sp.sympify(rhs))
+            if left is None or right is None:
+                return result("inconclusive", "each side must be one sum plus other terms")
+            if not _same_body(left[1], right[1]):
+                return result("inconclusive", "the terms outside the sums differ")
+            sums = [as_set_sum(concatenate_blocks(total), facts) for total in (left[0], right[0])]
+            if None in sums:
+                return result("inconclusive", "a sum is not a forwards sum with interval brackets")
+            if same_set_sum(*sums):
+                return result("proved", "the two sums run over the same index set, up to a shift or reflection "
+                                        "of the index (Iverson brackets resolved by the declared index bounds)")
+            return result("inconclusive", "no shift or reflection of the index matches the two sums")
+    except CheckTimeout as exc:
+        return result("timeout", f"sum technique {exc}")
+    except Exception as exc:  # noqa: BLE001 - a SymPy crash means "could not decide", never a verdict
+        return result("inconclusive", f"SymPy could not decide ({type(exc).__name__})")
+
+
+def _one_sum(expr: sp.Expr) -> Optional[tuple[sp.Sum, sp.Expr]]:
+    """(the one Sum term, the other terms) of expr, or None."""
+    terms = sp.Add.make_args(expr)
+    sums = [t for t in terms if isinstance(t, sp.Sum)]
+    if len(sums) != 1 or any(t.has(sp.Sum) for t in terms if t is not sums[0]):
+        return None
+    return sums[0], sp.Add(*[t for t in terms if t is not sums[0]])
+
+
+def _expand_indices(expr: sp.Expr) -> sp.Expr:
+    """Entries with their index expanded, so x[t − A + A] reads x[t]."""
+    return expr.replace(lambda e: isinstance(e, sp.Indexed),
+                        lambda e: e.base[tuple(sp.expand(i) for i in e.indices)])

@@ -1,0 +1,80 @@
+"""Index shifts, reflections, Iverson brackets and block concatenation: right ones proved,
+wrong ones never."""
+
+import sympy as sp
+from sympy import Piecewise, Sum
+
+from derive.core.assumptions import Integer, RealVector, assume
+from derive.core.checks import sums
+from derive.core.checks.runner import check_step
+from derive.core.document import Derivation
+
+f, m, i, j, k, p = sp.symbols("f m i j k p", integer=True, positive=True)
+C, H, W, c, r, s, t = sp.symbols("C H W c r s t", integer=True, positive=True)
+w, y, v, a, x = (sp.IndexedBase(name, real=True) for name in "wyvax")
+n = f + m - 1
+
+
+def band(value, index, top):
+    return Piecewise((value, sp.And(sp.Le(1, index), sp.Le(index, top))), (0, True))
+
+
+def layer(*extra):
+    return assume(Integer(f, 1, 3), Integer(m, 1, 4), Integer(i, 1, m), Integer(k, 1, n),
+                  RealVector(w, f), RealVector(y, n), RealVector(v, m), *extra)
+
+
+def proved(lhs, rhs, assumptions) -> bool:
+    return sums.prove_equal(lhs, rhs, assumptions).outcome == "proved"
+
+
+FORWARD = Sum(band(w[k - i + 1], k - i + 1, f) * y[k], (k, 1, n))
+CONV = Sum(w[j] * y[i + j - 1], (j, 1, f))
+
+
+def test_a_banded_product_is_the_shifted_convolution():
+    assert proved(FORWARD, CONV, layer())
+
+
+def test_a_wrong_index_shift_is_rejected():
+    assert not proved(FORWARD, Sum(w[j] * y[i + j], (j, 1, f)), layer())
+    assert not proved(FORWARD, Sum(w[j] * y[i + j - 1], (j, 2, f + 1)), layer())
+    assert not proved(CONV, Sum(w[j] * y[i + j - 1], (j, 0, f - 1)), layer())
+
+
+def test_a_bracket_needs_a_declared_bound_not_a_sampling_range():
+    # Every sample has i ≤ 4 ≤ m, but i ≤ m is not declared: the window may stick out.
+    loose = assume(Integer(f, 1, 3), Integer(m, 4, 6), Integer(i, 1, 4), RealVector(w, f), RealVector(y, n))
+    assert not proved(FORWARD, CONV, loose)
+
+
+def test_the_transpose_is_a_reflected_sum():
+    left = Sum(band(w[k - i + 1], k - i + 1, f) * v[i], (i, 1, m))
+    right = Sum(w[j] * band(v[k - j + 1], k - j + 1, m), (j, 1, f))
+    assert proved(left, right, layer())
+    wrong = Sum(w[j] * band(v[k - j], k - j, m), (j, 1, f))
+    assert not proved(left, wrong, layer())
+
+
+def test_a_backwards_sum_is_not_read_as_a_set_sum():
+    # Σ_{j=1}^{f−5} is backwards when f < 4: Karr's convention makes it −Σ_{f−4}^{0}, where the
+    # bracket [1 ≤ j ≤ f] is 0 but w_j is not, so the two sides differ although a set-sum
+    # reading would call them equal.
+    assert not proved(Sum(band(w[j], j, f), (j, 1, f - 5)), Sum(w[j], (j, 1, f - 5)), layer())
+
+
+def test_consecutive_blocks_concatenate_only_with_the_right_stride():
+    sizes = assume(Integer(C, 1, 3), Integer(H, 1, 3), Integer(W, 1, 3))
+    flat = Sum(a[t] * x[t], (t, 1, C * H * W))
+    place = (c - 1) * H * W + (r - 1) * W + s
+    assert proved(flat, Sum(a[place] * x[place], (s, 1, W), (r, 1, H), (c, 1, C)), sizes)
+    gappy = (c - 1) * H * W + (r - 1) * (W + 1) + s
+    assert not proved(flat, Sum(a[gappy] * x[gappy], (s, 1, W), (r, 1, H), (c, 1, C)), sizes)
+    assert not proved(flat, Sum(a[place] * x[place], (s, 1, W), (r, 1, H), (c, 1, C - 1)), sizes)
+
+
+def test_the_runner_marks_a_sum_proof_verified():
+    d = Derivation("t", layer())
+    result = check_step(d.step(FORWARD, "=", CONV))
+    assert result.status == "verified"
+    assert any(m.method == "sums" and m.outcome == "proved" for m in result.methods)
