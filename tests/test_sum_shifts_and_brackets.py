@@ -4,7 +4,7 @@ wrong ones never."""
 import sympy as sp
 from sympy import Piecewise, Sum
 
-from derive.core.assumptions import Integer, RealVector, assume
+from derive.core.assumptions import Constraint, Integer, RealVector, assume
 from derive.core.checks import sums
 from derive.core.checks.runner import check_step
 from derive.core.document import Derivation
@@ -78,3 +78,42 @@ def test_the_runner_marks_a_sum_proof_verified():
     result = check_step(d.step(FORWARD, "=", CONV))
     assert result.status == "verified"
     assert any(m.method == "sums" and m.outcome == "proved" for m in result.methods)
+
+
+# ── closed forms of bracketed sums ──────────────────────────────────────────────────────────
+h, d, st, q = sp.symbols("h d st q", integer=True, positive=True)
+pad = sp.Symbol("pad", integer=True, nonnegative=True)
+o, u = sp.symbols("o u", integer=True)
+
+
+def fits(o_, limit):
+    return Piecewise((1, o_ * st + d * (k - 1) <= limit), (0, True))
+
+
+SIZE = assume(Integer(st, 1, 3), Integer(d, 1, 2), Integer(k, 1, 3), Integer(pad, 0, 2), Integer(h, 1, 7),
+              Constraint(d * (k - 1) <= h + 2 * pad - 1))
+WINDOWS = Sum(fits(o, h + 2 * pad - 1), (o, 0, h + 2 * pad - 1))
+PYTORCH = sp.floor((h + 2 * pad - d * (k - 1) - 1) / st) + 1
+
+
+def test_counting_windows_gives_the_size_formula():
+    assert proved(PYTORCH, WINDOWS, SIZE)
+
+
+def test_a_wrong_closed_form_of_a_bracketed_sum_is_rejected():
+    assert not proved(PYTORCH + 1, WINDOWS, SIZE)
+    assert not proved(sp.floor((h + 2 * pad - d * (k - 1)) / st) + 1, WINDOWS, SIZE)
+
+
+def test_a_closed_form_needs_the_declared_fit():
+    # Without "the dilated kernel fits" the count can be 0 while the formula gives less.
+    loose = assume(Integer(st, 1, 3), Integer(d, 1, 2), Integer(k, 1, 3), Integer(pad, 0, 2), Integer(h, 1, 7))
+    assert not proved(PYTORCH, WINDOWS, loose)
+
+
+def test_a_triangle_of_pairs_is_counted_through_two_levels():
+    pairs = assume(Integer(k, 1, 4), Integer(pad, 0, k), Integer(q, 1, 6),
+                   Constraint(sp.Le(k, q + pad + 1)))
+    left = Sum(Piecewise((1, o + u - pad <= -1), (0, True)), (o, 0, q + 2 * pad - k), (u, 0, k - 1))
+    assert proved(left, pad * (pad + 1) / 2, pairs)
+    assert not proved(left, pad * (pad - 1) / 2, pairs)

@@ -27,6 +27,14 @@ def index_facts(assumptions: Assumptions) -> list[sp.Expr]:
             bound = sp.sympify(bound)
             if bound.free_symbols:  # a relation between symbols, not a sampling range
                 facts.append(sp.expand(fact(bound)))
+    # Declared order relations without a quantifier (``d·(k − 1) ≤ h + 2p − 1``) are facts too.
+    for relation in declared_relations(assumptions):
+        if isinstance(relation, (sp.GreaterThan, sp.StrictGreaterThan)):
+            relation = relation.reversed
+        if isinstance(relation, sp.LessThan):
+            facts.append(sp.expand(relation.rhs - relation.lhs))
+        elif isinstance(relation, sp.StrictLessThan) and (relation.rhs - relation.lhs).is_integer:
+            facts.append(sp.expand(relation.rhs - relation.lhs - 1))
     return facts
 
 
@@ -39,8 +47,24 @@ def nonnegative(expr: sp.Expr, facts: Iterable[sp.Expr]) -> bool:
     """True only if expr ≥ 0 follows from SymPy's assumptions plus at most two facts.
 
     expr − f₁ − f₂ ≥ 0 by SymPy's assumptions and f₁, f₂ ≥ 0 give expr ≥ 0: a sound, small search.
+    A positive denominator is cleared first, and one floor is removed: floor(X) + R ≥ 0 ⟺
+    X + R ≥ 0 for an integer R, and R − floor(X) ≥ 0 follows from R − X ≥ 0.
     """
     expr = sp.expand(expr)
+    floors = list(expr.atoms(sp.floor))
+    if len(floors) == 1:
+        (inner,), coefficient = floors[0].args, expr.coeff(floors[0])
+        rest = sp.expand(expr - coefficient * floors[0])
+        if not rest.has(floors[0]) and coefficient in (1, -1) and (coefficient == -1 or rest.is_integer):
+            return nonnegative(rest + coefficient * inner, facts)
+        return False
+    if floors or expr.has(sp.ceiling):
+        return False
+    numerator, denominator = sp.fraction(sp.together(expr))
+    if denominator != 1:
+        if denominator.is_positive is True or _shifted(denominator).is_positive is True:
+            return nonnegative(numerator, facts)
+        return False
     facts = list(dict.fromkeys(facts))
     candidates = [expr]
     candidates += [expr - f for f in facts]

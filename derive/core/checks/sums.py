@@ -86,12 +86,18 @@ def _bound_of(relation: sp.Basic, index: sp.Symbol) -> Optional[tuple[str, sp.Ex
     difference = sp.expand(relation.lhs - relation.rhs)  # ≤ 0 (< 0)
     coefficient = difference.coeff(index)
     rest = sp.expand(difference - coefficient * index)
-    if coefficient not in (1, -1) or rest.has(index):
+    if rest.has(index) or not rest.is_integer or not coefficient.is_integer:
         return None
     strict = 1 if isinstance(relation, sp.StrictLessThan) else 0  # integers: e < 0 ⟺ e ≤ −1
     if coefficient == 1:  # index + rest ≤ −strict
         return "high", sp.expand(-rest - strict)
-    return "low", sp.expand(rest + strict)  # −index + rest ≤ −strict
+    if coefficient == -1:
+        return "low", sp.expand(rest + strict)  # −index + rest ≤ −strict
+    if coefficient.is_positive:  # c·index ≤ −rest − strict ⟺ index ≤ ⌊(−rest − strict)/c⌋
+        return "high", sp.floor(sp.expand(-rest - strict) / coefficient)
+    if coefficient.is_negative:  # −c·index ≤ −rest − strict ⟺ index ≥ ⌈(rest + strict)/c⌉
+        return "low", sp.ceiling(sp.expand(rest + strict) / -coefficient)
+    return None
 
 
 def as_set_sum(total: sp.Sum, facts) -> Optional[SetSum]:
@@ -197,6 +203,13 @@ def prove_equal(lhs: Any, rhs: Any, assumptions: Assumptions, seconds: float = S
     try:
         with time_limit(seconds):
             left, right = _one_sum(sp.sympify(lhs)), _one_sum(sp.sympify(rhs))
+            if (left is None) != (right is None):  # a sum against a closed form
+                total, closed = (left[0], sp.sympify(rhs) - left[1]) if left else (right[0], sp.sympify(lhs) - right[1])
+                value = closed_form(concatenate_blocks(total), facts)
+                if value is not None and _same_body(value, closed):
+                    return result("proved", "the Iverson brackets cut the sum to one forwards interval, "
+                                            "whose sum is the closed form")
+                return result("inconclusive", "the bracketed sum has no closed form here")
             if left is None or right is None:
                 return result("inconclusive", "each side must be one sum plus other terms")
             if not _same_body(left[1], right[1]):
@@ -212,6 +225,32 @@ def prove_equal(lhs: Any, rhs: Any, assumptions: Assumptions, seconds: float = S
         return result("timeout", f"sum technique {exc}")
     except Exception as exc:  # noqa: BLE001 - a SymPy crash means "could not decide", never a verdict
         return result("inconclusive", f"SymPy could not decide ({type(exc).__name__})")
+
+
+def closed_form(total: sp.Sum, facts) -> Optional[sp.Expr]:
+    """A (multiple) bracketed sum summed index by index, innermost first, or None.
+
+    Each index's set (its limits and brackets) must cut down to one interval [L, U] (the other
+    bounds implied, by declared facts and the outer indices' limits). The set sum is then
+    [U ≥ L] · Σ_{L}^{U} body — exact, as the set is empty when U < L, and Karr's sum is the set
+    sum when U ≥ L − 1; the bracket is dropped when U ≥ L − 1 is proved. SymPy sums each level.
+    """
+    body, limits = total.function, list(total.limits)
+    for level, (index, lo, hi) in enumerate(limits):
+        outer = list(facts)
+        for name, first, last in limits[level + 1:]:
+            outer += [sp.expand(name - first), sp.expand(last - name)]
+        reading = as_set_sum(sp.Sum(body, (index, lo, hi)), outer)
+        if reading is None or len(reading.lows) != 1 or len(reading.highs) != 1:
+            return None
+        (low,), (high,) = reading.lows, reading.highs
+        value = sp.Sum(reading.body, (index, low, high)).doit()
+        if value.has(sp.Sum):
+            return None
+        if not at_most(low - 1, high, outer):
+            value = sp.Piecewise((value, sp.GreaterThan(high - low, 0)), (0, True))
+        body = value
+    return body
 
 
 def _one_sum(expr: sp.Expr) -> Optional[tuple[sp.Sum, sp.Expr]]:
