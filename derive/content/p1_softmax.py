@@ -136,7 +136,7 @@ def gradient_tends_to_argmax(part) -> None:
 
 
 def tie_case(part) -> None:
-    part.say("Remark (ties). If the maximum is attained at ", q, " indices, relabel them ",
+    part.argue("Remark (ties). If the maximum is attained at ", q, " indices, relabel them ",
              sp.Tuple(1, sp.Symbol("..."), q), ". The same squeeze gives ", 1 / q, " at each of them, so the gradient "
              "tends to the average of their basis vectors, ",
              sp.Mul(1 / q, sp.Sum(sp.Symbol("e_i"), (i, 1, q)), evaluate=False), ".")

@@ -61,9 +61,14 @@ class Derivation:
 
 @dataclass(frozen=True)
 class Prose:
-    """A paragraph: plain strings (escaped) and SymPy expressions (printed inline)."""
+    """A paragraph: plain strings (escaped) and SymPy expressions (printed inline).
+
+    ``argued`` marks a paragraph that links checked steps by an argument in words, which derive
+    does not check; the PDF shows it as "argued, not checked".
+    """
 
     parts: ProseParts
+    argued: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,10 @@ class Part:
 
     def say(self, *parts: str | sp.Basic) -> None:
         self.blocks.append(Prose(tuple(parts)))
+
+    def argue(self, *parts: str | sp.Basic) -> None:
+        """A link between checked steps argued in words, shown plainly as not checked."""
+        self.blocks.append(Prose(tuple(parts), argued=True))
 
     def result(self, result_id: str, meaning: str, step: Step, lhs: Any = None) -> Result:
         block = Result(result_id, meaning, step, lhs)

@@ -94,7 +94,7 @@ class Viewer:
             return {"kind": "derivation", "steps": [self.step(s) for s in block.steps],
                     "assumptions": self.assumption_lines(block)}
         if isinstance(block, Prose):
-            return {"kind": "prose", "text": self.prose(block.parts)}
+            return {"kind": "prose", "text": self.prose(block.parts), "argued": block.argued}
         if isinstance(block, Result):
             lhs = block.lhs if block.lhs is not None else block.step.lhs
             return {"kind": "result", "id": escape(block.result_id), "meaning": escape(block.meaning),
