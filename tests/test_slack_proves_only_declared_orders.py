@@ -75,3 +75,9 @@ def test_the_runner_marks_a_slack_proof_verified():
     result = check_step(step)
     assert result.status == "verified"
     assert any(m.method == "slack" and m.outcome == "proved" for m in result.methods)
+
+
+def test_an_entry_bound_by_a_product_is_not_taken_for_a_free_entry():
+    # Π_{k=n+1}^{n+1} x_k is x_{n+1}, outside 1..n where the constraint holds: the k inside is
+    # the product's own index, not the declared k ≤ n.
+    assert not proved(sp.Product(x[k], (k, n + 1, n + 1)), "<=", x[j], at_j(MAX_AT_J))

@@ -117,3 +117,22 @@ def test_a_triangle_of_pairs_is_counted_through_two_levels():
     left = Sum(Piecewise((1, o + u - pad <= -1), (0, True)), (o, 0, q + 2 * pad - k), (u, 0, k - 1))
     assert proved(left, pad * (pad + 1) / 2, pairs)
     assert not proved(left, pad * (pad - 1) / 2, pairs)
+
+
+def test_a_free_index_named_like_the_other_sums_index_is_not_captured():
+    # y_j Σ_i w_i is not Σ_j w_j y_j: renaming i to j must not capture the free j.
+    assert not proved(Sum(w[i] * y[j], (i, 1, f)), Sum(w[j] * y[j], (j, 1, f)), layer(Integer(j, 1, f)))
+
+
+def test_a_summand_with_its_own_binding_is_left_alone():
+    inner = Sum(w[i], (i, 1, 2))
+    assert not proved(Sum(inner * y[i], (i, 1, f)), Sum(w[j] * y[j], (j, 1, f)), layer())
+
+
+def test_a_fact_about_a_free_symbol_is_not_used_for_an_index_of_the_same_name():
+    # Declared: m ≤ o for a free o. The outer o summed over runs from 0 and knows nothing of that,
+    # so for o < m − 1 the inner sum over t ≤ o − m is empty, not o − m + 1.
+    shadow = assume(Integer(m, 1, 3), Integer(o, m, 5), Integer(k, 1, 3))
+    nested = Sum(Piecewise((1, u <= o - m), (0, True)), (u, 0, o), (o, 0, k))
+    wrong = sp.expand(sp.Sum(o - m + 1, (o, 0, k)).doit())
+    assert not proved(nested, wrong, shadow)

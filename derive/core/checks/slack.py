@@ -274,7 +274,19 @@ def prove_order(lhs: Any, rel: str, rhs: Any, assumptions: Assumptions,
         return result("inconclusive", f"SymPy could not decide ({type(exc).__name__})")
 
 
+# Only these node types are understood; anything else (a Product, Integral, Derivative, Limit,
+# Subs or Lambda binds or transforms variables) makes the technique step aside.
+_SUPPORTED = (sp.Add, sp.Mul, sp.Pow, sp.exp, sp.log, sp.Sum, sp.Symbol, sp.Number, sp.NumberSymbol,
+              sp.Indexed, sp.IndexedBase, sp.Tuple)
+
+
+def _supported(expr: sp.Basic) -> bool:
+    return all(isinstance(node, _SUPPORTED) for node in sp.preorder_traversal(expr))
+
+
 def _prove(gap: sp.Expr, strict: bool, ctx: _Context, result) -> MethodResult:
+    if not _supported(gap):
+        return result("inconclusive", "the gap holds an operation the slack technique does not handle")
     pieces: dict[sp.Dummy, Piece] = {}
     replacements = {}
     for total in simple_sums(gap):

@@ -104,9 +104,12 @@ def as_set_sum(total: sp.Sum, facts) -> Optional[SetSum]:
     if len(total.limits) != 1:
         return None
     index, lo, hi = total.limits[0]
+    facts = [f for f in facts if not f.has(index)]  # a fact about a free symbol of the same name
     if not (index.is_integer and at_most(lo - 1, hi, facts)):
         return None
     body, lows, highs = total.function, [sp.expand(lo)], [sp.expand(hi)]
+    if body.has(sp.Sum, sp.Product, sp.Integral, sp.Derivative, sp.Limit, sp.Lambda, sp.Subs):
+        return None  # a binding inside the summand could capture the renamed index
     for bracket in [p for p in body.atoms(sp.Piecewise) if p.has(index)]:
         if len(bracket.args) != 2 or bracket.args[1] != (0, True):
             return None
@@ -136,7 +139,10 @@ def _same_body(left: sp.Expr, right: sp.Expr) -> bool:
 
 def same_set_sum(left: SetSum, right: SetSum) -> bool:
     """Equal as set sums under a shift j = i + c or a reflection j = c − i (bijections of ℤ)."""
-    j = right.index
+    # A fresh index for the right-hand sum, so that renaming the left index cannot capture a
+    # free symbol that happens to share the right index's name.
+    j = sp.Dummy("j", integer=True)
+    right = SetSum(j, right.lows, right.highs, right.body.xreplace({right.index: j}))
     for low_r in right.lows:
         for low_l in left.lows:
             offset = sp.expand(low_r - low_l)
@@ -236,6 +242,8 @@ def closed_form(total: sp.Sum, facts) -> Optional[sp.Expr]:
     sum when U ≥ L − 1; the bracket is dropped when U ≥ L − 1 is proved. SymPy sums each level.
     """
     body, limits = total.function, list(total.limits)
+    bound = [limit[0] for limit in limits]
+    facts = [f for f in facts if not f.has(*bound)]  # facts about free symbols named like an index
     for level, (index, lo, hi) in enumerate(limits):
         outer = list(facts)
         for name, first, last in limits[level + 1:]:
