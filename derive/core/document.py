@@ -40,21 +40,22 @@ class Derivation:
         return step
 
     def step(self, lhs: Any, rel: str, rhs: Any, why: ProseParts | str = (),
-             assumptions: Assumptions | None = None, rule: Squeeze | None = None) -> Step:
-        """A new line: lhs rel rhs."""
+             assumptions: Assumptions | None = None, rule: Squeeze | None = None,
+             unproved: str = "") -> Step:
+        """A new line: lhs rel rhs (``unproved``: why no proof is expected, for the appendix)."""
         step = Step(self._next_id(), lhs, rel, rhs, _prose(why),
                     self.assumptions + assumptions if assumptions else self.assumptions,
-                    rule=rule, definitions=tuple(self.definitions))
+                    rule=rule, definitions=tuple(self.definitions), unproved=unproved)
         self.steps.append(step)
         return step
 
     def then(self, rel: str, rhs: Any, why: ProseParts | str = (),
-             assumptions: Assumptions | None = None) -> Step:
+             assumptions: Assumptions | None = None, unproved: str = "") -> Step:
         """Continue the chain: the previous right-hand side rel rhs (shown as '= rhs')."""
         previous = self.steps[-1]
         step = Step(self._next_id(), previous.rhs, rel, rhs, _prose(why),
                     self.assumptions + assumptions if assumptions else self.assumptions,
-                    continued=True, definitions=tuple(self.definitions))
+                    continued=True, definitions=tuple(self.definitions), unproved=unproved)
         self.steps.append(step)
         return step
 

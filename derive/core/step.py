@@ -56,6 +56,9 @@ class Step:
     continued: bool = False  # shown as "= rhs" under the previous line
     rule: Squeeze | None = None
     definitions: tuple[tuple[sp.Basic, sp.Basic], ...] = ()
+    # Why no proof is expected, for the appendix when the step ends numeric-only (display only,
+    # so not part of the content hash: it changes no check).
+    unproved: str = ""
 
     def __post_init__(self) -> None:
         if self.rel not in RELATIONS:

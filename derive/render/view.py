@@ -141,13 +141,15 @@ def appendix(problems: Sequence[Problem], results: Mapping[str, CheckResult]) ->
                 "mark": STATUS_MARK[result.status],
                 "methods": escape(methods),
                 "seconds": escape(f"{result.seconds:.2f}"),
-                "note": escape(_first_reason(result)),
+                "note": escape(_first_reason(result, step)),
             })
     return rows
 
 
-def _first_reason(result: CheckResult) -> str:
+def _first_reason(result: CheckResult, step: Step | None = None) -> str:
     if result.status == NUMERIC_ONLY:
+        if step is not None and step.unproved:  # the author's reason, then SymPy's
+            return f"{step.unproved} ({result.message.split('; ')[0].removeprefix('symbolic: ')})"
         return result.message.split("; ")[0].removeprefix("symbolic: ")
     return ""
 
