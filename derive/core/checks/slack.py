@@ -135,7 +135,7 @@ def _split_sum(total: sp.Sum, ctx: _Context) -> tuple[list[sp.Expr], list[Piece]
     summand, (index, lo, hi) = total.function, total.limits[0]
     pieces, terms = [Piece(summand, index, lo, hi)], []
     for kind, point in ctx.split_points():
-        if point.has(index):
+        if point.has(index) or not point.is_integer:  # Karr's split identity needs integer points
             continue
         next_pieces = []
         for piece in pieces:
@@ -175,7 +175,7 @@ class _Bounds:
 
 def _bound_piece(piece: Piece, ctx: _Context, free_map: dict) -> Optional[sp.Expr | _Bounds]:
     """The piece's exact value, its bounds, or None when it cannot be bounded soundly."""
-    if not piece.forwards(ctx.facts):
+    if not (piece.lo.is_integer and piece.hi.is_integer and piece.forwards(ctx.facts)):
         return None
     summand = piece.summand
     if any(piece.index in key.free_symbols for key in free_map):

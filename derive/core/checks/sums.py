@@ -105,7 +105,7 @@ def as_set_sum(total: sp.Sum, facts) -> Optional[SetSum]:
         return None
     index, lo, hi = total.limits[0]
     facts = [f for f in facts if not f.has(index)]  # a fact about a free symbol of the same name
-    if not (index.is_integer and at_most(lo - 1, hi, facts)):
+    if not (index.is_integer and lo.is_integer and hi.is_integer and at_most(lo - 1, hi, facts)):
         return None
     body, lows, highs = total.function, [sp.expand(lo)], [sp.expand(hi)]
     if body.has(sp.Sum, sp.Product, sp.Integral, sp.Derivative, sp.Limit, sp.Lambda, sp.Subs):
