@@ -217,7 +217,8 @@ def _smooth(expr: sp.Basic, pieces: set) -> bool:
         return True
     if isinstance(expr, sp.Pow):
         exponent_ok = expr.exp.is_integer and expr.exp.is_nonnegative
-        return (exponent_ok or expr.base.is_positive is True) and _smooth(expr.base, pieces) and _smooth(expr.exp, pieces)
+        return ((exponent_ok or expr.base.is_positive is True)
+                and _smooth(expr.base, pieces) and _smooth(expr.exp, pieces))
     if isinstance(expr, sp.log):
         return expr.args[0].is_positive is True and _smooth(expr.args[0], pieces)
     if isinstance(expr, (sp.Add, sp.Mul, sp.exp)):

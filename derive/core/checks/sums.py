@@ -59,7 +59,7 @@ def split_between(piece: Piece, last: sp.Expr) -> tuple[Piece, Piece]:
             Piece(piece.summand, piece.index, last + 1, piece.hi))
 
 
-# ── Sums with Iverson brackets, index shifts and reflections ─────────────────────────────────────
+# ── Sums with Iverson brackets, index shifts and reflections ──────────────────────────────────
 
 
 @dataclass(frozen=True)
@@ -125,11 +125,14 @@ def as_set_sum(total: sp.Sum, facts) -> Optional[SetSum]:
                 return None
             (lows if bound[0] == "low" else highs).append(bound[1])
     # A bound implied by another is redundant: the max of lows (min of highs) is unchanged.
-    lows = [l for n, l in enumerate(lows)
-            if not any(at_most(l, o, facts) and (not at_most(o, l, facts) or k < n) for k, o in enumerate(lows) if k != n)]
-    highs = [h for n, h in enumerate(highs)
-             if not any(at_most(o, h, facts) and (not at_most(h, o, facts) or k < n) for k, o in enumerate(highs) if k != n)]
-    return SetSum(index, frozenset(lows), frozenset(highs), body)
+    return SetSum(index, frozenset(_strongest(lows, lambda a, b: at_most(a, b, facts))),
+                  frozenset(_strongest(highs, lambda a, b: at_most(b, a, facts))), body)
+
+
+def _strongest(bounds: list, weaker) -> list:
+    """Drop each bound weaker than another (of two equal ones, keep the first)."""
+    return [b for n, b in enumerate(bounds)
+            if not any(weaker(b, o) and (not weaker(o, b) or k < n) for k, o in enumerate(bounds) if k != n)]
 
 
 def _same_body(left: sp.Expr, right: sp.Expr) -> bool:
