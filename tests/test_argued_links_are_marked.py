@@ -29,7 +29,7 @@ def test_the_opening_sentence_explains_the_argued_mark():
 
 
 def test_the_prose_only_links_of_homework_7_are_marked_argued():
-    from derive.content import p4_conv_backprop, p5_net_in_net
+    from derive.documents.hw7 import p4_conv_backprop, p5_net_in_net
 
     def argued_text(problem) -> list[str]:
         return [" ".join(str(x) for x in b.parts) for p in problem.parts for b in p.blocks
