@@ -41,7 +41,7 @@ def in_tmp(tmp_path, monkeypatch):
 
 
 def test_grading_runs_no_measurement(tmp_path, monkeypatch):
-    from derive.content import p3_figures, p4_conv_backprop, p5_figures
+    from derive.documents.hw7 import p3_figures, p4_conv_backprop, p5_figures
 
     def measuring(*args, **kwargs):
         raise AssertionError("grading ran a measurement")

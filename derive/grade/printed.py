@@ -24,7 +24,7 @@ _SUBSCRIPTED = re.compile(r"([A-Za-z][A-Za-z0-9]*)_\{?([A-Za-z0-9]+)\}?")
 
 
 def _display_names() -> Mapping[sp.Symbol, str]:
-    from derive.content.notation import DISPLAY_NAMES
+    from derive.core.notation import DISPLAY_NAMES
 
     return DISPLAY_NAMES
 

@@ -10,7 +10,7 @@ larger input computes Net1 on every 32 × 32 window; the output sizes follow fro
 Arrays are SymPy functions printed with subscripts (``K_{c,r,s}``) and defined as maps
 (``K ≔ (c, r, s) ↦ a_{τ(c,r,s)}``): the checker substitutes the map, so a shifted entry such as
 ``X_{c, i+r−1, j+s−1}`` is evaluated correctly. Figures measured with torch and the cost table
-come from :mod:`derive.content.p5_figures`.
+come from :mod:`derive.documents.hw7.p5_figures`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,8 @@ import sympy as sp
 from sympy import Lambda, Max, Sum
 from sympy.core.function import FunctionClass
 
-from derive.content import p5_figures
-from derive.content.notation import named
-from derive.core.assumptions import Integer, Real, RealVector, assume
-from derive.core.document import Part, Problem
+from derive import Integer, Part, Problem, Real, RealVector, assume, named
+from derive.documents.hw7 import p5_figures
 
 C, H, W, n, k = sp.symbols("C H W n k", integer=True, positive=True)
 m_, n_ = sp.symbols("m n", integer=True, positive=True)  # the window's height and width
@@ -127,7 +125,7 @@ def linear_as_convolution(part: Part) -> None:
     row = bijection.step(tau(c, r + 1, 1), "=", tau(c, r, W) + 1, "the next row follows the end of a row")
     channel = bijection.step(tau(c + 1, 1, 1), "=", tau(c, H, W) + 1,
                              "the next channel follows the end of a channel")
-    part.say(
+    part.argue(
         "Listing the triples (c, r, s) in flatten's order (s fastest, then r, then c), steps ",
         column.id, ", ", row.id, " and ", channel.id, " say that each position is one more than "
         "the last, and steps ", first.id, " and ", last.id, " that they start at 1 and end at CHW. "
@@ -170,7 +168,7 @@ def linear_as_convolution(part: Part) -> None:
                              "so a 1 x 1 convolution is the linear layer on the vector")
     part.result("p5.a.one_by_one", "a 1 x 1 convolution on a C x 1 x 1 map is the linear layer "
                 "on the vector of its C entries", one_by_one)
-    part.say(
+    part.argue(
         "ReLU acts entry by entry, and a vector of 4096 entries and a 4096 x 1 x 1 map hold the "
         "same entries, so taking the maximum with 0 gives the same numbers either way. Hence, with "
         "the features copied, the first linear weight reshaped to 4096 x 256 x 18 x 18 (step ",
@@ -267,7 +265,7 @@ def equivariance(part: Part) -> None:
     relu.define(relu_X, Lambda((c, r, s), Max(0, Xb(c, r, s))), "ReLU of the map, entry by entry")
     commutes = relu.step(relu_X(c, i + r - 1, j + s - 1), "=", Max(0, window(c, r, s)),
                          "the window of ReLU(X) is ReLU of the window")
-    part.say(
+    part.argue(
         "A bias adds the same number at every position, so it commutes with cropping too. Now follow "
         "a 32 x 32 window with corner (i, j) through Net2. By step ", shift.id, " (for every p and q) "
         "and step ", commutes.id, ", each layer's output on the window is the window with the same "
