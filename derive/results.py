@@ -27,6 +27,9 @@ class ResultEntry:
     meaning: str
     value: sp.Basic
     step_id: str
+    # (vector, index) pairs the result's step assumes: entry ``index`` is the vector's largest,
+    # so a grader may read an answer's max(x) as x[index].
+    maxima: tuple[tuple[sp.Basic, sp.Basic], ...] = ()
     support: tuple[str, ...] = ()  # the steps it rests on (core.support); its mark is their weakest
 
     def status(self, results: Mapping[str, CheckResult]) -> str:
@@ -65,11 +68,17 @@ def load(ids: Sequence[str] | None = None, document: Document | None = None) -> 
     return collect(document.select(parts))
 
 
+def _maxima(step) -> tuple[tuple[sp.Basic, sp.Basic], ...]:
+    variables = getattr(getattr(step, "assumptions", None), "variables", ())
+    return tuple((v.base, sp.sympify(v.max_at)) for v in variables
+                 if getattr(v, "max_at", None) is not None)
+
+
 def collect(problems: Sequence[Problem]) -> list[ResultEntry]:
     entries = []
     for problem in problems:
         for result in problem.results():
             value = expand_definitions(result.value, result.step.definitions)
             entries.append(ResultEntry(result.result_id, result.meaning, value, result.step.id,
-                                       support(problems, result.step.id)))
+                                       _maxima(result.step), support(problems, result.step.id)))
     return entries

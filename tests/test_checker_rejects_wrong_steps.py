@@ -113,11 +113,10 @@ def _squeeze_steps(make_step, lower_bound, claimed, lower_id="sq.low", upper_id=
 
 def test_squeeze_accepts_the_true_sandwich(make_step):
     results = check_steps(_squeeze_steps(make_step, x[j], x[j]), jobs=1)
-    # The bounds rest on "x_j is the maximum", which SymPy cannot use: numeric-only premises,
-    # so the limit drawn from them is numeric-only too, never verified.
-    assert results["sq.low"].status == NUMERIC_ONLY
-    assert results["sq.lim"].status == NUMERIC_ONLY
-    assert "premise sq.low is numeric-only" in results["sq.lim"].message
+    # Verified only because both premises are proved (a numeric-only premise would make the
+    # limit numeric-only: tests/test_checker_soundness.py).
+    assert results["sq.low"].status == results["sq.up"].status == VERIFIED
+    assert results["sq.lim"].status == VERIFIED
 
 
 def test_squeeze_rejects_a_bound_with_another_limit(make_step):

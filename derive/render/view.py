@@ -102,7 +102,7 @@ class Viewer:
             return {"kind": "derivation", "steps": [self.step(s) for s in block.steps],
                     "assumptions": self.assumption_lines(block)}
         if isinstance(block, Prose):
-            return {"kind": "prose", "text": self.prose(block.parts)}
+            return {"kind": "prose", "text": self.prose(block.parts), "argued": block.argued}
         if isinstance(block, Result):
             # A box is never stronger than the chain it restates (premises included).
             status = result_status(self.problems, block, self.results)
@@ -151,7 +151,7 @@ def appendix(problems: Sequence[Problem], results: Mapping[str, CheckResult]) ->
                 "mark": STATUS_MARK[result.status],
                 "methods": escape(methods),
                 "seconds": escape(f"{result.seconds:.2f}"),
-                "note": escape(_first_reason(result)),
+                "note": escape(_first_reason(result, step)),
             })
     return rows
 
@@ -162,8 +162,10 @@ def _short_failure(message: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _first_reason(result: CheckResult) -> str:
+def _first_reason(result: CheckResult, step: Step | None = None) -> str:
     if result.status == NUMERIC_ONLY:
+        if step is not None and step.unproved:  # the author's reason, then SymPy's
+            return f"{step.unproved} ({result.message.split('; ')[0].removeprefix('symbolic: ')})"
         return result.message.split("; ")[0].removeprefix("symbolic: ")
     return ""
 
