@@ -18,7 +18,7 @@ import sympy as sp
 from derive.build import compile_pdf, content_hash, write_atomically
 from derive.content import registry
 from derive.content.notation import DISPLAY_NAMES
-from derive.core.checks.result import FAILED, CheckResult
+from derive.core.checks.result import FAILED, UNDECIDED, CheckResult
 from derive.core.checks.runner import CheckCache, check_steps
 from derive.core import measurements
 from derive.core.document import Problem
@@ -77,6 +77,12 @@ def first_failure(checked: Checked) -> CheckFailed | None:
         if result.status == FAILED:
             claim = f"{sp.sstr(step.lhs)} {step.rel} {sp.sstr(step.rhs)}"
             return CheckFailed(f"step {step.id} failed: {claim[:200]} — {result.message}")
+    for step in checked.steps():
+        result = checked.results[step.id]
+        if result.status == UNDECIDED:  # no verdict is not a pass: it may never be shown as ✓ or ≈
+            return CheckFailed(f"step {step.id} is undecided: its check timed out ({result.message}); "
+                               "no counterexample was found — rerun on a less loaded machine or with "
+                               "DERIVE_TIME_SCALE=4")
     return None
 
 

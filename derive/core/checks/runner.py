@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+import time
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 import sympy as sp
 
-from derive.core.checks import numeric, rules, symbolic
+from derive.core.checks import numeric, rules, symbolic, timelimit
 from derive.core.checks.prepare import expand_definitions
-from derive.core.checks.result import DEFINITION, FAILED, CheckResult, MethodResult, combine
+from derive.core.checks.result import DEFINITION, FAILED, STATUSES, UNDECIDED, CheckResult, MethodResult, combine
 from derive.core.step import Step
 
 # Bump when a checker changes meaning, so cached results of the old checker are not reused.
 CHECKER_VERSION = "derive-checks-2"
+# An undecided step is tried once more, alone, with limits this many times longer.
+RETRY_SCALE = 4.0
 
 
 def check_step(step: Step) -> CheckResult:
@@ -32,10 +34,11 @@ def check_step(step: Step) -> CheckResult:
         # That the bounds hold is checked by the premise steps the rule names (_settle_premises).
         methods.append(rules.check_squeeze(lhs, rhs, step.rule, expand))
     elif step.rel == "=":
-        methods.append(symbolic.check_equal(lhs, rhs, ranges, symbolic.SYMBOLIC_SECONDS))
+        methods.append(symbolic.check_equal(lhs, rhs, ranges, symbolic.SYMBOLIC_SECONDS * timelimit.scale()))
     else:
-        methods.append(symbolic.check_order(lhs, step.rel, rhs, ranges, symbolic.SYMBOLIC_SECONDS))
-    methods.append(numeric.check(step.id, lhs, step.rel, rhs, step.assumptions))
+        methods.append(symbolic.check_order(lhs, step.rel, rhs, ranges, symbolic.SYMBOLIC_SECONDS * timelimit.scale()))
+    methods.append(numeric.check(step.id, lhs, step.rel, rhs, step.assumptions,
+                                 seconds=numeric.NUMERIC_SECONDS * timelimit.scale()))
     return combine(step.id, methods)
 
 
@@ -47,19 +50,27 @@ class CheckCache:
         self.entries: dict[str, dict] = {}
         if path is not None and path.is_file():
             try:
-                self.entries = json.loads(path.read_text())
-            except (OSError, ValueError):
-                self.entries = {}  # a damaged cache costs time, never correctness
+                loaded = json.loads(path.read_text())
+            except (OSError, ValueError, RecursionError):
+                loaded = {}  # a damaged cache costs time, never correctness
+            # Valid JSON of the wrong shape ([], null, "x", string entries) is damage too.
+            if isinstance(loaded, dict):
+                self.entries = {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, dict)}
 
     def get(self, step: Step) -> CheckResult | None:
         data = self.entries.get(step.content_hash(CHECKER_VERSION))
         if data is None:
             return None
-        result = CheckResult.from_json(data)
+        try:
+            result = CheckResult.from_json(data)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None  # an entry of the wrong shape is checked again, never trusted
+        if result.status not in STATUSES or result.status in (FAILED, UNDECIDED):
+            return None
         return CheckResult(result.step_id, result.status, result.methods, result.message, cached=True)
 
     def put(self, step: Step, result: CheckResult) -> None:
-        if result.status != FAILED:  # a failure is always checked again
+        if result.status not in (FAILED, UNDECIDED):  # a failure or a timeout is always checked again
             self.entries[step.content_hash(CHECKER_VERSION)] = result.to_json()
 
     def save(self) -> None:
@@ -81,10 +92,53 @@ def _check_pending(index: int) -> CheckResult:
     return check_step(_PENDING[index])
 
 
+def step_seconds() -> float:
+    """The hard limit of one step's check: every method's own limit, with room to spare."""
+    return (symbolic.SYMBOLIC_SECONDS + numeric.NUMERIC_SECONDS + rules.RULE_SECONDS) * 1.5 * timelimit.scale()
+
+
+def _timed_out(step: Step, seconds: float) -> CheckResult:
+    detail = f"the check did not finish within {seconds:.0f} s"
+    return combine(step.id, [MethodResult("limit", "timeout", seconds, detail)])
+
+
+def _run_limited(todo: Sequence[Step], jobs: int,
+                 report: Callable[[Step, CheckResult], None]) -> None:
+    """Each step in its own child process, ``jobs`` at a time, killed at its deadline.
+
+    A killed step is undecided (a timeout, never a counterexample). Children die with this
+    process, and any still running when this function leaves (an error, Ctrl-C, SIGTERM) are
+    killed here.
+    """
+    global _PENDING
+    _PENDING = todo  # fork: children inherit the steps, no pickling of SymPy trees
+    waiting = list(range(len(todo)))
+    running: dict[int, timelimit.Child] = {}
+    try:
+        while waiting or running:
+            while waiting and len(running) < jobs:
+                index = waiting.pop(0)
+                running[index] = timelimit.Child(_check_pending, index, seconds=step_seconds())
+            soonest = min(child.deadline for child in running.values())
+            wait([c.connection for c in running.values()], timeout=max(soonest - time.monotonic(), 0) + 0.01)
+            for index, child in list(running.items()):
+                if not child.ready() and time.monotonic() < child.deadline:
+                    continue
+                del running[index]
+                try:
+                    result = child.result(0)
+                except timelimit.CheckTimeout:
+                    result = _timed_out(todo[index], child.seconds)
+                report(todo[index], result)
+    finally:
+        for child in running.values():
+            child.kill()
+        _PENDING = ()
+
+
 def check_steps(steps: Sequence[Step], cache: CheckCache | None = None, jobs: int | None = None,
                 progress: Callable[[Step, CheckResult], None] | None = None) -> dict[str, CheckResult]:
     """Check all steps, reusing cached results; then settle the premises of rule steps."""
-    global _PENDING
     cache = cache or CheckCache(None)
     results: dict[str, CheckResult] = {}
     todo = []
@@ -96,22 +150,25 @@ def check_steps(steps: Sequence[Step], cache: CheckCache | None = None, jobs: in
                 progress(step, hit)
         else:
             todo.append(step)
-    jobs = jobs or min(len(todo), os.cpu_count() or 1)
-    if jobs > 1 and len(todo) > 1 and "fork" in multiprocessing.get_all_start_methods():
-        # fork: workers inherit the steps (no pickling of SymPy trees) and SymPy already imported.
-        _PENDING = todo
+    jobs = jobs or min(len(todo), os.cpu_count() or 1) or 1
+
+    def report(step: Step, result: CheckResult) -> None:
+        results[step.id] = result
+        if progress and result.status != UNDECIDED:
+            progress(step, result)
+
+    _run_limited(todo, jobs, report)
+    retry = [s for s in todo if results[s.id].status == UNDECIDED]
+    if retry:
+        # Out of time is not a verdict: a loaded or slow machine gets a second, longer try, alone.
+        previous = timelimit.scale()
+        timelimit.set_scale(previous * RETRY_SCALE)
         try:
-            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-                for step, result in zip(todo, pool.map(_check_pending, range(len(todo)))):
-                    results[step.id] = result
-                    if progress:
-                        progress(step, result)
+            _run_limited(retry, 1, report)
         finally:
-            _PENDING = ()
-    else:
-        for step in todo:
-            results[step.id] = check_step(step)
-            if progress:
+            timelimit.set_scale(previous)
+        for step in retry:
+            if results[step.id].status == UNDECIDED and progress:
                 progress(step, results[step.id])
     _settle_premises(steps, results)
     for step in todo:
