@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from derive.core.document import Problem
-from derive.errors import InputError
+from derive.errors import InputError, shown
 
 # Each entry builds a Problem; imported lazily so ``derive list`` stays quick.
 PROBLEMS: dict[int, str] = {
@@ -35,7 +35,7 @@ def select(names: Sequence[str]) -> list[Problem]:
         number, label = _parse(name)
         if number not in PROBLEMS:
             known = ", ".join(str(n) for n in PROBLEMS)
-            raise InputError(f"no problem {number} in the document (part {name!r}); known problems: {known}")
+            raise InputError(f"no problem {number} in the document (part {shown(name)}); known problems: {known}")
         if label is None:
             wanted[number] = None
         elif wanted.get(number, set()) is not None:
@@ -55,10 +55,17 @@ def select(names: Sequence[str]) -> list[Problem]:
     return problems
 
 
+def parse_part(name: str) -> tuple[int, str | None]:
+    """'1', '1a', 'p1.a' → (1, 'a'); InputError for anything else."""
+    return _parse(name)
+
+
 def _parse(name: str) -> tuple[int, str | None]:
     text = name.strip().lower().removeprefix("p").replace(".", "")
-    digits = "".join(c for c in text if c.isdigit())
+    # ASCII only: str.isdigit() accepts '²' and other digits int() cannot read.
+    digits = "".join(c for c in text if c in "0123456789")
     label = text[len(digits):] or None
-    if not digits or (label is not None and not label.isalpha()) or text[: len(digits)] != digits:
-        raise InputError(f"cannot read part {name!r}: write a problem number and an optional part, like 1, 1a or p1.a")
+    if (not digits or len(digits) > 6 or text[: len(digits)] != digits
+            or (label is not None and not (label.isascii() and label.isalpha() and len(label) <= 6))):
+        raise InputError(f"cannot read part {shown(name)}: write a problem number and an optional part, like 1, 1a or p1.a")
     return int(digits), label
