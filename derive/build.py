@@ -100,6 +100,8 @@ def _kill_group(process: subprocess.Popen) -> None:
     elif process.poll() is None:
         process.kill()
     process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 def compile_pdf(tex: str, pdf_path: Path, name: str = "hw7") -> None:
