@@ -13,10 +13,15 @@ from derive.counting.convention import Convention
 from derive.counting.counts import count_network
 from derive.counting.loading import builtin_specs, load_network
 from derive.counting.report import to_dict, to_text
-from derive.errors import DeriveError
+from derive.errors import DeriveError, clean
+
+EXIT_CODES = """\b
+Exit codes:
+  0  success
+  2  usage or input error (the spec, a name, an option)"""
 
 
-@click.command("count")
+@click.command("count", epilog=EXIT_CODES)
 @click.argument("spec", required=False, metavar="[SPEC|NAME]")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option(
@@ -60,7 +65,7 @@ def count(
             load_network(spec), Convention(bias, strict, exclude_padding)
         )
     except DeriveError as exc:
-        click.echo(f"error: {exc.message}", err=True)
+        click.echo(f"error: {clean(exc.message, 600)}", err=True)
         ctx.exit(exc.exit_code)
     if as_json:
         import json  # only when asked for
