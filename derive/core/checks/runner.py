@@ -104,35 +104,48 @@ def _timed_out(step: Step, seconds: float) -> CheckResult:
 
 def _run_limited(todo: Sequence[Step], jobs: int,
                  report: Callable[[Step, CheckResult], None]) -> None:
-    """Each step in its own child process, ``jobs`` at a time, killed at its deadline.
+    """Check the steps in ``jobs`` worker processes, each step killed at its deadline.
 
-    A killed step is undecided (a timeout, never a counterexample). Children die with this
-    process, and any still running when this function leaves (an error, Ctrl-C, SIGTERM) are
-    killed here.
+    A killed step is undecided (a timeout, never a counterexample) and its worker is replaced.
+    Workers die with this process, and any still running when this function leaves (an error,
+    Ctrl-C, SIGTERM) are killed here.
     """
     global _PENDING
-    _PENDING = todo  # fork: children inherit the steps, no pickling of SymPy trees
+    forked = timelimit._context().get_start_method() == "fork"
+    _PENDING = todo  # fork: workers inherit the steps, no pickling of SymPy trees
     waiting = list(range(len(todo)))
-    running: dict[int, timelimit.Child] = {}
+    workers: list[timelimit.Worker] = []
     try:
-        while waiting or running:
-            while waiting and len(running) < jobs:
+        while waiting or any(w.busy for w in workers):
+            for worker in workers:
+                if waiting and not worker.busy:
+                    index = waiting.pop(0)
+                    worker.submit(index, (index,) if forked else (todo[index],), step_seconds())
+            while waiting and len(workers) < jobs:
+                worker = timelimit.Worker(_check_pending if forked else check_step)
+                workers.append(worker)
                 index = waiting.pop(0)
-                running[index] = timelimit.Child(_check_pending, index, seconds=step_seconds())
-            soonest = min(child.deadline for child in running.values())
-            wait([c.connection for c in running.values()], timeout=max(soonest - time.monotonic(), 0) + 0.01)
-            for index, child in list(running.items()):
-                if not child.ready() and time.monotonic() < child.deadline:
+                worker.submit(index, (index,) if forked else (todo[index],), step_seconds())
+            busy = [w for w in workers if w.busy]
+            soonest = min(w.deadline for w in busy)
+            wait([w.connection for w in busy], timeout=max(soonest - time.monotonic(), 0) + 0.01)
+            for worker in busy:
+                index = worker.task
+                if worker.ready():
+                    try:
+                        result = worker.take()
+                    except RuntimeError as exc:  # the worker died: no verdict on this step
+                        result = combine(todo[index].id, [MethodResult("limit", "timeout", worker.seconds, str(exc))])
+                elif time.monotonic() >= worker.deadline:
+                    worker.kill()
+                    result = _timed_out(todo[index], worker.seconds)
+                else:
                     continue
-                del running[index]
-                try:
-                    result = child.result(0)
-                except timelimit.CheckTimeout:
-                    result = _timed_out(todo[index], child.seconds)
                 report(todo[index], result)
+            workers = [w for w in workers if w.process.is_alive()]
     finally:
-        for child in running.values():
-            child.kill()
+        for worker in workers:
+            worker.stop()
         _PENDING = ()
 
 

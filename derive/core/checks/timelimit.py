@@ -176,6 +176,88 @@ class Child:
         self.connection.close()
 
 
+def _worker_main(parent: int, connection: Connection, fn: Callable[..., Any], factor: float) -> None:
+    _die_with_parent(parent)
+    set_scale(factor)
+    while True:
+        try:
+            args = connection.recv()
+        except EOFError:
+            return
+        if args is None:
+            return
+        try:
+            outcome = ("ok", fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
+            outcome = ("error", _picklable(exc))
+        try:
+            connection.send(outcome)
+        except Exception as exc:  # noqa: BLE001
+            connection.send(("error", RuntimeError(f"could not return the result: {exc}")))
+
+
+class Worker:
+    """A child process that runs ``fn`` on one task at a time, each with its own deadline.
+
+    It stays warm between tasks (SymPy's caches, imports); a task past its deadline is ended by
+    killing the worker (the caller starts a new one).
+    """
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        context = _context()
+        self.connection, child_end = context.Pipe(duplex=True)
+        self.process = context.Process(target=_worker_main, args=(os.getpid(), child_end, fn, _scale), daemon=True)
+        self.process.start()
+        child_end.close()
+        self.task: Any = None
+        self.started = 0.0
+        self.seconds = 0.0
+
+    @property
+    def busy(self) -> bool:
+        return self.task is not None
+
+    @property
+    def deadline(self) -> float:
+        return self.started + self.seconds
+
+    def submit(self, task: Any, args: tuple, seconds: float) -> None:
+        self.task, self.seconds, self.started = task, seconds, time.monotonic()
+        self.connection.send(args)
+
+    def ready(self) -> bool:
+        return self.busy and self.connection.poll(0)
+
+    def take(self) -> Any:
+        """The finished task's result (or its exception, raised); the worker is idle again."""
+        self.task = None
+        try:
+            status, value = self.connection.recv()
+        except EOFError:
+            self.kill()
+            raise RuntimeError(f"the check process ended without a result (exit code {self.process.exitcode})") from None
+        if status == "error":
+            raise value
+        return value
+
+    def kill(self) -> None:
+        self.task = None
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self.connection.close()
+
+    def stop(self) -> None:
+        """End an idle worker politely, a busy one by force."""
+        if not self.busy and self.process.is_alive():
+            try:
+                self.connection.send(None)
+                self.process.join(2)
+            except (OSError, ValueError):
+                pass
+        self.kill()
+
+
 def run_with_limit(fn: Callable[..., Any], *args: Any, seconds: float) -> Any:
     """``fn(*args)`` in a child process killed after ``seconds``: CheckTimeout then.
 
