@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -97,9 +96,9 @@ def step_seconds() -> float:
     return (symbolic.SYMBOLIC_SECONDS + numeric.NUMERIC_SECONDS + rules.RULE_SECONDS) * 1.5 * timelimit.scale()
 
 
-def _timed_out(step: Step, seconds: float) -> CheckResult:
-    detail = f"the check did not finish within {seconds:.0f} s"
-    return combine(step.id, [MethodResult("limit", "timeout", seconds, detail)])
+def _timed_out(step: Step, seconds: float, used: float) -> CheckResult:
+    detail = f"the check did not finish within its {seconds:.0f} s limit (used {used:.1f} s of CPU time)"
+    return combine(step.id, [MethodResult("limit", "timeout", used, detail)])
 
 
 def _run_limited(todo: Sequence[Step], jobs: int,
@@ -127,8 +126,7 @@ def _run_limited(todo: Sequence[Step], jobs: int,
                 index = waiting.pop(0)
                 worker.submit(index, (index,) if forked else (todo[index],), step_seconds())
             busy = [w for w in workers if w.busy]
-            soonest = min(w.deadline for w in busy)
-            wait([w.connection for w in busy], timeout=max(soonest - time.monotonic(), 0) + 0.01)
+            wait([w.connection for w in busy], timeout=0.5)  # wake to look at the CPU time used
             for worker in busy:
                 index = worker.task
                 if worker.ready():
@@ -136,9 +134,10 @@ def _run_limited(todo: Sequence[Step], jobs: int,
                         result = worker.take()
                     except RuntimeError as exc:  # the worker died: no verdict on this step
                         result = combine(todo[index].id, [MethodResult("limit", "timeout", worker.seconds, str(exc))])
-                elif time.monotonic() >= worker.deadline:
+                elif worker.expired():
+                    used = worker.used()
                     worker.kill()
-                    result = _timed_out(todo[index], worker.seconds)
+                    result = _timed_out(todo[index], worker.seconds, used)
                 else:
                     continue
                 report(todo[index], result)

@@ -5,10 +5,13 @@ deadline. That works from any thread, in notebooks and on every platform, and a 
 call cannot outlive it. The child dies with its parent (``PR_SET_PDEATHSIG`` on Linux, and a
 watcher thread that polls the parent everywhere), so killing ``derive`` leaves no orphan.
 
-Soft limit (``time_limit``): SIGALRM interrupts SymPy between bytecodes inside the (child)
-process, so one method can time out and another still run. Where SIGALRM is unavailable (Windows,
-a non-main thread) it is a no-op and the hard limit still holds. A caller's pending alarm and
-handler are restored afterwards.
+Soft limit (``time_limit``): a CPU-time timer (SIGPROF) interrupts SymPy between bytecodes inside
+the (child) process, so one method can time out and another still run. Where it is unavailable
+(Windows, a non-main thread) it is a no-op and the hard limit still holds. A caller's pending
+timer and handler are restored afterwards; SIGALRM is left alone.
+
+Both limits count CPU time where the system reports it, so a loaded machine does not turn a
+check that needs 3 s into a timeout.
 """
 
 from __future__ import annotations
@@ -46,36 +49,62 @@ def set_scale(factor: float) -> None:
     _scale = max(float(factor), 0.001)
 
 
+# The soft limit counts the CPU time of this process (user + system), not the wall clock: a check
+# on a loaded machine gets the same work done before its limit as on an idle one.
+_TIMER = getattr(signal, "ITIMER_PROF", None)
+_SIGNAL = getattr(signal, "SIGPROF", None)
+
+
 @contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
-    """Raise CheckTimeout in this block after ``seconds`` (soft: main thread with SIGALRM only)."""
-    if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
+    """Raise CheckTimeout in this block after ``seconds`` of CPU time (soft: main thread, POSIX).
+
+    A timer of the same kind that a caller had pending, and its handler, are restored afterwards;
+    the wall-clock SIGALRM is never touched.
+    """
+    if _TIMER is None or threading.current_thread() is not threading.main_thread():
         yield  # no timer here; the process-based limit around the check still applies
         return
-    deadline = time.monotonic() + seconds
-    caller_delay, caller_interval = signal.getitimer(signal.ITIMER_REAL)
-    caller_due = time.monotonic() + caller_delay if caller_delay > 0 else None
+    started = time.process_time()
+    caller_delay, caller_interval = signal.getitimer(_TIMER)
+    caller_due = started + caller_delay if caller_delay > 0 else None
     caller_fired = False
 
     def _expired(signum, frame):  # noqa: ARG001
         nonlocal caller_fired
-        remaining = deadline - time.monotonic()
+        remaining = started + seconds - time.process_time()
         if remaining <= 0.001:
             raise CheckTimeout(f"ran out of its {seconds:g} s limit")
-        caller_fired = True  # the caller's alarm came first: deliver it when the block ends
-        signal.setitimer(signal.ITIMER_REAL, remaining)
+        caller_fired = True  # the caller's timer came first: deliver it when the block ends
+        signal.setitimer(_TIMER, remaining)
 
-    previous = signal.signal(signal.SIGALRM, _expired)
+    previous = signal.signal(_SIGNAL, _expired)
     first = seconds if caller_due is None else min(seconds, caller_delay)
-    signal.setitimer(signal.ITIMER_REAL, max(first, 1e-6))
+    signal.setitimer(_TIMER, max(first, 1e-6))
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(_TIMER, 0)
+        signal.signal(_SIGNAL, previous)
         if caller_due is not None:
-            left = 1e-6 if caller_fired else max(caller_due - time.monotonic(), 1e-6)
-            signal.setitimer(signal.ITIMER_REAL, left, caller_interval)
+            left = 1e-6 if caller_fired else max(caller_due - time.process_time(), 1e-6)
+            signal.setitimer(_TIMER, left, caller_interval)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) used so far by process ``pid``; None where /proc is missing."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            stat = handle.read()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# A task that uses no CPU (blocked, sleeping) still ends: after this many times its limit in
+# wall-clock time.
+WALL_FACTOR = 10.0
 
 
 def _die_with_parent(parent: int) -> None:
@@ -217,13 +246,23 @@ class Worker:
     def busy(self) -> bool:
         return self.task is not None
 
-    @property
-    def deadline(self) -> float:
-        return self.started + self.seconds
-
     def submit(self, task: Any, args: tuple, seconds: float) -> None:
         self.task, self.seconds, self.started = task, seconds, time.monotonic()
+        self.cpu_start = cpu_seconds(self.process.pid)
         self.connection.send(args)
+
+    def used(self) -> float:
+        """Seconds this task has used: CPU time where measurable, else wall-clock time."""
+        now = cpu_seconds(self.process.pid)
+        if now is None or self.cpu_start is None:
+            return time.monotonic() - self.started
+        return now - self.cpu_start
+
+    def expired(self) -> bool:
+        """Past its limit: in CPU time (load does not count against a check), or far past it in
+        wall-clock time."""
+        elapsed = time.monotonic() - self.started
+        return self.used() >= self.seconds or elapsed >= self.seconds * WALL_FACTOR
 
     def ready(self) -> bool:
         return self.busy and self.connection.poll(0)
