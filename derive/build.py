@@ -109,9 +109,13 @@ def compile_pdf(tex: str, pdf_path: Path, name: str = "hw7") -> None:
     write_atomically(pdf_path, typeset(tex, name))
 
 
-def typeset(tex: str, name: str = "hw7") -> bytes:
-    """The PDF TeX makes of ``tex``, in a temporary folder that is removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="derive-tex-") as folder:
+def typeset(tex: str, name: str = "hw7", scratch: Path | None = None) -> bytes:
+    """The PDF TeX makes of ``tex``, in a temporary folder that is removed afterwards.
+
+    ``scratch``: where to make that folder (a build passes a staging folder inside its output
+    folder, so that even a SIGKILLed build's TeX files are removed by the next build).
+    """
+    with tempfile.TemporaryDirectory(prefix="derive-tex-", dir=scratch) as folder:
         workdir = Path(folder)
         (workdir / f"{name}.tex").write_text(tex, encoding="utf-8")
         for command in tex_command(workdir, name):

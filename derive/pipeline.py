@@ -183,7 +183,8 @@ def _build_locked(options: BuildOptions, name: str, progress: Progress | None,
     if on_tex:
         on_tex()
     try:
-        pdf = typeset(tex, name)
+        with publish.scratch_folder(out) as scratch:
+            pdf = typeset(tex, name, scratch)
     except (TexFailed, TexMissing):
         publish.publish(out, files)  # documented: the .tex and JSON are still written (exit 3)
         raise

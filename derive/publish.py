@@ -14,7 +14,9 @@ import json
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from derive.build import looks_complete, write_atomically
 
@@ -26,6 +28,17 @@ def remove_stale_staging(folder: Path) -> None:
     """Staging folders of builds that were killed (call with the folder's lock held)."""
     for stale in folder.glob(STAGING_PREFIX + "*"):
         shutil.rmtree(stale, ignore_errors=True)
+
+
+@contextmanager
+def scratch_folder(folder: Path) -> Iterator[Path]:
+    """A temporary folder inside ``folder`` named like a staging folder, removed afterwards — or,
+    if this process is killed, by the next build."""
+    path = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _sha(data: bytes) -> str:

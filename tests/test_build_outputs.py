@@ -30,7 +30,7 @@ def fake_tex(monkeypatch):
     """TeX replaced by a function that records its calls and returns a complete-looking PDF."""
     calls = []
 
-    def typeset(tex, name="hw7"):
+    def typeset(tex, name="hw7", scratch=None):
         calls.append(name)
         return FAKE_PDF
 
@@ -46,7 +46,7 @@ def test_a_kill_during_tex_leaves_the_previous_set_untouched(tmp_path, monkeypat
     for name, data in old.items():
         (tmp_path / name).write_bytes(data)
 
-    def killed(tex, name="hw7"):
+    def killed(tex, name="hw7", scratch=None):
         raise KeyboardInterrupt  # what SIGTERM/Ctrl-C does in the middle of TeX
 
     monkeypatch.setattr(pipeline, "typeset", killed)

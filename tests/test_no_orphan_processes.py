@@ -90,3 +90,27 @@ def test_a_tex_timeout_kills_pdflatex_too_and_removes_the_temporary_folder(tmp_p
     assert not survivors, f"TeX processes still running after the timeout: {survivors}"
     assert not any(scratch.iterdir())
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_a_build_killed_during_tex_publishes_nothing_and_the_next_build_cleans_up(tmp_path):
+    if shutil.which("pdflatex") is None:
+        pytest.skip("TeX Live is not installed")
+    out = tmp_path / "out"
+    out.mkdir()
+    old = {"hw7-p1b.tex": b"old tex", "verification-p1b.json": b"{}", "hw7-p1b.pdf": b"%PDF-old\n%%EOF\n"}
+    for name, data in old.items():
+        (out / name).write_bytes(data)
+    command = [sys.executable, "-c", "from derive.cli import main; main()", "build", "1b", "--out", str(out), "-q"]
+    build = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".derive-staging-*/derive-tex-*")) and time.monotonic() < deadline:
+        if build.poll() is not None:
+            pytest.skip("the build finished before TeX was seen running")
+        time.sleep(0.05)
+    os.kill(build.pid, signal.SIGKILL)
+    build.wait(30)
+    assert {name: (out / name).read_bytes() for name in old} == old  # no new .tex beside the old PDF
+    assert list(out.glob(".derive-staging-*"))  # what the killed build left …
+    again = subprocess.run(command[:-1] + ["-q", "--tex-only"], capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert not list(out.glob(".derive-staging-*"))  # … the next build removed

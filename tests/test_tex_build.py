@@ -61,7 +61,7 @@ def test_missing_tex_writes_tex_and_json_and_exits_3(tmp_path, monkeypatch):
 def test_tex_failure_through_the_cli_exits_3_and_keeps_the_pdf(tmp_path, monkeypatch):
     (tmp_path / "hw7-p1b.pdf").write_bytes(b"%PDF-old")
 
-    def broken(tex, name="hw7"):
+    def broken(tex, name="hw7", scratch=None):
         raise TexFailed("TeX failed; the previous PDF was kept. ./hw7.tex:3: Undefined control sequence.",
                         "./hw7.tex:3: Undefined control sequence.")
 
