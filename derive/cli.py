@@ -94,7 +94,7 @@ def _cleanup_on_sigterm() -> Iterator[None]:
 
 
 def _fail(error: DeriveError) -> None:
-    click.echo(f"error: {clean(error.message)}", err=True)
+    click.echo(f"error: {clean(error.message, 600)}", err=True)
     excerpt = getattr(error, "log_excerpt", "")
     if excerpt:
         click.echo("TeX log:\n" + excerpt, err=True)

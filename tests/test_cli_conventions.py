@@ -66,7 +66,7 @@ def test_verbose_lists_every_step(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("args", [["check", "1b", "-q"], ["build", "1b", "--tex-only", "-q", "--out", "o"],
-                                  ["list", "-q"]])
+                                  ["list", "-q"], ["count", "alexnet", "-q"]])
 def test_quiet_prints_nothing_but_errors(args, tmp_path, monkeypatch):
     if args[0] != "list":  # list reuses the checkout's measurement cache, as test_list_json does
         monkeypatch.chdir(tmp_path)

@@ -34,6 +34,7 @@ Exit codes:
 @click.option(
     "--list", "list_", is_flag=True, help="List the built-in networks and exit."
 )
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (check a spec).")
 @click.pass_context
 def count(
     ctx: click.Context,
@@ -43,6 +44,7 @@ def count(
     strict: bool,
     exclude_padding: bool,
     list_: bool,
+    quiet: bool = False,
 ) -> None:
     """Count the parameters and operations of a network.
 
@@ -67,6 +69,8 @@ def count(
     except DeriveError as exc:
         click.echo(f"error: {clean(exc.message, 600)}", err=True)
         ctx.exit(exc.exit_code)
+    if quiet:
+        return
     if as_json:
         import json  # only when asked for
 
