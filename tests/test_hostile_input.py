@@ -97,3 +97,11 @@ def test_exclude_padding_with_huge_kernels_or_padding_answers_at_once(text, macs
     assert result.exit_code == 0, result.output
     assert time.monotonic() - started < 5
     assert f"MACs {macs} " in result.output
+
+
+def test_a_5000_digit_result_id_in_an_answer_file_is_no_traceback(tmp_path):
+    answers = tmp_path / "a.toml"
+    answers.write_text('"p' + "1" * 5000 + '.a" = "1"\n')
+    result = run("grade", str(answers))
+    assert result.exit_code == 1, result.output  # an unknown id: a wrong answer, not a crash
+    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
