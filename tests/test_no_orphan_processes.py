@@ -114,3 +114,30 @@ def test_a_build_killed_during_tex_publishes_nothing_and_the_next_build_cleans_u
     again = subprocess.run(command[:-1] + ["-q", "--tex-only"], capture_output=True, text=True)
     assert again.returncode == 0, again.stderr
     assert not list(out.glob(".derive-staging-*"))  # … the next build removed
+
+
+def test_sigterm_during_tex_kills_tex_and_removes_its_folders(tmp_path):
+    if shutil.which("pdflatex") is None:
+        pytest.skip("TeX Live is not installed")
+    out = tmp_path / "out"
+    command = [sys.executable, "-c", "from derive.cli import main; main()", "build", "1b", "--out", str(out), "-q"]
+    build = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list(out.glob(".derive-staging-*/derive-tex-*/*.tex")) and time.monotonic() < deadline:
+        if build.poll() is not None:
+            pytest.skip("the build finished before TeX was seen running")
+        time.sleep(0.05)
+    os.kill(build.pid, signal.SIGTERM)
+    assert build.wait(30) == 128 + signal.SIGTERM
+    survivors = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if str(out) in os.readlink(entry / "cwd") and _parent_of(int(entry.name)) is not None:
+                    survivors.append(int(entry.name))
+            except OSError:
+                continue
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)
+    assert not survivors
+    assert not list(out.glob(".derive-staging-*")) and not (out / "hw7-p1b.tex").exists()
