@@ -65,13 +65,15 @@ def _one_line_errors(command):
 
 
 def _closed_pipe() -> None:
-    """The reader of our output went away (``derive list | head``): end quietly, as cat does."""
+    """The reader of our output went away (``derive list | head``): end quietly, as cat does —
+    no message, and the status of a process ended by SIGPIPE (141), so `set -o pipefail` still
+    sees that the output was cut short."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush cannot complain
     except (OSError, ValueError, AttributeError):
         pass
-    sys.exit(0)
+    sys.exit(128 + 13)  # 13 = SIGPIPE
 
 
 @contextmanager
