@@ -1,9 +1,11 @@
-"""The whole flow in one place: select content → check every step → render → TeX → files.
+"""The whole flow in one place: select problems → check every step → render → TeX → files.
 
-    problems = registry.select(parts)
+    problems = document.select(parts)
     results  = check_steps(steps of problems, cache)     # symbolic + numeric, cached by content
     tex      = render(problems, results)                 # Jinja2 templates, escaped text
-    files    = hw7.tex, verification.json, hw7.pdf       # published together (derive.publish)
+    files    = NAME.tex, verification.json, NAME.pdf     # published together (derive.publish)
+
+The document comes from the caller (``derive.loading``); with none, the built-in one is loaded.
 """
 
 from __future__ import annotations
@@ -16,22 +18,19 @@ from typing import Callable, Sequence
 
 import sympy as sp
 
-from derive import publish
+from derive import loading, publish
 from derive.build import content_hash, typeset
-from derive.content import registry
-from derive.content.notation import DISPLAY_NAMES
+from derive.core.notation import DISPLAY_NAMES
 from derive.core.checks.result import FAILED, UNDECIDED, CheckResult
 from derive.core.checks.runner import CheckCache, check_steps
 from derive.core import measurements
-from derive.core.document import Problem
+from derive.core.document import Document, Problem
 from derive.core.step import Step
 from derive.errors import CheckFailed, InputError, TexFailed, TexMissing
+from derive.core.selection import parse_part_name
 from derive.outlock import folder_lock
 from derive.render import view
 from derive.render.environment import environment
-
-DEFAULT_TITLE = "Homework 7: Mathematical Foundations of Deep Neural Networks"
-DEFAULT_AUTHOR = "Derived and checked by derive"
 
 Progress = Callable[[Step, CheckResult], None]
 
@@ -40,10 +39,12 @@ Progress = Callable[[Step, CheckResult], None]
 class BuildOptions:
     parts: tuple[str, ...] = ()
     out_dir: Path = Path("output")
-    title: str = DEFAULT_TITLE
-    author: str = DEFAULT_AUTHOR
+    title: str | None = None  # None: the document's own
+    author: str | None = None
     tex_only: bool = False
     name: str = "hw7"
+    document: Document | None = None  # None: the built-in document
+    keep_going: bool = False  # render failed steps (marked ×) instead of stopping; still exit 1
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,11 @@ class BuildReport:
     tex_skipped: bool = False
 
 
-def check(parts: Sequence[str] = (), cache_path: Path | None = None, progress: Progress | None = None) -> Checked:
+def check(parts: Sequence[str] = (), cache_path: Path | None = None, progress: Progress | None = None,
+          document: Document | None = None) -> Checked:
     measurements.use_cache(cache_path.parent / "measurements.json" if cache_path else None)
-    problems = registry.select(parts)
+    document = document if document is not None else loading.load().document
+    problems = document.select(parts)
     steps = [s for p in problems for s in p.steps()]
     plan = getattr(progress, "plan", None)
     if plan is not None:  # a progress display that wants to know the work ahead (bars per problem)
@@ -93,7 +96,7 @@ def first_failure(checked: Checked) -> CheckFailed | None:
 
 
 def render(checked: Checked, title: str, author: str) -> str:
-    context = view.document(checked.problems, checked.results, DISPLAY_NAMES, title, author)
+    context = view.document(checked.problems, checked.results, DISPLAY_NAMES, title, author or "")
     return environment().get_template("document.tex.j2").render(**context)
 
 
@@ -140,11 +143,11 @@ def writable(folder: Path) -> bool:
 
 
 def output_name(options: BuildOptions) -> str:
-    """hw7 for the whole document; a partial build is named apart (hw7-p1, hw7-p1a-p2) so that it
+    """NAME for the whole document; a partial build is named apart (hw7-p1, hw7-p1a-p2) so that it
     never replaces the whole document's PDF."""
-    if not options.parts or options.name != BuildOptions.name:
+    if not options.parts:
         return options.name
-    labels = sorted({f"p{n}{label or ''}" for n, label in map(registry.parse_part, options.parts)})
+    labels = sorted({f"p{n}{label or ''}" for n, label in map(parse_part_name, options.parts)})
     suffix = "-".join(labels)
     if len(suffix) > 40:
         suffix = suffix[:30] + "-" + content_hash(suffix)[:8]
@@ -165,14 +168,30 @@ def build(options: BuildOptions, progress: Progress | None = None,
 def _build_locked(options: BuildOptions, name: str, progress: Progress | None,
                   on_tex: Callable[[], None] | None) -> BuildReport:
     out = options.out_dir
-    checked = check(options.parts, out / ".cache" / "checks.json", progress)
+    document = options.document if options.document is not None else loading.load().document
+    checked = check(options.parts, out / ".cache" / "checks.json", progress, document)
     failure = first_failure(checked)
+    undecided = any(r.status == UNDECIDED for r in checked.results.values())
+    if failure is not None and (not options.keep_going or undecided):
+        raise failure  # the previous outputs stay as they were (an undecided step has no mark to show)
+    title = options.title if options.title is not None else document.title
+    author = options.author if options.author is not None else document.author
+    report = _write(options, name, checked, render(checked, title, author), on_tex)
     if failure is not None:
-        raise failure  # the previous outputs stay as they were
-    tex = render(checked, options.title, options.author)
-    json_name = "verification.json" if name == options.name else f"verification{name[len(options.name):]}.json"
-    tex_path, pdf_path, json_path = out / f"{name}.tex", out / f"{name}.pdf", out / json_name
-    files = {json_name: (json.dumps(verification_json(checked), indent=2) + "\n").encode(),
+        raise failure  # --keep-going: the PDF shows the failures, the exit code still says so
+    return report
+
+
+def json_name(name: str) -> str:
+    """The verification file beside NAME.pdf; the built-in document keeps its historical name."""
+    return "verification.json" if name == "hw7" else f"{name}.verification.json"
+
+
+def _write(options: BuildOptions, name: str, checked: Checked, tex: str,
+           on_tex: Callable[[], None] | None) -> BuildReport:
+    out = options.out_dir
+    tex_path, pdf_path, json_path = out / f"{name}.tex", out / f"{name}.pdf", out / json_name(name)
+    files = {json_path.name: (json.dumps(verification_json(checked), indent=2) + "\n").encode(),
              tex_path.name: tex.encode()}
     if options.tex_only:
         publish.publish(out, files)

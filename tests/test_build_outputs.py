@@ -42,7 +42,7 @@ def fake_tex(monkeypatch):
 
 
 def test_a_kill_during_tex_leaves_the_previous_set_untouched(tmp_path, monkeypatch):
-    old = {"hw7-p1b.tex": b"old tex", "verification-p1b.json": b"{}", "hw7-p1b.pdf": FAKE_PDF}
+    old = {"hw7-p1b.tex": b"old tex", "hw7-p1b.verification.json": b"{}", "hw7-p1b.pdf": FAKE_PDF}
     for name, data in old.items():
         (tmp_path / name).write_bytes(data)
 
@@ -99,7 +99,7 @@ def test_outputs_get_the_users_umask(tmp_path, fake_tex):
     finally:
         os.umask(previous)
     assert result.exit_code == 0, result.output
-    for name in ("hw7-p1b.pdf", "hw7-p1b.tex", "verification-p1b.json"):
+    for name in ("hw7-p1b.pdf", "hw7-p1b.tex", "hw7-p1b.verification.json"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644, name
 
 
@@ -111,7 +111,7 @@ def test_a_partial_build_does_not_replace_the_whole_documents_files(tmp_path, fa
     assert result.exit_code == 0, result.output
     assert {name: (tmp_path / name).read_bytes() for name in whole} == whole
     assert (tmp_path / "hw7-p1a-p1b.pdf").read_bytes() == FAKE_PDF
-    assert (tmp_path / "hw7-p1a-p1b.tex").is_file() and (tmp_path / "verification-p1a-p1b.json").is_file()
+    assert (tmp_path / "hw7-p1a-p1b.tex").is_file() and (tmp_path / "hw7-p1a-p1b.verification.json").is_file()
 
 
 @pytest.fixture

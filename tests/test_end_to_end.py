@@ -47,7 +47,7 @@ def test_hostile_author_and_title_appear_literally(built):
 
 def test_verification_json_counts_every_step(built):
     out, _ = built
-    data = json.loads((out / "verification-p1.json").read_text())
+    data = json.loads((out / "hw7-p1.verification.json").read_text())
     assert data["summary"]["failed"] == 0
     assert data["summary"]["verified"] >= 10
     assert all(s["status"] in ("verified", "numeric-only", "definition") for s in data["steps"])
@@ -63,5 +63,5 @@ def test_unchanged_rebuild_skips_tex_and_uses_the_cache(built):
     assert result.exit_code == 0
     assert f"unchanged {out / 'hw7-p1.pdf'}" in result.output
     assert (out / "hw7-p1.pdf").stat().st_mtime_ns == before
-    data = json.loads((out / "verification-p1.json").read_text())
+    data = json.loads((out / "hw7-p1.verification.json").read_text())
     assert all(s["cached"] for s in data["steps"] if s["status"] != "definition")

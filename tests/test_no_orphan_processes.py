@@ -97,7 +97,7 @@ def test_a_build_killed_during_tex_publishes_nothing_and_the_next_build_cleans_u
         pytest.skip("TeX Live is not installed")
     out = tmp_path / "out"
     out.mkdir()
-    old = {"hw7-p1b.tex": b"old tex", "verification-p1b.json": b"{}", "hw7-p1b.pdf": b"%PDF-old\n%%EOF\n"}
+    old = {"hw7-p1b.tex": b"old tex", "hw7-p1b.verification.json": b"{}", "hw7-p1b.pdf": b"%PDF-old\n%%EOF\n"}
     for name, data in old.items():
         (out / name).write_bytes(data)
     command = [sys.executable, "-c", "from derive.cli import main; main()", "build", "1b", "--out", str(out), "-q"]

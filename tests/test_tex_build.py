@@ -54,7 +54,7 @@ def test_missing_tex_writes_tex_and_json_and_exits_3(tmp_path, monkeypatch):
     assert "error: TeX Live is not installed" in result.stderr
     assert "apt-get install -y texlive-latex-base" in result.stderr
     # a partial build is named apart from the whole document's files
-    assert (tmp_path / "hw7-p1b.tex").is_file() and (tmp_path / "verification-p1b.json").is_file()
+    assert (tmp_path / "hw7-p1b.tex").is_file() and (tmp_path / "hw7-p1b.verification.json").is_file()
     assert not (tmp_path / "hw7-p1b.pdf").exists()
 
 

@@ -131,12 +131,21 @@ def test_an_undecided_step_fails_check_and_build_naming_the_step_and_the_timeout
     from click.testing import CliRunner
 
     from derive.cli import main
-    from derive.content import registry
+    import derive.documents.hw7 as hw7
+    from derive.core.document import Document
 
-    problem = Problem(1, "P")
-    a = sp.Symbol("a", real=True)
-    problem.part("a", "A").derivation(assume(Real(a))).step((a + 1) ** 2, "=", a**2 + 2 * a + 1, "expand")
-    monkeypatch.setattr(registry, "load_problem", lambda number: problem)
+    def one_problem() -> Problem:
+        problem = Problem(1, "P")
+        a = sp.Symbol("a", real=True)
+        problem.part("a", "A").derivation(assume(Real(a))).step((a + 1) ** 2, "=", a**2 + 2 * a + 1, "expand")
+        return problem
+
+    def one_document() -> Document:
+        document = Document("P", name="hw7")
+        document.include(one_problem)
+        return document
+
+    monkeypatch.setattr(hw7, "document", one_document)
     monkeypatch.setattr(runner, "check_step", lambda step: _spin())
     monkeypatch.setattr(runner, "step_seconds", lambda: 0.3)
     monkeypatch.chdir(tmp_path)
