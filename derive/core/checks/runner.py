@@ -11,14 +11,14 @@ from typing import Any, Callable, Iterable, Sequence
 import sympy as sp
 
 from derive.core import functions
-from derive.core.checks import matrices, numeric, rules, symbolic, timelimit
+from derive.core.checks import matrices, numeric, rules, slack, sums, symbolic, timelimit
 from derive.core.checks.prepare import expand_definitions
 from derive.core.checks.result import (DEFINITION, FAILED, NUMERIC_ONLY, STATUSES, UNDECIDED, VERIFIED, CheckResult,
                                        MethodResult, combine)
 from derive.core.step import Step
 
 # Bump when a checker changes meaning, so cached results of the old checker are not reused.
-CHECKER_VERSION = "derive-checks-2"
+CHECKER_VERSION = "derive-checks-4"
 # An undecided step is tried once more, alone, with limits this many times longer.
 RETRY_SCALE = 4.0
 
@@ -38,8 +38,12 @@ def check_step(step: Step) -> CheckResult:
         methods.append(rules.check_squeeze(lhs, rhs, step.rule, expand))
     elif step.rel == "=":
         methods.append(symbolic.check_equal(lhs, rhs, ranges, symbolic.SYMBOLIC_SECONDS * timelimit.scale()))
+        if methods[-1].outcome in ("inconclusive", "timeout"):  # try index shifts and Iverson sums
+            methods.append(sums.prove_equal(lhs, rhs, step.assumptions))
     else:
         methods.append(symbolic.check_order(lhs, step.rel, rhs, ranges, symbolic.SYMBOLIC_SECONDS * timelimit.scale()))
+        if methods[-1].outcome in ("inconclusive", "timeout"):  # try the declared order constraints
+            methods.append(slack.prove_order(lhs, step.rel, rhs, step.assumptions))
     methods.append(functions.numeric_with_stand_ins(_numeric_check, step.id, lhs, step.rel, rhs, step.assumptions))
     methods.extend(_check_display(step, lhs, rhs, expand))
     result = combine(step.id, methods)
@@ -133,8 +137,12 @@ def _check_pending(index: int) -> CheckResult:
 
 
 def step_seconds() -> float:
-    """The hard limit of one step's check: every method's own limit, with room to spare."""
-    return (symbolic.SYMBOLIC_SECONDS + numeric.NUMERIC_SECONDS + rules.RULE_SECONDS) * 1.5 * timelimit.scale()
+    """The hard limit (CPU time) of one step's check: a backstop for work the methods' own soft
+    limits cannot interrupt, so it allows every method its limit several times over (numeric
+    checks run once per stand-in function and again for a displayed form)."""
+    methods = (symbolic.SYMBOLIC_SECONDS + sums.SUMS_SECONDS + slack.SLACK_SECONDS + rules.RULE_SECONDS
+               + numeric.NUMERIC_SECONDS)
+    return 4 * methods * timelimit.scale()
 
 
 def _timed_out(step: Step, seconds: float, used: float) -> CheckResult:
