@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 import click
+import platformdirs
 
 from derive import __version__
 from derive.errors import DeriveError, InputError, clean
@@ -29,8 +30,9 @@ Exit codes:
   2  usage or input error"""
 
 
-# Commands without --out keep their caches where `derive build` keeps them by default.
-CACHE_DIR = Path("output") / ".cache"
+# Commands without --out keep their caches in the user's cache folder (XDG on Linux), never in
+# the folder they are run from.
+CACHE_DIR = Path(platformdirs.user_cache_dir("derive", appauthor=False))
 
 
 def _use_measurement_cache() -> None:
@@ -266,27 +268,29 @@ def list_parts(document: str | None, as_json: bool, quiet: bool) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_one_line_errors
 def results(document: str | None, as_json: bool, quiet: bool) -> None:
-    """List the results the document proves, by stable id, with their values."""
+    """List the results the document proves, by stable id, with their values as answers write them."""
+    from derive.grade import printed
+
     _only_a_document(document)
     loaded, _ = _document_and_parts((document,) if document else ())
     entries = list(_expected_results(None, loaded.document).values())
     if as_json:
-        click.echo(json.dumps([e.to_json() for e in entries], indent=2))
+        click.echo(json.dumps([printed.entry_json(e) for e in entries], indent=2))
         return
+    width = max((len(e.id) for e in entries), default=0) + 2
     for entry in [] if quiet else entries:
-        data = entry.to_json()
-        value = data.get("exact", data["sympy"])
+        data = printed.entry_json(entry)
+        value = data.get("exact", data["answer"])
         decimal = f"  (≈ {data['decimal']})" if "decimal" in data else ""
-        click.echo(f"{entry.id:<18} {value}{decimal}")
-        click.echo(f"{'':<18} {entry.meaning}")
+        click.echo(f"{entry.id:<{width}}{value}{decimal}")
+        click.echo(f"{'':<{width}}{entry.meaning}")
 
 
 def _expected_results(ids: list[str] | None = None, document=None) -> dict:
     """The proven results; with ``ids``, only the problems those ids name are built."""
-    from derive import results as results_module
+    from derive.grade.expected import expected_results
 
-    _use_measurement_cache()
-    return {e.id: e for e in results_module.load(ids, document)}
+    return expected_results(ids, document)
 
 
 @main.command(epilog=EXIT_CODES)
@@ -306,13 +310,15 @@ def grade(path: Path, document: str | None, as_json: bool, csv_path: Path | None
       "p1.b.grad"    = "exp(x_k)/sum(exp(x_i), i, 1, n)"
     Verdicts: correct, wrong (with a diagnosis where one fits), unparseable, and
     undecided (the comparison ran out of time or could not evaluate: not the student's fault).
+    Each file is graded in its own process under a time limit; in a folder, a file that cannot
+    be read or graded is reported in its row and the others are graded.
     Exit 0 if every answer is correct, 1 if any is not, 2 for a malformed file.
     DOCUMENT.py: whose result ids are graded (default: the built-in Homework 7).
     """
     from derive.grade import grader
+    from derive.grade.safe_text import shown
 
     _only_a_document(document)
-    loaded, _ = _document_and_parts((document,) if document else ())
     loaded, _ = _document_and_parts((document,) if document else ())
     if csv_path is not None and not path.is_dir():
         raise click.UsageError("--csv applies to a folder of answer files, not to one file")
@@ -320,35 +326,39 @@ def grade(path: Path, document: str | None, as_json: bool, csv_path: Path | None
         expected = _expected_results(None, loaded.document)
         grades = grader.grade_folder(path, expected, jobs)
     else:
-        answers = grader.read_answers(path)
+        answers = grader.read_answers(path)  # a malformed file: one line, exit 2
         expected = _expected_results(list(answers), loaded.document)
-        grades = [grader.FileGrade(str(path), tuple(grader.grade_answers(answers, expected)))]
+        grades = grader.grade_paths([path], expected, 1)
+        if grades[0].error:
+            raise InputError(grades[0].error)
     if as_json:
         click.echo(json.dumps([g.to_json() for g in grades], indent=2))
     elif path.is_dir():
         _print_class_summary(grades, list(expected))
     else:
+        width = max(18, *(len(shown(c.id)) + 1 for c in grades[0].claims))
         for claim in grades[0].claims:
-            line = f"{claim.id:<18} {claim.status:<12} {claim.answer}"
+            line = f"{shown(claim.id):<{width}} {claim.status:<12} {shown(claim.answer)}"
             if claim.status != grader.CORRECT and claim.expected:
                 line += f"   (expected {claim.expected})"
             click.echo(line)
             if claim.diagnosis:
-                click.echo(f"{'':<18} {claim.diagnosis}")
+                click.echo(f"{'':<{width}} {shown(claim.diagnosis, 300)}")
     if path.is_dir():
         target = csv_path or path / "grades.csv"
         grader.write_csv(grades, list(expected), target)
-        click.echo(f"wrote {target}", err=True)
+        click.echo(f"wrote {shown(target, 300)}", err=True)
     sys.exit(0 if all(g.all_correct for g in grades) else 1)
 
 
 def _print_class_summary(grades, ids) -> None:
     from derive.grade import grader
+    from derive.grade.safe_text import shown
 
     for grade in grades:
-        name = Path(grade.path).name
+        name = shown(Path(grade.path).name, 40)
         if grade.error:
-            click.echo(f"{name:<28} unreadable: {grade.error}")
+            click.echo(f"{name:<28} unreadable: {shown(grade.error, 200)}")
             continue
         correct = sum(1 for c in grade.claims if c.status == grader.CORRECT)
         click.echo(f"{name:<28} {correct}/{len(grade.claims)} correct")
@@ -357,7 +367,7 @@ def _print_class_summary(grades, ids) -> None:
         answered = [c for g in grades for c in g.claims if c.id == result_id]
         if answered:
             right = sum(1 for c in answered if c.status == grader.CORRECT)
-            click.echo(f"{result_id:<18} {right}/{len(answered)} correct")
+            click.echo(f"{result_id:<22} {right}/{len(answered)} correct")
     unreadable = sum(1 for g in grades if g.error)
     click.echo(f"{len(grades)} files graded, {sum(g.all_correct for g in grades)} all correct, {unreadable} unreadable")
 

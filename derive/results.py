@@ -25,6 +25,9 @@ class ResultEntry:
     meaning: str
     value: sp.Basic
     step_id: str
+    # (vector, index) pairs the result's step assumes: entry ``index`` is the vector's largest,
+    # so a grader may read an answer's max(x) as x[index].
+    maxima: tuple[tuple[sp.Basic, sp.Basic], ...] = ()
 
     @property
     def is_number(self) -> bool:
@@ -59,10 +62,17 @@ def load(ids: Sequence[str] | None = None, document: Document | None = None) -> 
     return collect(document.select(parts))
 
 
+def _maxima(step) -> tuple[tuple[sp.Basic, sp.Basic], ...]:
+    variables = getattr(getattr(step, "assumptions", None), "variables", ())
+    return tuple((v.base, sp.sympify(v.max_at)) for v in variables
+                 if getattr(v, "max_at", None) is not None)
+
+
 def collect(problems: Sequence[Problem]) -> list[ResultEntry]:
     entries = []
     for problem in problems:
         for result in problem.results():
             value = expand_definitions(result.value, result.step.definitions)
-            entries.append(ResultEntry(result.result_id, result.meaning, value, result.step.id))
+            entries.append(ResultEntry(result.result_id, result.meaning, value, result.step.id,
+                                       _maxima(result.step)))
     return entries

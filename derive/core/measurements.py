@@ -9,15 +9,17 @@ what is missing instead of failing the build.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 _cache_path: Path | None = None
 _entries: dict[str, Any] | None = None
+_skipping = False  # set by not_measuring(): grading and listing results need no figures
 
 
 def require(holds: bool, message: str) -> None:
@@ -36,6 +38,19 @@ def use_cache(path: Path | None) -> None:
     """Where measurements are kept for this build (None: keep nothing)."""
     global _cache_path, _entries
     _cache_path, _entries = path, None
+
+
+@contextlib.contextmanager
+def not_measuring() -> Iterator[None]:
+    """Within this block every measurement is Unavailable, so building the document's content
+    (for its results, say) runs no torch and writes no cache; content already says "not
+    measured here" for an Unavailable figure."""
+    global _skipping
+    previous, _skipping = _skipping, True
+    try:
+        yield
+    finally:
+        _skipping = previous
 
 
 def _load() -> dict[str, Any]:
@@ -69,6 +84,8 @@ def code_digest() -> str:
 
 def measured(key: str, compute: Callable[[], Any]) -> Any:
     """The JSON-able result of ``compute()``, computed once per key, code version and cache file."""
+    if _skipping:
+        raise Unavailable("measurements are not run when only the results are wanted")
     entries = _load()
     key = f"{key}@{code_digest()}"
     if key not in entries:
