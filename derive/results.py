@@ -63,7 +63,8 @@ def load(ids: Sequence[str] | None = None, document: Document | None = None) -> 
         document = loading.load().document
     parts: tuple[str, ...] = ()
     if ids is not None:
-        numbers = {int(m.group(1)) for i in ids if (m := re.match(r"p(\d+)\.", i))}
+        # At most 6 ASCII digits: a 5000-digit id is no problem of ours, and int() would refuse it.
+        numbers = {int(m.group(1)) for i in ids if (m := re.match(r"p([0-9]{1,6})\.", i))}
         parts = tuple(str(n) for n in sorted(numbers & set(document.numbers))) or ("1",)
     return collect(document.select(parts))
 

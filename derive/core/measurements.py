@@ -59,9 +59,11 @@ def _load() -> dict[str, Any]:
         _entries = {}
         if _cache_path is not None and _cache_path.is_file():
             try:
-                _entries = json.loads(_cache_path.read_text())
-            except (OSError, ValueError):
-                _entries = {}
+                loaded = json.loads(_cache_path.read_text())
+            except (OSError, ValueError, RecursionError):
+                loaded = {}
+            # Valid JSON of the wrong shape (a list, null) is as damaged as invalid JSON.
+            _entries = loaded if isinstance(loaded, dict) else {}
     return _entries
 
 

@@ -411,7 +411,7 @@ def check(step_id: str, lhs: Any, rel: str, rhs: Any, assumptions: Assumptions,
                     return fail(f"search: {failure}")
                 searched = SEARCH_EVALS
     except CheckTimeout as exc:
-        return fail(f"numeric check {exc}")
+        return MethodResult(method, "timeout", time.perf_counter() - started, f"numeric check {exc}")
     except (NotEvaluable, SamplingError) as exc:
         return fail(str(exc))
     except ZeroDivisionError:
