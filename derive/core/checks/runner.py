@@ -12,7 +12,7 @@ from typing import Callable, Iterable, Sequence
 import sympy as sp
 
 from derive.core import functions
-from derive.core.checks import matrices, numeric, rules, slack, sums, symbolic
+from derive.core.checks import matrices, numeric, overclaim, rules, slack, sums, symbolic
 from derive.core.checks.prepare import expand_definitions
 from derive.core.checks.result import DEFINITION, FAILED, NUMERIC_ONLY, VERIFIED, CheckResult, MethodResult, combine
 from derive.core.step import Step
@@ -44,10 +44,21 @@ def check_step(step: Step) -> CheckResult:
             methods.append(slack.prove_order(lhs, step.rel, rhs, step.assumptions))
     methods.append(functions.numeric_with_stand_ins(numeric.check, step.id, lhs, step.rel, rhs, step.assumptions))
     methods.extend(_check_display(step, lhs, rhs, expand))
+    overclaims = overclaim.free_overclaims(step.assumptions) + overclaim.bound_overclaims(
+        [lhs, rhs, *(step.display or ())], step.assumptions)
+    if overclaims:  # a proof from assumptions the PDF does not show proves nothing it shows
+        methods = [_distrusted(m, overclaims[0]) for m in methods]
     result = combine(step.id, methods)
     if result.status == VERIFIED and any(m.method == "display" and m.outcome == "inconclusive" for m in methods):
         return CheckResult(step.id, NUMERIC_ONLY, result.methods, "display: the shown form is equal only numerically")
     return result
+
+
+def _distrusted(method: MethodResult, why: str) -> MethodResult:
+    """A proof (or a display proved equal) demoted to inconclusive, saying why."""
+    if method.outcome == "proved" or (method.method == "display" and method.outcome == "passed"):
+        return MethodResult(method.method, "inconclusive", method.seconds, f"not a proof of what is shown: {why}")
+    return method
 
 
 def _check_display(step: Step, lhs, rhs, expand) -> list[MethodResult]:
