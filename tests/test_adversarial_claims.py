@@ -228,6 +228,29 @@ def test_a_one_sided_limit_squeezed_from_the_other_side_fails():
     assert check_steps([premise, claim], jobs=1)["adv.side"].status == FAILED
 
 
+def test_a_squeeze_over_premises_whose_names_are_defined_otherwise_fails():
+    # The premises say 0 ≤ g ≤ 0 with g := 0 in their derivation; the limit step has
+    # g := sin(πT), which is 0 at every integer the limit check visits: a false ✓ before
+    # runner._premise_problem compared what the names mean.
+    Tp = sp.Symbol("Tp", positive=True)
+    name = sp.Symbol("g", real=True)
+    declared = assume(Positive(Tp, 1, 50))
+    zero, wave = ((name, sp.Integer(0)),), ((name, sp.sin(sp.pi * Tp)),)
+    lower = Step("adv.def.lo", sp.Integer(0), "<=", name, assumptions=declared, definitions=zero)
+    upper = Step("adv.def.up", name, "<=", sp.Integer(0), assumptions=declared, definitions=zero)
+    claim = Step("adv.def", sp.Limit(name, Tp, sp.oo), "=", sp.Integer(0), assumptions=declared,
+                 definitions=wave, rule=Squeeze(sp.Integer(0), sp.Integer(0), "adv.def.lo", "adv.def.up"))
+    assert check_steps([lower, upper, claim], jobs=1)["adv.def"].status == FAILED
+
+
+def test_a_limit_that_does_not_exist_is_not_verified():
+    # sin(πT) is 0 at every integer T the numeric limit check visits (numeric.LIMIT_SEQUENCE),
+    # so only the missing proof keeps this from a ✓ (it is ≈ today: a weakness of numeric.py).
+    Tp = sp.Symbol("Tp", positive=True)
+    assert status("adv.nolimit", sp.Limit(sp.sin(sp.pi * Tp), Tp, sp.oo), "=", sp.Integer(0),
+                  assume(Positive(Tp, 1, 50))) != VERIFIED
+
+
 # ── True statements stay ✓ ──────────────────────────────────────────────────────────────────
 
 TRUE_CLAIMS = {

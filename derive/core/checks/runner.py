@@ -178,7 +178,7 @@ def _settle_premises(steps: Iterable[Step], results: dict[str, CheckResult]) -> 
         inner = step.lhs.args[0] if isinstance(step.lhs, sp.Limit) else step.lhs
         wanted = {step.rule.lower_step: (step.rule.lower, inner), step.rule.upper_step: (inner, step.rule.upper)}
         for premise_id, (small, large) in wanted.items():
-            problem = _premise_problem(by_id.get(premise_id), small, large, results)
+            problem = _premise_problem(by_id.get(premise_id), small, large, results, step.definitions)
             if problem:
                 old = results[step.id]
                 results[step.id] = CheckResult(
@@ -187,7 +187,7 @@ def _settle_premises(steps: Iterable[Step], results: dict[str, CheckResult]) -> 
                     f"premise {premise_id}: {problem}")
 
 
-def _premise_problem(premise: Step | None, small, large, results) -> str:
+def _premise_problem(premise: Step | None, small, large, results, definitions=()) -> str:
     if premise is None:
         return "no such step"
     if results[premise.id].status == FAILED:
@@ -200,4 +200,11 @@ def _premise_problem(premise: Step | None, small, large, results) -> str:
         return "it is not an inequality"
     if stated != (small, large):
         return f"it states {sp.sstr(stated[0])} ≤ {sp.sstr(stated[1])}, not {sp.sstr(small)} ≤ {sp.sstr(large)}"
+    # The same names may be defined differently in the premise's derivation (g := 0 there,
+    # g := sin(πT) here): what the premise proved must be what the rule uses.
+    meant = tuple(expand_definitions(e, premise.definitions) for e in stated)
+    used = tuple(expand_definitions(e, definitions) for e in (small, large))
+    if meant != used:
+        return (f"its names mean {sp.sstr(meant[0])} ≤ {sp.sstr(meant[1])} there, "
+                f"but {sp.sstr(used[0])} ≤ {sp.sstr(used[1])} here")
     return ""
