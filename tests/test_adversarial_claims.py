@@ -89,6 +89,15 @@ def test_a_free_entry_replaced_inside_a_sum_over_the_same_named_index_is_not_cap
     assert status("adv.capture", lhs, "<=", rhs, at_max(MAX_AT_J, ties=n)) != VERIFIED
 
 
+@pytest.mark.parametrize("point,direction", [(0, "-"), (-sp.oo, "+")], ids=["zero_from_below", "minus_infinity"])
+def test_a_positive_limit_variable_approaching_from_below_zero_proves_nothing(point, direction):
+    # √(T²)/T is 1 on construction for a positive T, so "lim_{T→0⁻} = 1" (really −1) and
+    # "lim_{T→−∞} = 1" were proved and sampled as 1 (fix: overclaim's limit variables).
+    Tp = sp.Symbol("Tp", positive=True)
+    assert status("adv.limside", sp.Limit(sp.sqrt(Tp**2) / Tp, Tp, point, direction), "=", sp.Integer(1),
+                  assume(Positive(Tp))) != VERIFIED
+
+
 @pytest.mark.xfail(reason="prepare.settle_index_conditions: soundness's declared view (not yet merged) "
                           "drops sampling upper bounds", strict=False)
 def test_a_sampling_upper_bound_settles_no_condition():

@@ -35,10 +35,27 @@ def _reference_for_lower(lo: Any, integer: bool = True, last: Any = None, facts:
     return sp.Dummy(integer=integer)
 
 
-def _stronger(actual: Any, reference: Any) -> list[str]:
+_SIGNS = ("positive", "negative", "nonnegative", "nonpositive", "zero", "nonzero")
+
+
+def _approaching(point: sp.Expr, direction: str) -> sp.Symbol:
+    """A symbol with the sign a limit variable has near ``point`` (x → 0⁺ is positive, x → 0⁻ negative)."""
+    if point is sp.oo:
+        return sp.Dummy(positive=True)
+    if point is -sp.oo:
+        return sp.Dummy(negative=True)
+    above = direction == "+" and point.is_nonnegative is True
+    if above or (point.is_positive is True and direction in ("-", "+-")):
+        return sp.Dummy(positive=True)
+    if direction == "-" and point.is_nonpositive is True:
+        return sp.Dummy(negative=True)
+    return sp.Dummy(real=True)
+
+
+def _stronger(actual: Any, reference: Any, predicates: tuple = _PREDICATES) -> list[str]:
     """The predicates SymPy settles for ``actual`` differently from (or beyond) ``reference``."""
     found = []
-    for name in _PREDICATES:
+    for name in predicates:
         value = getattr(actual, f"is_{name}")
         if value is not None and value != getattr(reference, f"is_{name}"):
             found.append(f"{name}={value}")
@@ -91,6 +108,12 @@ def bound_overclaims(exprs: Iterable[Any], assumptions: Assumptions) -> list[str
                     if stronger:
                         problems.append(f"the index {index} is created with {', '.join(stronger)}, "
                                         f"which its limits {sp.sstr(lo)}..{sp.sstr(hi)} do not give")
+            for limit in item.atoms(sp.Limit):
+                _f, variable, point, direction = limit.args
+                stronger = _stronger(variable, _approaching(point, str(direction)), _SIGNS)
+                if stronger:
+                    problems.append(f"the limit variable {variable} is created with {', '.join(stronger)}, "
+                                    f"which approaching {sp.sstr(point)} from {direction} does not give")
     for constraint in assumptions.constraints:
         for index, lo, _hi in constraint.forall:  # a quantifier over an empty range claims nothing
             stronger = _stronger(index, _reference_for_lower(lo, True, None, facts))
