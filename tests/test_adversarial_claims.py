@@ -29,6 +29,7 @@ X = sp.Symbol("X", real=True)
 T = sp.Symbol("T", real=True)
 
 MAX_AT_J = Constraint(x[i] <= x[j], forall=((i, 1, n),))
+AT_MIN = assume(Integer(n, 1, 6), Integer(j, 1, n), RealVector(x, n), Constraint(x[i] >= x[j], forall=((i, 1, n),)))
 
 
 def status(step_id, lhs, rel, rhs, assumptions, **extra) -> str:
@@ -146,6 +147,9 @@ FALSE_CLAIMS = {
     "slack.backwards": (Sum(exp(x[i] - x[j]), (i, k, m)), "<=", m - k + 1,
                         assume(Integer(n, 1, 6), Integer(j, 1, n), Integer(k, 1, n), Integer(m, 1, n),
                                RealVector(x, n, max_at=j), MAX_AT_J)),
+    # slack with a declared minimum: the order used upside down
+    "slack.min_upside_down": (Sum(exp(x[i] - x[j]), (i, 1, n)), "<=", n, AT_MIN),
+    "slack.min_reversed": (Sum(exp(x[j] - x[i]), (i, 1, n)), ">=", n, AT_MIN),
     # sums: off-by-one closed forms, strict brackets, wrong shifts and reflections
     "sums.closed_off_by_one": (Sum(Piecewise((1, i <= k), (0, True)), (i, 1, n)), "=", k + 1,
                                assume(Integer(n, 1, 6), Integer(k, 1, n))),
@@ -286,6 +290,7 @@ TRUE_CLAIMS = {
                            sp.Integer(3), assume(Integer(n, 3, 8), Integer(k, 1, n - 2))),
     "sums.blocks": (Sum(x[3 * r + s], (s, 1, 3), (r, 0, m - 1)), "=", Sum(x[t], (t, 1, 3 * m)),
                     assume(Integer(m, 1, 3), RealVector(x, 3 * m))),
+    "slack.min": (Sum(exp(x[j] - x[i]), (i, 1, n)), "<=", n, AT_MIN),
     "slack.sum_ge1": (Sum(exp(beta * (x[i] - x[j])), (i, 1, n)), ">=", sp.Integer(1), at_max(MAX_AT_J)),
     "slack.where_gt": (Sum(exp(x[i]), (i, k + 1, n)), "<=", n - k,
                        assume(Integer(n, 1, 6), Integer(k, 1, n), RealVector(x, n, hi=0),
