@@ -24,12 +24,22 @@ n = sp.Symbol("n", integer=True, positive=True)
 i, j, k, m = sp.symbols("i j k m", integer=True, positive=True)
 r, s, t = sp.symbols("r s t", integer=True)
 x = sp.IndexedBase("x", real=True)
+rr, ss = sp.symbols("r s", integer=True, positive=True)
 beta = sp.Symbol("beta", positive=True)
 X = sp.Symbol("X", real=True)
 T = sp.Symbol("T", real=True)
 
 MAX_AT_J = Constraint(x[i] <= x[j], forall=((i, 1, n),))
 AT_MIN = assume(Integer(n, 1, 6), Integer(j, 1, n), RealVector(x, n), Constraint(x[i] >= x[j], forall=((i, 1, n),)))
+
+
+def bracket(condition):
+    return Piecewise((1, condition), (0, True))
+
+
+def triangle(condition):
+    """Σ_{r=1}^{m} Σ_{s=1}^{n} [condition]: a nested bracketed sum."""
+    return Sum(bracket(condition), (ss, 1, n), (rr, 1, m))
 
 
 def status(step_id, lhs, rel, rhs, assumptions, **extra) -> str:
@@ -171,6 +181,8 @@ FALSE_CLAIMS = {
                                         assume(Integer(n, 1, 6), Integer(k, 1, n))),
     "sums.window_outside": (Sum(Piecewise((1, sp.And(k <= i, i <= k + 2)), (0, True)), (i, 1, n)), "=",
                             sp.Integer(3), assume(Integer(n, 1, 6), Integer(k, 1, n))),
+    "sums.nested_off_by_one": (triangle(ss <= rr), "=", m * (m - 1) / 2, assume(Integer(n, 1, 6), Integer(m, 1, n))),
+    "sums.nested_strict_wrong": (triangle(ss < rr), "=", m * (m + 1) / 2, assume(Integer(n, 1, 6), Integer(m, 1, n))),
     # matrices: identities true only for symmetric or commuting matrices
     "matrix.symmetric": (sp.MatrixSymbol("A", 2, 2).T, "=", sp.MatrixSymbol("A", 2, 2),
                          assume(RealMatrix(sp.MatrixSymbol("A", 2, 2)))),
@@ -195,6 +207,7 @@ UNPROVABLE_CLAIMS = {
     "slack.where_gt": (Sum(exp(x[i]), (i, 1, n)), "<=", n,
                        assume(Integer(n, 1, 6), Integer(k, 1, n), RealVector(x, n, hi=0),
                               Constraint(x[i] <= 0, forall=((i, 1, n),), where=sp.Gt(i, k)))),
+    "sums.nested_m_beyond_n": (triangle(ss <= rr), "=", m * (m + 1) / 2, assume(Integer(n, 6, 6), Integer(m, 1, 6))),
     "slack.subrange_sum": (Sum(exp(x[i] - x[j]), (i, 1, n)), "<=", n,
                            assume(Integer(n, 1, 6), Integer(j, 1, n), RealVector(x, n, max_at=j),
                                   Constraint(x[i] <= x[j], forall=((i, 1, j),)))),
@@ -290,6 +303,8 @@ TRUE_CLAIMS = {
                            sp.Integer(3), assume(Integer(n, 3, 8), Integer(k, 1, n - 2))),
     "sums.blocks": (Sum(x[3 * r + s], (s, 1, 3), (r, 0, m - 1)), "=", Sum(x[t], (t, 1, 3 * m)),
                     assume(Integer(m, 1, 3), RealVector(x, 3 * m))),
+    "sums.nested": (triangle(ss <= rr), "=", m * (m + 1) / 2, assume(Integer(n, 1, 6), Integer(m, 1, n))),
+    "sums.nested_strict": (triangle(ss < rr), "=", m * (m - 1) / 2, assume(Integer(n, 1, 6), Integer(m, 1, n))),
     "slack.min": (Sum(exp(x[j] - x[i]), (i, 1, n)), "<=", n, AT_MIN),
     "slack.sum_ge1": (Sum(exp(beta * (x[i] - x[j])), (i, 1, n)), ">=", sp.Integer(1), at_max(MAX_AT_J)),
     "slack.where_gt": (Sum(exp(x[i]), (i, k + 1, n)), "<=", n - k,
