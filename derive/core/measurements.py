@@ -85,6 +85,31 @@ def measured(key: str, compute: Callable[[], Any]) -> Any:
     return entries[key]
 
 
+def single_threaded(compute: Callable[[], Any]) -> Callable[[], Any]:
+    """``compute`` run with one torch intra-op thread, restoring the setting after.
+
+    Why: build-time measurements are small enough that waking torch's thread pool costs more
+    than it saves; on a loaded 2-core machine Problem 5's checks took 2.5 s with two threads and
+    0.3 s with one, Problem 3's precision table 17 s and 10 s. One thread also makes the last
+    bits of a measured figure independent of the machine's core count. torch is imported only
+    when ``compute`` runs (a cache miss); without torch, ``compute`` itself says what is missing.
+    """
+
+    def run() -> Any:
+        try:
+            import torch
+        except ImportError:
+            return compute()
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return compute()
+        finally:
+            torch.set_num_threads(before)
+
+    return run
+
+
 def torch_version() -> str:
     """The installed torch version, for measurement keys; Unavailable when torch is absent."""
     try:
