@@ -13,11 +13,18 @@ import functools
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any, Callable
 
 _cache_path: Path | None = None
 _entries: dict[str, Any] | None = None
+_seconds_measuring = 0.0  # time spent in compute() on cache misses, for the build's phase timings
+
+
+def seconds_measuring() -> float:
+    """Seconds this process has spent computing measurements (cache hits cost nothing here)."""
+    return _seconds_measuring
 
 
 def require(holds: bool, message: str) -> None:
@@ -67,13 +74,18 @@ def code_digest() -> str:
 
 def measured(key: str, compute: Callable[[], Any]) -> Any:
     """The JSON-able result of ``compute()``, computed once per key, code version and cache file."""
+    global _seconds_measuring
     entries = _load()
     key = f"{key}@{code_digest()}"
     if key not in entries:
         # Entries measured by other versions of the code can never be used again.
         for stale in [k for k in entries if not k.endswith(f"@{code_digest()}")]:
             del entries[stale]
-        entries[key] = json.loads(json.dumps(compute()))  # what is returned is what is stored
+        started = time.perf_counter()
+        try:
+            entries[key] = json.loads(json.dumps(compute()))  # what is returned is what is stored
+        finally:
+            _seconds_measuring += time.perf_counter() - started
         if _cache_path is not None:
             try:
                 _cache_path.parent.mkdir(parents=True, exist_ok=True)
