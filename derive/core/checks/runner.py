@@ -80,11 +80,24 @@ class CheckCache:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.entries: dict[str, dict] = {}
+        # Seconds each step id took when last checked (whatever its content then): only the order
+        # in which steps are started depends on it, never a result, so it lives in its own file.
+        self.seconds: dict[str, float] = {}
         if path is not None and path.is_file():
             try:
                 self.entries = json.loads(path.read_text())
             except (OSError, ValueError):
                 self.entries = {}  # a damaged cache costs time, never correctness
+        seconds_path = self._seconds_path()
+        if seconds_path is not None and seconds_path.is_file():
+            try:
+                loaded = json.loads(seconds_path.read_text())
+                self.seconds = {k: float(v) for k, v in loaded.items() if isinstance(v, (int, float))}
+            except (OSError, ValueError, AttributeError):
+                self.seconds = {}
+
+    def _seconds_path(self) -> Path | None:
+        return None if self.path is None else self.path.with_name(self.path.stem + ".seconds.json")
 
     def get(self, step: Step) -> CheckResult | None:
         data = self.entries.get(step.content_hash(CHECKER_VERSION))
@@ -94,6 +107,7 @@ class CheckCache:
         return CheckResult(result.step_id, result.status, result.methods, result.message, cached=True)
 
     def put(self, step: Step, result: CheckResult) -> None:
+        self.seconds[step.id] = round(sum(m.seconds for m in result.methods), 3)
         if result.status != FAILED:  # a failure is always checked again
             self.entries[step.content_hash(CHECKER_VERSION)] = result.to_json()
 
@@ -105,6 +119,10 @@ class CheckCache:
             temporary = self.path.with_suffix(".tmp")
             temporary.write_text(json.dumps(self.entries, indent=0, sort_keys=True))
             os.replace(temporary, self.path)
+            seconds_path = self._seconds_path()
+            temporary = seconds_path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(self.seconds, indent=0, sort_keys=True))
+            os.replace(temporary, seconds_path)
         except OSError:
             pass  # an unwritable cache makes the next run slower, never this one wrong
 
@@ -137,10 +155,11 @@ def check_steps(steps: Sequence[Step], cache: CheckCache | None = None, jobs: in
         _PENDING = todo
         try:
             with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-                for step, result in zip(todo, pool.map(_check_pending, range(len(todo)))):
-                    results[step.id] = result
+                futures = {i: pool.submit(_check_pending, i) for i in start_order(todo, cache.seconds)}
+                for i, step in enumerate(todo):  # reported in document order
+                    results[step.id] = futures[i].result()
                     if progress:
-                        progress(step, result)
+                        progress(step, results[step.id])
         finally:
             _PENDING = ()
     else:
@@ -152,6 +171,15 @@ def check_steps(steps: Sequence[Step], cache: CheckCache | None = None, jobs: in
     for step in todo:
         cache.put(step, results[step.id])
     return results
+
+
+def start_order(todo: Sequence[Step], seconds: dict[str, float]) -> list[int]:
+    """Indexes of ``todo``, the longest steps of the last run first, so no core idles at the end.
+
+    A step never timed (new, or a cold build) counts as long: better started early than last.
+    Ties keep document order.
+    """
+    return sorted(range(len(todo)), key=lambda i: -seconds.get(todo[i].id, float("inf")))
 
 
 def _settle_premises(steps: Iterable[Step], results: dict[str, CheckResult]) -> None:
