@@ -48,3 +48,17 @@ def test_a_damaged_timings_file_costs_only_the_order(tmp_path):
     assert CheckCache(path).seconds == {}
     path.with_name("checks.seconds.json").write_text('["a list"]')
     assert CheckCache(path).seconds == {}
+
+
+def test_simplifys_units_import_happens_once_before_the_workers_fork():
+    import subprocess
+    import sys
+
+    code = ("import sys, sympy as sp\n"
+            "from derive.core.checks.runner import check_steps\n"
+            "from derive.core.step import Step\n"
+            "x = sp.Symbol('x', positive=True)\n"
+            "check_steps([Step(f's{i}', x + i, '=', i + x) for i in range(2)], jobs=2)\n"
+            "print('sympy.physics.units' in sys.modules)\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "True"

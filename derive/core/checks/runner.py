@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import multiprocessing
 import os
@@ -152,6 +153,9 @@ def check_steps(steps: Sequence[Step], cache: CheckCache | None = None, jobs: in
     jobs = jobs or min(len(todo), os.cpu_count() or 1)
     if jobs > 1 and len(todo) > 1 and "fork" in multiprocessing.get_all_start_methods():
         # fork: workers inherit the steps (no pickling of SymPy trees) and SymPy already imported.
+        # simplify() imports sympy.physics.units on its first call (about 1 s): once here, not
+        # once in every worker.
+        importlib.import_module("sympy.physics.units")
         _PENDING = todo
         try:
             with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
