@@ -34,12 +34,13 @@ def test_the_cache_remembers_each_steps_seconds_across_runs(tmp_path):
     assert again.seconds["s1"] == round(sum(m.seconds for m in results["s1"].methods), 3)
 
 
-def test_parallel_results_are_reported_in_document_order_whatever_the_start_order(tmp_path):
+def test_steps_start_longest_first_in_the_runner(tmp_path):
     cache = CheckCache(tmp_path / "checks.json")
-    cache.seconds = {"s0": 0.0, "s1": 0.0, "s2": 9.0}
+    cache.seconds = {"s0": 0.1, "s1": 0.2, "s2": 9.0}
     seen = []
-    check_steps(steps(3), cache, jobs=2, progress=lambda step, result: seen.append(step.id))
-    assert seen == ["s0", "s1", "s2"]
+    # one worker: steps finish in the order they start
+    check_steps(steps(3), cache, jobs=1, progress=lambda step, result: seen.append(step.id))
+    assert seen == ["s2", "s1", "s0"]
 
 
 def test_a_damaged_timings_file_costs_only_the_order(tmp_path):
