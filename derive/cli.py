@@ -280,7 +280,7 @@ def results(document: str | None, as_json: bool, quiet: bool) -> None:
     width = max((len(e.id) for e in entries), default=0) + 2
     for entry in [] if quiet else entries:
         data = printed.entry_json(entry)
-        value = data.get("exact", data["answer"])
+        value = data.get("exact", printed.student(entry.value))
         decimal = f"  (≈ {data['decimal']})" if "decimal" in data else ""
         click.echo(f"{entry.id:<{width}}{value}{decimal}")
         click.echo(f"{'':<{width}}{entry.meaning}")

@@ -782,8 +782,12 @@ class _Parser:
                 return label, None
             opener = self.open_group(True)
             index = self.expr()
-            self.close_group(opener, "expected an operator or '}'")
-            return None, index
+            indices = [index]
+            while self.tok.kind == ",":  # W_{c,c',u,v}: an entry of a multi-indexed base
+                self.advance()
+                indices.append(self.expr())
+            self.close_group(opener, "expected an operator, ',' or '}'")
+            return None, index if len(indices) == 1 else sympy.Tuple(*indices)
         raise self.unexpected("expected a name, a whole number or '{' after '_'")
 
     def brace_label(self) -> str | None:
@@ -850,7 +854,7 @@ class _Parser:
             if index is None:
                 assert label is not None
                 index = sympy.Integer(int(label)) if label.isdigit() else self.symbol(label)
-            return indexed_base[index]
+            return indexed_base[tuple(index) if isinstance(index, sympy.Tuple) else index]
         if index is not None:
             raise self.error(
                 f"{_show(tok.text)} is not indexed",
