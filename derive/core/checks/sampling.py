@@ -136,8 +136,10 @@ def integer_points(assumptions: Assumptions, rng: random.Random) -> tuple[list[d
             if len(grid) == GRID_LIMIT:
                 break
     elif len(grid) > GRID_LIMIT:
+        # A sample of the grid, but always with its first and last points (every integer at
+        # its lower bound, then at its largest): small sizes like n = 1 are where claims break.
         exhaustive = False
-        grid = rng.sample(grid, GRID_LIMIT)
+        grid = [grid[0], grid[-1]] + rng.sample(grid[1:-1], GRID_LIMIT - 2)
     points = list(grid)
     unbounded = [v for v in variables if v.declared_hi is None]
     for count in range(BEYOND if unbounded else 0):
