@@ -128,16 +128,12 @@ def test_a_positive_limit_variable_approaching_from_below_zero_proves_nothing(po
     assert not any(m.outcome == "proved" for m in result.methods)
 
 
-@pytest.mark.xfail(reason="prepare.settle_index_conditions: soundness's declared view (not yet merged) "
-                          "drops sampling upper bounds", strict=False)
 def test_a_sampling_upper_bound_settles_no_condition():
     # Shown as "n ≥ 1 an integer"; the sampling range n ≤ 6 settled [n ≤ 6] to 1.
     assert status("adv.settle", Piecewise((1, n <= 6), (0, True)), "=", sp.Integer(1),
                   assume(Integer(n, 1, 6))) != VERIFIED
 
 
-@pytest.mark.xfail(reason="prepare.settle_index_conditions: soundness's declared view (not yet merged) "
-                          "renames bound variables", strict=False)
 def test_a_free_index_bound_is_not_applied_to_a_summation_index_of_the_same_name():
     # k ≤ n holds for the free k, not the summation k; m ≤ n is never declared (m ≤ 6 ≤ n in
     # every sample only), so Σ_{k=1}^{m} [k ≤ n] = m is unproved.
