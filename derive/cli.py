@@ -235,8 +235,10 @@ def _print_class_summary(grades, ids) -> None:
 def _register_library_commands() -> None:
     """Commands that live beside their library join the group here (count stays SymPy-free)."""
     from derive.counting.command import count
+    from derive.review.command import review
 
     main.add_command(count)
+    main.add_command(review)
 
 
 _register_library_commands()

@@ -54,6 +54,7 @@ class LinkVerdict:
     lhs_text: str = ""
     rhs_text: str = ""
     continued: bool = False
+    written_rel: str = ""  # the relation as written (\\le, =, \\Rightarrow)
 
     def to_json(self) -> dict:
         data = {"line": self.line, "relation": self.relation, "verdict": self.verdict, "note": self.note}
@@ -158,7 +159,8 @@ class _Checker:
         lhs_text = link.lhs.text.strip() if link.lhs is not None else "…"
         rhs_text = link.rhs.text.strip()
         written = f"{_short(lhs_text)} {link.rel} {_short(rhs_text)}"
-        out = LinkVerdict(link.line, written, NOT_CHECKED, lhs_text=lhs_text, rhs_text=rhs_text, continued=link.continued)
+        out = LinkVerdict(link.line, written, NOT_CHECKED, lhs_text=lhs_text, rhs_text=rhs_text,
+                          continued=link.continued, written_rel=link.rel)
         if link.prose:
             out.relation = _short(rhs_text)
             return _not_checked(out, S.PROSE, "a relation written in words")
