@@ -25,6 +25,9 @@ MAX_LINE_CHARS = 20_000
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _FRONT_MATTER = re.compile(r"\A\+\+\+[ \t]*\n(.*?)\n\+\+\+[ \t]*(?:\n|\Z)", re.DOTALL)
+# In a .tex file the same block may sit in comments, so that the file still compiles:
+# "% +++", "% [assume]", "% n = \"integer >= 1\"", "% +++".
+_TEX_FRONT_MATTER = re.compile(r"\A%[ \t]*\+\+\+[ \t]*\n((?:%.*\n)*?)%[ \t]*\+\+\+[ \t]*(?:\n|\Z)")
 _ENVIRONMENTS = "equation|align|gather|multline|eqnarray|displaymath"
 _MATH = re.compile(
     r"\$\$(?P<dd>.*?)\$\$"
@@ -88,11 +91,14 @@ def parse_workings(text: str, name: str, kind: str) -> Workings:
     long = next((i for i, line in enumerate(lines) if len(line) > MAX_LINE_CHARS), None)
     if long is not None:
         raise InputError(f"{name}: line {long + 1} is longer than {MAX_LINE_CHARS} characters")
-    assume, body_start = _front_matter(text, name)
+    assume, body_start = _front_matter(text, name, kind)
     body = text
     if kind == "latex":
         # Comments go, line breaks stay, so that line numbers still point into the file.
         body = "\n".join(_TEX_COMMENT.sub("", line) for line in lines)
+        # the front matter's end, as a position in the body without comments
+        skipped = text.count("\n", 0, body_start)
+        body_start = sum(len(line) + 1 for line in body.split("\n")[:skipped]) if body_start else 0
         begin = body.find("\\begin{document}")
         if begin >= 0:
             body_start = max(body_start, begin + len("\\begin{document}"))
@@ -102,12 +108,16 @@ def parse_workings(text: str, name: str, kind: str) -> Workings:
     return Workings(name, kind, tuple(pieces), assume, tuple(lines))
 
 
-def _front_matter(text: str, name: str) -> tuple[dict[str, str], int]:
+def _front_matter(text: str, name: str, kind: str) -> tuple[dict[str, str], int]:
     match = _FRONT_MATTER.match(text)
+    body = match.group(1) if match else ""
+    if match is None and kind == "latex":
+        match = _TEX_FRONT_MATTER.match(text)
+        body = re.sub(r"(?m)^%[ \t]?", "", match.group(1)) if match else ""
     if not match:
         return {}, 0
     try:
-        data = tomllib.loads(match.group(1))
+        data = tomllib.loads(body)
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{name}: the front matter between +++ lines is not valid TOML ({error})") from None
     table = data.get("assume", {})

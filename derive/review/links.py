@@ -42,10 +42,15 @@ class RawLink:
 def split_rows(text: str) -> list[tuple[int, str]]:
     """Rows of a display at top-level ``\\\\`` (not inside \\substack{…}), with line offsets."""
     rows, depth, start, i = [], 0, 0, 0
+
+    def first_line(begin: int, end: int) -> int:  # the line where the row's maths starts
+        row = text[begin:end]
+        return text.count("\n", 0, begin + len(row) - len(row.lstrip()))
+
     while i < len(text):
         ch = text[i]
         if ch == "\\" and text.startswith("\\\\", i) and depth == 0:
-            rows.append((text.count("\n", 0, start), text[start:i]))
+            rows.append((first_line(start, i), text[start:i]))
             i += 2
             start = i
             continue
@@ -55,7 +60,7 @@ def split_rows(text: str) -> list[tuple[int, str]]:
         depth += {"{": 1, "}": -1}.get(ch, 0)
         depth = max(depth, 0)
         i += 1
-    rows.append((text.count("\n", 0, start), text[start:]))
+    rows.append((first_line(start, len(text)), text[start:]))
     return rows
 
 

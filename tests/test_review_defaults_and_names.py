@@ -1,0 +1,67 @@
+"""Without front matter the documented defaults apply; names nothing defines are 'not checked',
+never guessed at; definitions bind names for later lines only."""
+
+from __future__ import annotations
+
+from derive.review.extract import parse_workings
+from derive.review.review import review_workings
+
+
+def verdicts(text: str, kind: str = "markdown") -> dict[int, tuple[str, str]]:
+    review = review_workings(parse_workings(text, "w.md", kind))
+    return {link.line: (link.verdict, link.note) for link in review.links}
+
+
+def test_sum_bounds_and_subscripts_default_to_positive_integers():
+    # x is a vector (x_i under a sum over i), n its length, j an index in 1..n: true as stated
+    got = verdicts("$$\\sum_{i=1}^{n} e^{x_i} \\ge e^{x_j}$$\n")
+    assert got[1][0] in ("verified", "numeric-only")
+
+
+def test_an_undefined_name_is_not_checked_not_sampled():
+    got = verdicts("$$2 \\times (\\text{conv1} + \\text{conv2}) = 10$$\n")
+    assert got[1] == ("not checked", "undefined name: conv1, conv2 is not defined before this line")
+
+
+def test_a_run_of_letters_is_one_name_and_not_a_product():
+    got = verdicts("$$2ab \\le a^2 + b^2$$\n")
+    assert got[1][0] == "not checked" and "ab" in got[1][1]
+
+
+def test_a_definition_binds_only_later_lines():
+    got = verdicts("$$s + 1 = 2$$\n\nLet $s = 1$.\n\n$$s + 1 = 2$$\n")
+    assert got[1][0] == "wrong"  # s is a real variable before the definition: false in general
+    assert got[3][0] == "definition"
+    assert got[5][0] == "verified"
+
+
+def test_function_notation_is_not_read_as_a_product():
+    got = verdicts("$$\\mu(x) = \\mu x$$\n")
+    assert got[1][0] == "not checked" and "function notation" in got[1][1]
+
+
+def test_a_name_subscripted_by_a_sum_index_is_never_a_constant():
+    # e_j inside a sum over j means a different entry per j; reading it as one constant
+    # could verify a false step, so the side is not read
+    # (y is written bare on line 3, so it is no vector and y_j is one name)
+    got = verdicts("$$\\sum_{j=1}^{n} y_j = n y_1$$\n\n$$y + 1 = 1 + y$$\n")
+    assert got[1][0] == "not checked" and "inside a sum over its subscript" in got[1][1]
+    assert got[3][0] == "verified"
+    # written as a vector, the same claim is read, and false
+    assert verdicts("$$\\sum_{j=1}^{n} y_j = n y_1$$\n")[1][0] == "wrong"
+
+
+def test_a_counterexample_under_a_condition_in_words_is_not_called_wrong():
+    got = verdicts("For $i = j$, the terms agree.\n")
+    assert got[1][0] == "not checked" and got[1][1].startswith("condition in words")
+
+
+def test_a_link_with_relations_that_are_read_but_not_checked_says_so():
+    got = verdicts("$$x \\rightarrow 0$$\n")
+    assert got[1] == ("not checked", "relation not checked: '\\rightarrow' is read but not checked")
+
+
+def test_a_continuation_of_a_prose_relation_is_not_checked():
+    got = verdicts("additions = multiplications\n\n$$= 2 n$$\n")
+    assert got[1][0] == "not checked" and got[3][0] in ("not checked", "definition")
+    assert got[3][0] != "wrong"
