@@ -27,6 +27,7 @@ from derive.core.checks.prepare import expand_definitions
 from derive.core.checks.result import FAILED, NUMERIC_ONLY, VERIFIED
 from derive.core.checks.runner import check_step
 from derive.core.step import Step
+from derive.errors import InputError
 from derive.review import sides as S
 from derive.review import tables as T
 from derive.review.chain import relation_of, shown_relation
@@ -35,7 +36,8 @@ from derive.review.extract import Workings, read_workings
 from derive.review.links import RawLink, build_links
 
 WRONG, DEFINITION, NOT_CHECKED = "wrong", "definition", "not checked"
-REVIEW_SECONDS = 600.0  # all links together; each check also has the engine's own limits
+REVIEW_SECONDS = 300.0  # all links together; each check also has the engine's own limits
+MAX_LINKS = 2000  # a long homework has a few hundred
 # "where j = i_max" is as often a condition as a definition, so only these words define.
 _DEFINING_WORDS = frozenset(("let", "define", "denote"))
 _SHOW = 160
@@ -99,6 +101,8 @@ def review_workings(workings: Workings, seconds: float = REVIEW_SECONDS) -> Revi
     review.notes.extend(T.add_each_formulas(workings.pieces, tables))
     table_lines = {t.line for t in tables} | {t.line + k for t in tables for k in range(1, len(t.rows) + 2)}
     raw_links = build_links(workings.pieces, table_lines)
+    if len(raw_links) > MAX_LINKS:
+        raise InputError(f"{workings.path}: {len(raw_links)} relations; the limit for one review is {MAX_LINKS}")
     formulas = [p.text for p in workings.pieces if p.kind != "prose"]
     for base, length in S.find_vectors(formulas).items():
         if base not in domains.declared:

@@ -37,7 +37,7 @@ LIMITS = ParseLimits(max_length=4000)
 
 _KNOWN_FUNCTIONS = frozenset("exp log ln sqrt max min sin cos tan".split())
 _APPLICATION = re.compile(
-    r"(?P<head>\\?[A-Za-z]+)(?P<sub>_(?:\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z0-9]))?\s*(?:\\left)?\(\s*"
+    r"(?<![A-Za-z\\])(?P<head>\\?[A-Za-z]+)(?P<sub>_(?:\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z0-9]))?\s*(?:\\left)?\(\s*"
     r"(?:\\(?:underline|mathbf|boldsymbol|vec|bm)\{\s*\\?[A-Za-z]+\s*\}|\\?[A-Za-z]+(?:_\{?[A-Za-z0-9]+\}?)?)"
     r"\s*(?:\\right)?\)"
 )
@@ -88,6 +88,8 @@ def _plain_name(latex: str) -> str:
 
 def parse_side(text: str, domains: Domains) -> Parsed:
     """The side as SymPy (plain symbols; see :func:`with_domains`), or why it cannot be read."""
+    if len(text) > LIMITS.max_length:
+        return Parsed(None, UNPARSED, f"a side longer than {LIMITS.max_length} characters")
     application = _function_application(text)
     if application:
         return Parsed(None, UNPARSED, f"function notation {application} of an undefined function")
