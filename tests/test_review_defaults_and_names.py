@@ -65,3 +65,31 @@ def test_a_continuation_of_a_prose_relation_is_not_checked():
     got = verdicts("additions = multiplications\n\n$$= 2 n$$\n")
     assert got[1][0] == "not checked" and got[3][0] in ("not checked", "definition")
     assert got[3][0] != "wrong"
+
+
+def test_a_name_before_a_bracket_is_never_read_as_a_product_unless_declared():
+    # read as σ·(a + b), this false step would be verified
+    got = verdicts("$$\\sigma(a + b) = \\sigma(a) + \\sigma(b)$$\n")
+    assert got[1][0] == "not checked" and "may apply a function" in got[1][1]
+    declared = '+++\n[assume]\nc = "real"\n+++\n$$c(a + b) = c a + c b$$\n'
+    assert verdicts(declared)[5][0] == "verified"
+
+
+def test_let_in_words_inside_the_display_defines():
+    got = verdicts("$$\\text{Let } s = a + b$$\n\n$$s - b = a$$\n")
+    assert got[1][0] == "definition" and got[3][0] == "verified"
+
+
+def test_side_by_side_chains_continue_column_by_column():
+    text = "$$a + a = 2 a \\quad b \\cdot b = b^2$$\n\n$$= a \\cdot 2 \\quad = b^3$$\n"
+    got = review_workings(parse_workings(text, "w.md", "markdown")).links
+    assert [(link.line, link.verdict) for link in got] == [
+        (1, "verified"), (1, "verified"), (3, "verified"), (3, "wrong")]
+    assert got[3].lhs_text == "b^2"
+
+
+def test_a_remark_after_words_does_not_capture_the_chain():
+    text = ("$$(a+b)^2 = a^2 + 2 a b + b^2$$\n\n$$\\text{since } 2 a b = a b + a b$$\n\n"
+            "$$= b^2 + 2 a b + a^2$$\n")
+    got = review_workings(parse_workings(text, "w.md", "markdown")).links
+    assert got[-1].lhs_text == "a^2 + 2 a b + b^2" and got[-1].verdict == "verified"

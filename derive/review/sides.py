@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from derive.grade.parser import AnswerParseError, ParseLimits, parse_answer
-from derive.review.domains import Domains, is_variable_name
+from derive.review.domains import GREEK, Domains, is_variable_name
 
 UNPARSED = "unparsed notation"
 UNDEFINED = "undefined name"
@@ -93,6 +93,10 @@ def parse_side(text: str, domains: Domains) -> Parsed:
     application = _function_application(text)
     if application:
         return Parsed(None, UNPARSED, f"function notation {application} of an undefined function")
+    ambiguous = _ambiguous_product(text, set(domains.declared))
+    if ambiguous:
+        return Parsed(None, UNPARSED, f"{ambiguous}(…) may apply a function; write {ambiguous} \\cdot (…) "
+                      "for a product, or declare it in [assume]")
     limit = _LIMIT.match(text)
     variable = point = None
     if limit:
@@ -170,6 +174,30 @@ def _function_application(text: str) -> str:
         if head in _KNOWN_FUNCTIONS or head in ("left", "right", "frac", "sqrt", "text", "mathrm"):
             continue
         return match.group(0).strip()
+    return ""
+
+
+_NAME_THEN_BRACKET = re.compile(
+    r"(?<![A-Za-z\\])(?P<head>\\?[A-Za-z]+)(?P<sub>_(?:\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z0-9]))?\s*(?:\\left\s*)?\("
+)
+_NOT_NAMES = frozenset(
+    "left right frac dfrac tfrac sqrt text mathrm cdot times div sum prod lim big Big bigg Bigg"
+    " quad qquad displaystyle operatorname".split()
+)
+
+
+def _ambiguous_product(text: str, declared: set[str]) -> str:
+    """``\\sigma(z)`` or ``f(a + b)``: a function applied, or a product? Read as a product it
+    could verify σ(a + b) = σ(a) + σ(b), so it is read only for names declared in [assume]."""
+    for match in _NAME_THEN_BRACKET.finditer(text):
+        head = match.group("head").lstrip("\\")
+        if head in _KNOWN_FUNCTIONS or head in _NOT_NAMES or head == "e":
+            continue
+        if match.group("head").startswith("\\") and head not in GREEK:
+            continue  # another command; the parser says what it makes of it
+        if head in declared:
+            continue
+        return (match.group("head") + (match.group("sub") or "")).strip()
     return ""
 
 
