@@ -93,3 +93,19 @@ def test_a_remark_after_words_does_not_capture_the_chain():
             "$$= b^2 + 2 a b + a^2$$\n")
     got = review_workings(parse_workings(text, "w.md", "markdown")).links
     assert got[-1].lhs_text == "a^2 + 2 a b + b^2" and got[-1].verdict == "verified"
+
+
+def test_a_function_defined_with_let_is_substituted_in_later_lines():
+    text = ("Let $\\mu_k(\\underline{x}) = \\frac{e^{x_k}}{\\sum_{i=1}^{n} e^{x_i}}$.\n\n"
+            "$$\\sum_{k=1}^{n} \\mu_k(\\underline{x}) = 1$$\n\n"
+            "$$\\mu_k(\\underline{x}) \\le 0$$\n\n$$\\nu(\\underline{x}) = 1$$\n")
+    review = review_workings(parse_workings(text, "w.md", "markdown"))
+    got = {link.line: (link.verdict, link.note) for link in review.links}
+    assert got[1][0] == "definition" and "\\mu_k(\\underline{x})" in got[1][1]
+    assert got[3][0] in ("verified", "numeric-only")
+    assert got[5][0] == "wrong"
+    assert got[7][0] == "not checked" and "function notation" in got[7][1]
+    from derive.review import report
+
+    tex = report.render_tex(review)
+    assert "fnapp" not in tex and r"\text{\texttt{\textbackslash{}mu\_k" in tex

@@ -4,6 +4,7 @@ readable file gets "not checked" per link; nothing reaches TeX unescaped."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -84,3 +85,14 @@ def test_too_many_relations_is_refused(tmp_path):
     path = tmp_path / "w.md"
     path.write_text("$$" + " = ".join(["1"] * 2100) + "$$\n", encoding="utf-8")
     assert "relations" in one_line_exit_2(run(path))
+
+
+def test_a_device_behind_a_workings_name_is_read_only_up_to_the_limit(tmp_path):
+    zero = tmp_path / "zero.md"
+    try:
+        zero.symlink_to("/dev/zero")
+    except OSError:
+        pytest.skip("no symlinks here")
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero")
+    assert "limit for workings" in one_line_exit_2(run(zero))

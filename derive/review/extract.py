@@ -64,14 +64,14 @@ def read_workings(path: Path) -> Workings:
     if suffix not in (".md", ".markdown", ".txt", ".tex"):
         raise InputError(f"{path}: give a Markdown (.md, .txt) or LaTeX (.tex) file")
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise InputError(f"{path}: {size} bytes; the limit for workings is {MAX_BYTES} bytes")
-        data = path.read_bytes()
+        if path.is_dir():
+            raise InputError(f"{path}: is a folder; give one workings file")
+        with path.open("rb") as handle:  # at most the limit, even from a device or a pipe
+            data = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a folder; give one workings file") from None
+    if len(data) > MAX_BYTES:
+        raise InputError(f"{path}: more than {MAX_BYTES} bytes; the limit for workings is {MAX_BYTES} bytes")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

@@ -69,9 +69,9 @@ def _printable(text: str) -> str:
 
 
 # -- LaTeX ---------------------------------------------------------------------------------------
-def _side_tex(expr: sp.Basic | None, written: str) -> Tex:
+def _side_tex(expr: sp.Basic | None, written: str, names: dict | None = None) -> Tex:
     if expr is not None:
-        return Tex(f"${to_latex(expr)}$")
+        return Tex(f"${to_latex(expr, names)}$")
     if not written:
         return Tex(r"\ldots{}")
     return Tex(r"\texttt{" + escape(_printable(written)[:200]) + "}")
@@ -84,20 +84,22 @@ def _relation_tex(link: LinkVerdict) -> Tex:
     return Tex(r"\texttt{" + escape(link.written_rel or "?") + "}")
 
 
-def link_view(link: LinkVerdict) -> dict:
+def link_view(link: LinkVerdict, names: dict | None = None) -> dict:
     return {
         "line": str(link.line),
         "mark": _TEX_MARK[link.verdict],
         "verdict": link.verdict,
-        "lhs": _side_tex(link.lhs if link.rel else None, link.lhs_text),
+        "lhs": _side_tex(link.lhs if link.rel else None, link.lhs_text, names),
         "rel": _relation_tex(link),
-        "rhs": _side_tex(link.rhs if link.rel else None, link.rhs_text),
+        "rhs": _side_tex(link.rhs if link.rel else None, link.rhs_text, names),
         "note": escape(_printable(link.note)[:400]),
     }
 
 
 def render_tex(review: Review) -> str:
     template = environment().get_template("review.tex.j2")
+    # a defined function's placeholder shows as the student wrote it: escaped text, in maths
+    names = {symbol: r"\text{\texttt{" + escape(written) + "}}" for symbol, written in review.display_names.items()}
     counts = review.counts()
     first = review.first_wrong
     return template.render(
@@ -105,5 +107,5 @@ def render_tex(review: Review) -> str:
         summary=summary_line(review),
         counts=counts,
         first_wrong=(f"line {first.line}: {_printable(first.note)}" if first else ""),
-        links=[link_view(link) for link in review.links],
+        links=[link_view(link, names) for link in review.links],
     )

@@ -71,6 +71,7 @@ class Review:
     kind: str
     links: list[LinkVerdict] = field(default_factory=list)
     notes: list[tuple[int, str]] = field(default_factory=list)
+    display_names: dict[sp.Symbol, str] = field(default_factory=dict)  # placeholder → as written
 
     @property
     def first_wrong(self) -> LinkVerdict | None:
@@ -103,6 +104,11 @@ def review_workings(workings: Workings, seconds: float = REVIEW_SECONDS) -> Revi
     raw_links = build_links(workings.pieces, table_lines)
     if len(raw_links) > MAX_LINKS:
         raise InputError(f"{workings.path}: {len(raw_links)} relations; the limit for one review is {MAX_LINKS}")
+    functions = S.FunctionNames()
+    for link in raw_links:  # "Let $\mu_k(\underline{x}) = …$": the application becomes a name
+        if link.lhs is not None and not link.lhs.prose and _defining(link):
+            functions.register(link.lhs.text)
+    review.display_names = functions.display_names()
     formulas = [p.text for p in workings.pieces if p.kind != "prose"]
     for base, length in S.find_vectors(formulas).items():
         if base not in domains.declared:
@@ -116,7 +122,7 @@ def review_workings(workings: Workings, seconds: float = REVIEW_SECONDS) -> Revi
         if not text:
             return S.Parsed(None, S.NO_SIDE, "nothing on this side")
         if text not in parsed:
-            parsed[text] = S.parse_side(text, domains)
+            parsed[text] = S.parse_side(functions.substitute(text), domains)
         return parsed[text]
 
     for link in raw_links:
@@ -128,10 +134,21 @@ def review_workings(workings: Workings, seconds: float = REVIEW_SECONDS) -> Revi
             result = parse(link.rhs)
             if result.expr is not None:
                 T.add_named_formula(link.lhs.text, result.expr, tables)
-    checker = _Checker(domains, tables, time.monotonic() + seconds)
+    checker = _Checker(domains, tables, time.monotonic() + seconds, functions)
     for number, link in enumerate(raw_links):
         review.links.append(checker.verdict(number, link, parse(link.lhs), parse(link.rhs)))
     return review
+
+
+def _defining(link: RawLink) -> bool:
+    """:=, "let s = …", or a quantity named in words: a definition, not a claim."""
+    rel = relation_of(link.rel)
+    if rel == "def":
+        return True
+    if rel != "=":
+        return False
+    words = link.lead.split()
+    return bool(words and words[-1].lower() in _DEFINING_WORDS) or (link.lhs is not None and link.lhs.prose)
 
 
 def _infer_integers(domains: Domains, exprs: list[sp.Basic]) -> None:
@@ -153,7 +170,9 @@ def _infer_integers(domains: Domains, exprs: list[sp.Basic]) -> None:
 
 
 class _Checker:
-    def __init__(self, domains: Domains, tables: list[T.Table], deadline: float) -> None:
+    def __init__(self, domains: Domains, tables: list[T.Table], deadline: float,
+                 functions: S.FunctionNames) -> None:
+        self.functions = functions
         self.domains = domains
         self.tables = tables
         self.deadline = deadline
@@ -171,9 +190,7 @@ class _Checker:
         if link.index_range:
             return _not_checked(out, S.INDEX_RANGE, "the range of an index, not a claim")
         rel = relation_of(link.rel)
-        defining = rel == "def" or (rel == "=" and link.lead.split()[-1:] and link.lead.split()[-1].lower() in _DEFINING_WORDS) \
-            or (rel == "=" and link.lhs is not None and link.lhs.prose)
-        if defining:
+        if _defining(link):
             return self._definition(out, link, left, right)
         if rel is None:
             return _not_checked(out, S.NOT_CHECKED_RELATION, f"'{link.rel}' is read but not checked")
@@ -187,7 +204,8 @@ class _Checker:
         out.lhs, out.rhs, out.rel = lhs, rhs, rel
         definitions, missing = self._definitions_for(lhs, rhs)
         if missing:
-            return _not_checked(out, S.UNDEFINED, f"{', '.join(missing)} is not defined before this line")
+            shown = ", ".join(self.functions.shown(name) for name in missing)
+            return _not_checked(out, S.UNDEFINED, f"{shown} is not defined before this line")
         if time.monotonic() > self.deadline:
             return _not_checked(out, S.TIME, "the review's time budget was spent on earlier links")
         checked = self._check(out, number, lhs, rel, rhs, definitions)
@@ -213,12 +231,12 @@ class _Checker:
         value = S.with_domains(right.expr, self.domains)
         _, missing = self._definitions_for(value, sp.Integer(0))
         if missing:
-            out.note = f"not bound: uses {', '.join(missing)}, not defined before this line"
+            out.note = f"not bound: uses {', '.join(self.functions.shown(n) for n in missing)}, not defined before this line"
             return out
         self.defined[sp.Symbol(left.expr.name)] = value
         self.defined[name] = value
         out.lhs, out.rhs, out.rel = name, value, "def"
-        out.note = f"binds {left.expr.name} for later lines"
+        out.note = f"binds {self.functions.shown(left.expr.name)} for later lines"
         return out
 
     def _definitions_for(self, *exprs: sp.Basic) -> tuple[tuple, list[str]]:

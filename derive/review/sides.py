@@ -56,6 +56,41 @@ class Parsed:
     detail: str = ""
 
 
+class FunctionNames:
+    """Functions the student defines, ``Let $\\mu_k(\\underline{x}) = …$``: each written
+    application gets a placeholder name, so that the same application later is that name and
+    the definition's value is substituted like any other definition. Only the application
+    exactly as defined (up to spaces) is recognised; any other is function notation, unread."""
+
+    PREFIX = "fnapp"
+
+    def __init__(self) -> None:
+        self.patterns: list[tuple[re.Pattern[str], str, str]] = []  # (pattern, placeholder, as written)
+
+    def register(self, text: str) -> None:
+        written = text.strip()
+        match = _APPLICATION.fullmatch(written)
+        if not match or any(shown == written for _, _, shown in self.patterns):
+            return
+        head = match.group("head").lstrip("\\")
+        if head in _KNOWN_FUNCTIONS:
+            return
+        placeholder = f"{self.PREFIX}{len(self.patterns) + 1}"
+        pattern = r"\s*".join(re.escape(ch) for ch in written if not ch.isspace())
+        self.patterns.append((re.compile(rf"(?<![A-Za-z\\]){pattern}"), placeholder, written))
+
+    def substitute(self, text: str) -> str:
+        for pattern, placeholder, _ in self.patterns:
+            text = pattern.sub(f" {placeholder} ", text)
+        return text
+
+    def shown(self, name: str) -> str:
+        return next((written for _, placeholder, written in self.patterns if placeholder == name), name)
+
+    def display_names(self) -> dict[sp.Symbol, str]:
+        return {sp.Symbol(placeholder): written for _, placeholder, written in self.patterns}
+
+
 def find_vectors(formulas: list[str]) -> dict[str, str]:
     """Bases written with a summation index of a sum in the same formula → their length."""
     found: dict[str, str] = {}
