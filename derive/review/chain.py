@@ -277,12 +277,3 @@ def statements(row: str) -> list[Statement]:
 
 def relation_of(raw: str) -> str | None:
     return RELATIONS.get(raw)
-
-
-def shown_relation(raw: str) -> str:
-    """How a relation is shown in reports: the symbol a reader recognises."""
-    symbols = {"<=": "≤", ">=": "≥", "def": ":="}
-    engine = RELATIONS.get(raw)
-    if engine is not None:
-        return symbols.get(engine, engine)
-    return raw

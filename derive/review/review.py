@@ -30,7 +30,7 @@ from derive.core.step import Step
 from derive.errors import InputError
 from derive.review import sides as S
 from derive.review import tables as T
-from derive.review.chain import relation_of, shown_relation
+from derive.review.chain import relation_of
 from derive.review.domains import Domains
 from derive.review.extract import Workings, read_workings
 from derive.review.links import RawLink, build_links
@@ -246,7 +246,6 @@ class _Checker:
         pending = list(exprs)
         while pending:
             expr = pending.pop()
-            names = set(self.defined) | {s.name for s in used}
             for name in S.undefined_names(expr, self.domains, {s.name for s in self.defined} | {s.name for s in used}):
                 value = T.row_value(name, self.tables)
                 if value is None:
@@ -255,7 +254,6 @@ class _Checker:
                     for symbol in expr.free_symbols:
                         if getattr(symbol, "name", None) == name:
                             used[symbol] = value
-            del names
             for symbol, value in self.defined.items():
                 if symbol in expr.free_symbols and symbol not in used:
                     used[symbol] = value
