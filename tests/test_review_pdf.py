@@ -29,10 +29,12 @@ def test_maths_is_printed_from_sympy_and_student_text_is_escaped():
 @pytest.mark.tex
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="TeX Live is not installed")
 def test_the_annotated_pdf_names_the_first_wrong_link(tmp_path):
-    result = CliRunner().invoke(main, ["review", str(DATA / "planted.md"), "--out", str(tmp_path)])
+    workings = tmp_path / "my work #1 50%.md"  # a file name TeX could not take as its own
+    workings.write_text((DATA / "planted.md").read_text(encoding="utf-8"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["review", str(workings), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1, result.output
-    pdf = tmp_path / "planted-review.pdf"
-    assert pdf.is_file() and (tmp_path / "planted-review.tex").is_file()
+    pdf = tmp_path / "out" / "my work #1 50%-review.pdf"
+    assert pdf.is_file() and pdf.with_suffix(".tex").is_file()
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert "First wrong link: line 31" in text

@@ -43,7 +43,8 @@ def review(path: Path, as_json: bool, out_dir: Path | None) -> None:
             name = f"{path.stem}-review"
             tex = report.render_tex(result)
             write_atomically(out_dir / f"{name}.tex", tex)
-            compile_pdf(tex, out_dir / f"{name}.pdf", name=name)
+            # TeX sees a fixed file name: the student's file name may hold spaces, # or %
+            compile_pdf(tex, out_dir / f"{name}.pdf", name="review")
             click.echo(f"wrote {out_dir / (name + '.pdf')}", err=True)
     except DeriveError as error:
         click.echo(f"error: {error.message}", err=True)
