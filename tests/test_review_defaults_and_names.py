@@ -109,3 +109,10 @@ def test_a_function_defined_with_let_is_substituted_in_later_lines():
 
     tex = report.render_tex(review)
     assert "fnapp" not in tex and r"\text{\texttt{\textbackslash{}mu\_k" in tex
+
+
+def test_numbers_are_compared_exactly_and_a_rounding_is_named():
+    got = verdicts("$$2 \\times 655{,}566{,}528 = 1,311,133,056$$\n\n$$\\frac{2}{3} = 0.67$$\n\n"
+                   "$$0.1 + 0.2 = 0.3$$\n")
+    assert got[1][0] == "verified" and got[5][0] == "verified"
+    assert got[3][0] == "wrong" and "rounded to 2 decimals" in got[3][1]

@@ -36,7 +36,8 @@ _DROP = re.compile(
     r"\\(?:blacksquare|square|qed|Box|blacktriangleleft|nonumber|notag)(?![A-Za-z])"
     r"|\\(?:label|tag)\*?\{[^{}]*\}|&"
 )
-_ITEM_LABEL = re.compile(r"\A\s*(?:\d+\s*\.\s*(?:\(\s*[a-z]\s*\))?|\(\s*[a-z]\s*\)(?=\s))\s*")
+# "1.(a)", "2.", "(b)" before the maths; never the "0." of a number such as 0.1
+_ITEM_LABEL = re.compile(r"\A\s*(?:\d+\s*\.(?!\d)\s*(?:\(\s*[a-z]\s*\))?|\(\s*[a-z]\s*\)(?=\s))\s*")
 _PROSE_MACROS = ("text", "mbox", "textrm", "textit", "textbf", "textnormal", "hbox")
 _SEPARATOR_MACROS = ("quad", "qquad")
 # One-word \text{…} that is prose, not a quantity's name.

@@ -292,7 +292,7 @@ class _Checker:
         out.verdict = WRONG
         if full_lhs.is_number and full_rhs.is_number and not full_lhs.free_symbols and not full_rhs.free_symbols:
             counterexample = f"the left side is {_exact(full_lhs)}, the right side {_exact(full_rhs)}"
-        diagnosis = _diagnose(step.id, full_lhs, rel, full_rhs, assumptions)
+        diagnosis = _rounded(out.rhs_text, full_lhs, full_rhs) or _diagnose(step.id, full_lhs, rel, full_rhs, assumptions)
         out.note = counterexample + (f"; {diagnosis}" if diagnosis else "")
         return out
 
@@ -324,6 +324,23 @@ def _not_checked(out: LinkVerdict, reason: str, note: str) -> LinkVerdict:
 
 _COMPLEX = re.compile(r"(?<![A-Za-z])I(?![A-Za-z])")
 _REVERSED = {"<=": ">", "<": ">=", ">=": "<", ">": "<="}
+
+
+def _rounded(written: str, lhs, rhs) -> str:
+    """``= 0.67`` for 2/3: wrong as an equality (numbers are compared exactly), right as a
+    rounding to the decimals written — say so, as grade does."""
+    from derive.grade.diagnose import compare
+    from derive.grade.parser import stated_decimals
+
+    decimals = stated_decimals(written)
+    if decimals is None or not (lhs.is_number and rhs.is_number):
+        return ""
+    try:
+        if compare(rhs, lhs, decimals=decimals).status == "correct":
+            return f"the value rounded to {decimals} decimals: write \\approx for a rounded value"
+    except Exception:  # noqa: BLE001 - a diagnosis is a courtesy
+        return ""
+    return ""
 
 
 def _diagnose(step_id: str, lhs, rel: str, rhs, assumptions) -> str:
