@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -46,6 +47,9 @@ def review(path: Path, as_json: bool, out_dir: Path | None) -> None:
             # TeX sees a fixed file name: the student's file name may hold spaces, # or %
             compile_pdf(tex, out_dir / f"{name}.pdf", name="review")
             click.echo(f"wrote {out_dir / (name + '.pdf')}", err=True)
+    except BrokenPipeError:  # `derive review w.md | head`: the reader left; nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
     except DeriveError as error:
         click.echo(f"error: {error.message}", err=True)
         sys.exit(error.exit_code)
