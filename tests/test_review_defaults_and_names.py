@@ -116,3 +116,24 @@ def test_numbers_are_compared_exactly_and_a_rounding_is_named():
                    "$$0.1 + 0.2 = 0.3$$\n")
     assert got[1][0] == "verified" and got[5][0] == "verified"
     assert got[3][0] == "wrong" and "rounded to 2 decimals" in got[3][1]
+
+
+def test_since_asserts_a_formula_but_a_premise_in_words_conditions_it():
+    got = verdicts("This holds since $(a+b)^2 = a^2 + b^2$.\n\n"
+                   "Since a is the largest, $b - a \\le 0$.\n\n"
+                   "$b - a \\le 0$ for every b.\n\n"
+                   "$$\\text{since } (a+b)^2 = a^2 + b^2$$\n\n"
+                   "$$\\text{(only } j = i_{\\max} \\text{ is kept)} \\quad x_j = x_j$$\n\n"
+                   "$$\\sum_{i=1}^{n} x_i = \\sum_{k=1}^{n} x_k$$\n")
+    assert got[1][0] == "wrong"  # asserted, and false
+    assert got[3][0] == "not checked" and got[3][1].startswith("condition in words")
+    assert got[5][0] == "not checked" and got[5][1].startswith("condition in words")
+    assert got[7][0] == "wrong"
+    assert got[9][0] == "verified" and got[11][0] in ("verified", "numeric-only")  # x_j = x_j; the sums
+
+
+def test_an_equation_between_two_index_names_is_a_choice_not_a_claim():
+    text = "$$\\sum_{i=1}^{n} x_i \\ge x_j \\quad \\text{(only } j = i_{\\max} \\text{ is kept)}$$\n"
+    links = review_workings(parse_workings(text, "w.md", "markdown")).links
+    assert [(link.verdict, link.note) for link in links][1] == (
+        "not checked", "index range or choice: a choice of index, not a claim")

@@ -20,7 +20,9 @@ from derive.review.chain import Side, Statement, clean, statements, strip_item_l
 from derive.review.extract import Piece
 
 # Words after which a formula states a condition, not a claim: "for $i = j$", "if $0 < \gamma$".
-CONDITION_WORDS = frozenset("for if when whenever where unless given assuming with else since as".split())
+CONDITION_WORDS = frozenset("for if when whenever where unless given assuming with else".split())
+# "since $A = B$" asserts A = B; "since x_j is the max, $A ≤ B$" rests A ≤ B on words
+PREMISE_WORDS = frozenset("since as because".split())
 _DEFINING = frozenset(("let", "define", "denote"))
 _PROSE_RELATION = re.compile(r"(?<![<>=!:])(=|≤|≥|<|>)(?![=])")
 
@@ -68,11 +70,7 @@ def build_links(pieces: tuple[Piece, ...], table_lines: set[int]) -> list[RawLin
     links: list[RawLink] = []
     columns: list[Side] = []  # last side of each statement of the last display row
     before = ""  # the last word of prose just before a formula ("Let $…$")
-    line_prose: dict[int, str] = {}
-    for piece in pieces:
-        if piece.kind == "prose":
-            line_prose[piece.line] = line_prose.get(piece.line, "") + " " + piece.text
-    for piece in pieces:
+    for index, piece in enumerate(pieces):
         lead_word, before = before, ""
         if piece.kind == "prose":
             words = re.findall(r"[A-Za-z]+", piece.text)
@@ -83,11 +81,11 @@ def build_links(pieces: tuple[Piece, ...], table_lines: set[int]) -> list[RawLin
                 columns = [side]
             continue
         if piece.kind == "inline":
-            said = {w.lower() for w in re.findall(r"[A-Za-z]+", line_prose.get(piece.line, ""))}
+            conditional = _inline_condition(pieces, index)
             for statement in statements(clean(piece.text)):
                 if not statement.lead and lead_word in _DEFINING:
                     statement.lead = lead_word
-                _links_of(statement, None, piece.line, links, conditional=bool(said & CONDITION_WORDS))
+                _links_of(statement, None, piece.line, links, conditional=conditional)
             continue
         first = True
         for offset, row in split_rows(piece.text):
@@ -118,6 +116,32 @@ def build_links(pieces: tuple[Piece, ...], table_lines: set[int]) -> list[RawLin
             if new_columns:
                 columns = new_columns
     return links
+
+
+def _words(pieces: tuple[Piece, ...], indices: range, line: int, backwards: bool = False) -> list[str]:
+    """The words of the prose on ``line`` in the pieces at ``indices``; backwards: nearest first."""
+    out: list[str] = []
+    for i in indices:
+        if pieces[i].line == line and pieces[i].kind == "prose":
+            words = [w.lower() for w in re.findall(r"[A-Za-z]+", pieces[i].text)]
+            out.extend(reversed(words) if backwards else words)
+    return out
+
+
+def _inline_condition(pieces: tuple[Piece, ...], index: int) -> bool:
+    """Is inline maths in a sentence stated under a condition in words? "For $i = j$" (the
+    formula is the condition), "…, $A < B$ for all i ≠ j", "Since x_j is the max, $A ≤ B$"
+    (a premise in words) — yes; "since $A = B$" (asserted) or a bare "$A = B$" — no."""
+    line = pieces[index].line
+    before = _words(pieces, range(index - 1, -1, -1), line, backwards=True)  # nearest word first
+    after = _words(pieces, range(index + 1, len(pieces)), line)
+    if before and before[0] in CONDITION_WORDS:
+        return True
+    if set(after) & CONDITION_WORDS:
+        return True
+    if before and before[0] in PREMISE_WORDS:
+        return False
+    return bool(set(before) & (CONDITION_WORDS | PREMISE_WORDS))
 
 
 def _links_of(statement: Statement, previous: Side | None, line: int, links: list[RawLink],

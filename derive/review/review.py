@@ -202,6 +202,9 @@ class _Checker:
                 return _not_checked(out, side.reason, f"{where}: {side.detail}")
         lhs, rhs = S.with_domains(left.expr, self.domains), S.with_domains(right.expr, self.domains)
         out.lhs, out.rhs, out.rel = lhs, rhs, rel
+        if rel == "=" and all(isinstance(e, sp.Symbol) for e in (lhs, rhs)) and (lhs.is_integer or rhs.is_integer):
+            # "j = i_max", "i = j": which index is meant, not a claim about values
+            return _not_checked(out, S.INDEX_RANGE, "a choice of index, not a claim")
         definitions, missing = self._definitions_for(lhs, rhs)
         if missing:
             shown = ", ".join(self.functions.shown(name) for name in missing)

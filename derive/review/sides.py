@@ -29,7 +29,7 @@ NOT_CHECKED_RELATION = "relation not checked"
 NO_SIDE = "missing side"
 TIME = "time limit"
 CHECKER = "checker could not evaluate"
-INDEX_RANGE = "index range"
+INDEX_RANGE = "index range or choice"
 DOMAIN = "not real at a sample"
 CONDITION = "condition in words"
 
