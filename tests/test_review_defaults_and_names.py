@@ -137,3 +137,10 @@ def test_an_equation_between_two_index_names_is_a_choice_not_a_claim():
     links = review_workings(parse_workings(text, "w.md", "markdown")).links
     assert [(link.verdict, link.note) for link in links][1] == (
         "not checked", "index range or choice: a choice of index, not a claim")
+
+
+def test_a_matrix_row_break_is_not_a_display_row():
+    got = review_workings(parse_workings(
+        "$$A = \\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix} \\\\ = B$$\n", "w.md", "markdown")).links
+    assert len(got) == 2 and got[0].rhs_text.startswith("\\begin{pmatrix}")
+    assert all(link.verdict == "not checked" for link in got)

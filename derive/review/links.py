@@ -56,6 +56,11 @@ def split_rows(text: str) -> list[tuple[int, str]]:
             i += 2
             start = i
             continue
+        if text.startswith("\\begin{", i) or text.startswith("\\end{", i):
+            opening = text.startswith("\\begin{", i)
+            depth = max(depth + (1 if opening else -1), 0)  # a matrix's rows are not rows
+            i += len("\\begin" if opening else "\\end")  # its {name} is counted like any braces
+            continue
         if ch == "\\":
             i += 2
             continue

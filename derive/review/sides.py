@@ -206,8 +206,10 @@ def with_domains(expr: sp.Basic, domains: Domains) -> sp.Basic:
 def _function_application(text: str) -> str:
     for match in _APPLICATION.finditer(text):
         head = match.group("head").lstrip("\\")
-        if head in _KNOWN_FUNCTIONS or head in ("left", "right", "frac", "sqrt", "text", "mathrm"):
+        if head in _KNOWN_FUNCTIONS or head in _NOT_NAMES:
             continue
+        if match.group("head").startswith("\\") and head not in GREEK:
+            continue  # another command (\\dots); the parser says what it makes of it
         return match.group(0).strip()
     return ""
 
