@@ -33,11 +33,7 @@ def review(path: Path, as_json: bool, out_dir: Path | None) -> None:
         from derive.review.review import review_file
 
         result = review_file(path)
-        if as_json:
-            click.echo(json.dumps(report.to_json(result), indent=2, ensure_ascii=False))
-        else:
-            for line in report.terminal_lines(result):
-                click.echo(line)
+        _print(report.to_json(result) if as_json else report.terminal_lines(result), as_json)
         if out_dir is not None:
             from derive.build import compile_pdf, write_atomically
 
@@ -47,9 +43,6 @@ def review(path: Path, as_json: bool, out_dir: Path | None) -> None:
             # TeX sees a fixed file name: the student's file name may hold spaces, # or %
             compile_pdf(tex, out_dir / f"{name}.pdf", name="review")
             click.echo(f"wrote {out_dir / (name + '.pdf')}", err=True)
-    except BrokenPipeError:  # `derive review w.md | head`: the reader left; nothing to report
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(0)
     except DeriveError as error:
         click.echo(f"error: {error.message}", err=True)
         sys.exit(error.exit_code)
@@ -59,3 +52,16 @@ def review(path: Path, as_json: bool, out_dir: Path | None) -> None:
         click.echo(f"error: {message}", err=True)
         sys.exit(2)
     sys.exit(1 if result.first_wrong is not None else 0)
+
+
+def _print(data, as_json: bool) -> None:
+    """The report on stdout; a reader that leaves early (`| head`) costs nothing else."""
+    try:
+        if as_json:
+            click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        else:
+            for line in data:
+                click.echo(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
