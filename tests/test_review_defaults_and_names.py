@@ -155,3 +155,13 @@ def test_a_line_without_proof_gets_a_longer_search_before_numeric_only():
     declared = '+++\n[assume]\na = "real > 0"\nb = "real > 0"\n+++\n' \
                "$$\\log(a+b) = \\log(a) + \\log\\left(1 + \\frac{b}{a}\\right)$$\n"
     assert verdicts(declared)[6][0] in ("verified", "numeric-only")
+
+
+def test_a_name_defined_in_a_form_not_read_is_never_called_wrong():
+    text = ("$$x_j := \\max\\{x_1, \\dots, x_n\\}$$\n\n$$\\sum_{i=1}^{n} x_i \\le n x_j$$\n\n"
+            "$$x_j + 1 = 1 + x_j$$\n\nLet $s = s + 1$.\n\n$$s = 3$$\n")
+    got = verdicts(text)
+    assert got[1][0] == "definition" and got[5][0] == "verified"
+    assert got[3][0] == "not checked" and "defined on line 1 in a form not read" in got[3][1]
+    assert got[7] == ("definition", "not bound: defines s by itself")
+    assert got[9][0] == "not checked" and "line 7" in got[9][1]

@@ -179,6 +179,7 @@ class _Checker:
         self.tables = tables
         self.deadline = deadline
         self.defined: dict[sp.Symbol, sp.Expr] = {}  # in the order the workings define them
+        self.unread: dict[sp.Basic, int] = {}  # defined, but in a form not read → its line
 
     def verdict(self, number: int, link: RawLink, left: S.Parsed, right: S.Parsed) -> LinkVerdict:
         lhs_text = link.lhs.text.strip() if link.lhs is not None else "…"
@@ -217,6 +218,13 @@ class _Checker:
         if checked.verdict == WRONG and link.conditional:
             # False in general; the words around it state a condition this check cannot see.
             return _not_checked(checked, S.CONDITION, f"stated under a condition in words; false without it ({checked.note})")
+        unread = [(thing, line) for thing, line in self.unread.items() if lhs.has(thing) or rhs.has(thing)]
+        if checked.verdict == WRONG and unread:
+            # False for some values of x_j — but the student defined x_j (as a maximum, say)
+            # in a form derive could not read, so it may hold for the value meant.
+            thing, line = unread[0]
+            return _not_checked(checked, S.UNDEFINED, f"uses {sp.sstr(thing)}, defined on line {line} in a form "
+                                f"not read; false for other values ({checked.note})")
         return checked
 
     def _definition(self, out: LinkVerdict, link: RawLink, left: S.Parsed, right: S.Parsed) -> LinkVerdict:
@@ -226,6 +234,8 @@ class _Checker:
             if right.expr is not None:
                 out.rhs, out.rel = S.with_domains(right.expr, self.domains), "def"
             return out
+        if left.expr is not None and (right.expr is None or not isinstance(left.expr, sp.Symbol)):
+            self.unread[S.with_domains(left.expr, self.domains)] = link.line
         if left.expr is None or not isinstance(left.expr, sp.Symbol):
             out.note = "defines something that is not a plain name; not used later"
             return out
@@ -234,6 +244,10 @@ class _Checker:
             return out
         name = S.with_domains(left.expr, self.domains)
         value = S.with_domains(right.expr, self.domains)
+        if value.has(name) or value.has(sp.Symbol(left.expr.name)):
+            self.unread[name] = link.line
+            out.note = f"not bound: defines {left.expr.name} by itself"
+            return out
         _, missing = self._definitions_for(value, sp.Integer(0))
         if missing:
             out.note = f"not bound: uses {', '.join(self.functions.shown(n) for n in missing)}, not defined before this line"
