@@ -46,8 +46,9 @@ def first_wrong_line(review: Review) -> str:
 def terminal_lines(review: Review, width: int | None = None) -> list[str]:
     width = width or shutil.get_terminal_size((120, 24)).columns
     room = max(30, width - 24)
-    lines = [first_wrong_line(review), summary_line(review), "",
-             f"{'line':>5} {'':2} {'verdict':<13} relation / note"]
+    lines = [first_wrong_line(review), summary_line(review)]
+    lines += [f"note: line {line}: {text}" for line, text in review.notes]
+    lines += ["", f"{'line':>5} {'':2} {'verdict':<13} relation / note"]
     for link in review.links:
         lines.append(f"{link.line:>5} {_MARK[link.verdict]} {link.verdict:<13} {_clip(link.relation, room)}")
         if link.note:

@@ -101,7 +101,7 @@ def review_workings(workings: Workings, seconds: float = REVIEW_SECONDS) -> Revi
     domains = Domains.from_front_matter(workings.assume)
     tables = T.find_tables(workings.pieces)
     review = Review(workings.path, workings.kind)
-    review.notes.extend(T.add_each_formulas(workings.pieces, tables))
+    review.notes.extend(T.add_each_formulas(workings.raw_lines, tables))
     table_lines = {t.line for t in tables} | {t.line + k for t in tables for k in range(1, len(t.rows) + 2)}
     raw_links = build_links(workings.pieces, table_lines)
     if len(raw_links) > MAX_LINKS:

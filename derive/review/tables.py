@@ -65,9 +65,12 @@ def find_tables(pieces: tuple[Piece, ...]) -> list[Table]:
         if piece.kind != "prose":
             continue
         cells = _cells(piece.text)
-        if cells is None or _RULE.match(piece.text):
-            if cells is None:
-                current = None
+        if cells is not None and _RULE.match(piece.text):
+            if current is not None and piece.line == last_line + 1:
+                last_line = piece.line  # the |---| under a Markdown header
+            continue
+        if cells is None:
+            current = None
             continue
         if current is not None and piece.line == last_line + 1 and all(re.fullmatch(r"\d+", c) for c in cells):
             current.rows[int(cells[0])] = {
@@ -98,24 +101,23 @@ def _header(piece: Piece, cells: list[str]) -> Table | None:
     return Table(piece.line, words[0].lower(), columns)
 
 
-def add_each_formulas(pieces: tuple[Piece, ...], tables: list[Table]) -> list[tuple[int, str]]:
-    """Rule 2, first form. Returns notes (line, text) on formulas that fit no single table."""
+def add_each_formulas(lines: tuple[str, ...], tables: list[Table]) -> list[tuple[int, str]]:
+    """Rule 2, first form, read from the file's lines (the formula is inline maths in prose).
+    Returns notes (line, text) on formulas that fit no single table."""
     notes = []
-    for piece in pieces:
-        if piece.kind != "prose":
-            continue
-        for match in _EACH.finditer(piece.text):
+    for number, text in enumerate(lines, 1):
+        for match in _EACH.finditer(text):
             try:
-                formula = parse_answer(match.group(1))
+                formula = parse_answer(f"${match.group(1)}$")
             except AnswerParseError as error:
-                notes.append((piece.line, f"row formula not read: {error.message}"))
+                notes.append((number, f"row formula not read: {error.message}"))
                 continue
             names = {s.name for s in formula.free_symbols}
             fitting = [t for t in tables if names <= {c.name for c in t.columns}]
             if len(fitting) == 1:
                 fitting[0].formulas.append(formula)
             else:
-                notes.append((piece.line, f"row formula fits {len(fitting)} tables; not used"))
+                notes.append((number, f"row formula fits {len(fitting)} tables; not used"))
     return notes
 
 
