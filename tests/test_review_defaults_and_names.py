@@ -165,3 +165,18 @@ def test_a_name_defined_in_a_form_not_read_is_never_called_wrong():
     assert got[3][0] == "not checked" and "defined on line 1 in a form not read" in got[3][1]
     assert got[7] == ("definition", "not bound: defines s by itself")
     assert got[9][0] == "not checked" and "line 7" in got[9][1]
+
+
+def test_every_documented_domain_is_honoured():
+    text = ('+++\n[assume]\nm = "integer >= 3"\nk = "integer"\nr = "real"\np = "real > 0"\nq = "real >= 0"\n'
+            'v = "real vector of length 4"\nx = "real vector of length m, maximum at t"\n+++\n'
+            "$$m \\ge 3$$\n$$k \\ge 0$$\n$$p > 0$$\n$$q \\ge 0$$\n$$r \\ge 0$$\n"
+            "$$v_1 + v_4 = v_4 + v_1$$\n$$x_1 \\le x_t$$\n$$\\sqrt{p^2} = p$$\n")
+    got = verdicts(text)
+    assert got[11][0] in ("verified", "numeric-only")  # m >= 3
+    assert got[12][0] == "wrong"  # k is any integer, negative too
+    assert got[13][0] == "verified" and got[14][0] in ("verified", "numeric-only")
+    assert got[15][0] == "wrong"  # r is any real
+    assert got[16][0] == "verified"
+    assert got[17][0] in ("verified", "numeric-only")  # the maximum is at t
+    assert got[18][0] == "verified"  # p > 0, so sqrt(p^2) = p

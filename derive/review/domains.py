@@ -65,7 +65,7 @@ def parse_domain(name: str, text: str) -> Domain:
         raise InputError(f"[assume] {name!r}: not a name; write names as the parser reads them, e.g. C_in, beta, x")
     spec = " ".join(text.split())
     if match := _INTEGER.fullmatch(spec):
-        return Domain("integer", int(match.group(1) or 1) if match.group(1) else -10**6)
+        return Domain("integer", int(match.group(1)) if match.group(1) else -10**6)
     if match := _REAL.fullmatch(spec):
         return Domain({None: "real", ">": "positive", ">=": "nonnegative"}[match.group(1)])
     if match := _VECTOR.fullmatch(spec):
@@ -145,7 +145,7 @@ class Domains:
         variables: list = []
         for name in sizes:
             lo = self.declared[name].lo if name in self.declared else 1
-            lo = max(lo, 0) if lo > -10**6 else -3
+            lo = lo if lo > -10**6 else -3  # a plain "integer" is drawn from -3 .. 2
             variables.append(Integer(self.symbol(name), lo, lo + INTEGER_HI - 1))
         for name in indices:
             bound = self.index_of[name]
