@@ -167,6 +167,11 @@ def test_a_name_defined_in_a_form_not_read_is_never_called_wrong():
     assert got[9][0] == "not checked" and "line 7" in got[9][1]
 
 
+def test_a_negative_lower_bound_is_kept():
+    got = verdicts('+++\n[assume]\nw = "integer >= -2"\n+++\n$$w \\ge 0$$\n$$w \\ge -2$$\n')
+    assert got[5][0] == "wrong" and got[6][0] in ("verified", "numeric-only")
+
+
 def test_every_documented_domain_is_honoured():
     text = ('+++\n[assume]\nm = "integer >= 3"\nk = "integer"\nr = "real"\np = "real > 0"\nq = "real >= 0"\n'
             'v = "real vector of length 4"\nx = "real vector of length m, maximum at t"\n+++\n'
