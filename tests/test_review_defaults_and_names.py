@@ -185,3 +185,11 @@ def test_every_documented_domain_is_honoured():
     assert got[16][0] == "verified"
     assert got[17][0] in ("verified", "numeric-only")  # the maximum is at t
     assert got[18][0] == "verified"  # p > 0, so sqrt(p^2) = p
+
+
+def test_a_name_at_its_first_appearance_before_an_equals_sign_is_introduced():
+    got = verdicts("$$y = a b + 1$$\n\n$$y - 1 = b a$$\n\n$$y = 2$$\n\nFor $k = 2 a$, nothing.\n")
+    assert got[1] == ("definition", "binds y for later lines (the first appearance of y)")
+    assert got[3][0] == "verified"
+    assert got[5][0] == "wrong"  # y is known by now: this is a claim, and false
+    assert got[7][0] != "definition"  # under a condition, not an introduction

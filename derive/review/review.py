@@ -180,6 +180,19 @@ class _Checker:
         self.deadline = deadline
         self.defined: dict[sp.Symbol, sp.Expr] = {}  # in the order the workings define them
         self.unread: dict[sp.Basic, int] = {}  # defined, but in a form not read → its line
+        self.seen: set[str] = set()  # names used by the links so far
+
+    def _first_use(self, link: RawLink, left: S.Parsed, right: S.Parsed, rel: str | None) -> bool:
+        """``$$y = A x + b$$`` where y appears for the first time introduces y: students
+        define names this way without "let", and checking it as a claim would call it wrong.
+        Not under a condition ("for $i = j$"), nor naming another name ("j = i_max")."""
+        if not (rel == "=" and link.first and not link.continued and not link.conditional
+                and isinstance(left.expr, sp.Symbol) and left.expr.name not in self.seen):
+            return False
+        if right.expr is None:  # "A = \begin{pmatrix}…": defined, in a form not read
+            self.unread[S.with_domains(left.expr, self.domains)] = link.line
+            return False
+        return not isinstance(right.expr, sp.Symbol)
 
     def verdict(self, number: int, link: RawLink, left: S.Parsed, right: S.Parsed) -> LinkVerdict:
         lhs_text = link.lhs.text.strip() if link.lhs is not None else "…"
@@ -193,7 +206,11 @@ class _Checker:
         if link.index_range:
             return _not_checked(out, S.INDEX_RANGE, "the range of an index, not a claim")
         rel = relation_of(link.rel)
-        if _defining(link):
+        first_use = self._first_use(link, left, right, rel)
+        for side in (left, right):
+            if side.expr is not None:
+                self.seen |= {str(s) for s in side.expr.free_symbols}
+        if _defining(link) or first_use:
             return self._definition(out, link, left, right)
         if rel is None:
             return _not_checked(out, S.NOT_CHECKED_RELATION, f"'{link.rel}' is read but not checked")
@@ -255,7 +272,8 @@ class _Checker:
         self.defined[sp.Symbol(left.expr.name)] = value
         self.defined[name] = value
         out.lhs, out.rhs, out.rel = name, value, "def"
-        out.note = f"binds {self.functions.shown(left.expr.name)} for later lines"
+        shown = self.functions.shown(left.expr.name)
+        out.note = f"binds {shown} for later lines" + ("" if _defining(link) else f" (the first appearance of {shown})")
         return out
 
     def _definitions_for(self, *exprs: sp.Basic) -> tuple[tuple, list[str]]:
