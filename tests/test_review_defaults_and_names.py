@@ -193,3 +193,9 @@ def test_a_name_at_its_first_appearance_before_an_equals_sign_is_introduced():
     assert got[3][0] == "verified"
     assert got[5][0] == "wrong"  # y is known by now: this is a claim, and false
     assert got[7][0] != "definition"  # under a condition, not an introduction
+
+
+def test_a_definition_that_comes_back_to_itself_is_not_bound():
+    got = verdicts("Let $t = s + 1$.\n\nLet $s = t + 1$.\n\n$$s = 3$$\n")
+    assert got[1][0] == "definition" and got[3] == ("definition", "not bound: defines s by itself")
+    assert got[5][0] != "verified"

@@ -261,7 +261,9 @@ class _Checker:
             return out
         name = S.with_domains(left.expr, self.domains)
         value = S.with_domains(right.expr, self.domains)
-        if value.has(name) or value.has(sp.Symbol(left.expr.name)):
+        definitions, _ = self._definitions_for(value)
+        expanded = expand_definitions(value, definitions)
+        if expanded.has(name) or expanded.has(sp.Symbol(left.expr.name)):  # s := t + 1 after t := s + 1
             self.unread[name] = link.line
             out.note = f"not bound: defines {left.expr.name} by itself"
             return out
