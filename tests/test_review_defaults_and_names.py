@@ -199,3 +199,9 @@ def test_a_definition_that_comes_back_to_itself_is_not_bound():
     got = verdicts("Let $t = s + 1$.\n\nLet $s = t + 1$.\n\n$$s = 3$$\n")
     assert got[1][0] == "definition" and got[3] == ("definition", "not bound: defines s by itself")
     assert got[5][0] != "verified"
+
+
+def test_a_trailing_for_all_is_understood():
+    declared = '+++\n[assume]\nx = "real vector of length n, maximum at j"\n+++\n'
+    got = verdicts(declared + "$$x_i - x_j \\le 0 \\forall i$$\n$$x_j - x_i \\le 0 \\forall i$$\n")
+    assert got[5][0] in ("verified", "numeric-only") and got[6][0] == "wrong"

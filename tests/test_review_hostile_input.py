@@ -32,6 +32,7 @@ def one_line_exit_2(result) -> str:
     ("$$x = 1$$\x07\n", "control character"),
     ("+++\n[assume]\nn = \"integer >= banana\"\n+++\n$$n = n$$\n", "unknown domain"),
     ("+++\n[assume\n+++\n", "not valid TOML"),
+    ('+++\n[assume]\nn = "real"\nx = "real vector of length n"\n+++\n', "are integers"),
 ])
 def test_a_bad_file_gets_one_line_and_exit_2(tmp_path, content, words):
     path = tmp_path / "w.md"

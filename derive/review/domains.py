@@ -98,6 +98,12 @@ class Domains:
         for name, domain in declared.items():
             if domain.kind == "vector":
                 domains.vectors[name] = domain.length
+                if not domain.length.isdigit() and domain.length not in declared:
+                    domains.integers.add(domain.length)  # a length is a size: an integer >= 1
+                for size in (domain.length, domain.maximum_at):
+                    if size in declared and declared[size].kind != "integer":
+                        raise InputError(f"[assume] {name}: {size} is declared {declared[size].kind}; "
+                                         "a vector's length and the index of its maximum are integers")
                 if domain.maximum_at and not domain.maximum_at.isdigit():
                     domains.index_of.setdefault(domain.maximum_at, domain.length)
         return domains

@@ -45,6 +45,7 @@ _LIMIT = re.compile(
     r"\A\s*\\lim_\{\s*(?P<var>\\?[A-Za-z]+)\s*(?:\\to|\\rightarrow|→)\s*(?P<point>[^{}]+?)\s*\}\s*"
 )
 _WRAPPED = re.compile(r"\\(?:underline|mathbf|boldsymbol|vec|bm)\{\s*(\\?[A-Za-z]+)\s*\}(?=_)")
+_FORALL = re.compile(r"\\forall\s*\\?[A-Za-z]+(?:_\{[^{}]*\}|_[A-Za-z0-9])?\s*\Z")
 _SUM_INDEX = re.compile(r"\\sum_\{?\s*(\\?[A-Za-z]+)\s*=")
 _SUM_TOP = r"\\sum_\{{\s*{index}\s*=[^{{}}]*\}}\^\{{?\s*(\\?[A-Za-z][A-Za-z0-9]*(?:_\{{?[A-Za-z0-9]+\}}?)?)"
 
@@ -125,6 +126,9 @@ def parse_side(text: str, domains: Domains) -> Parsed:
     """The side as SymPy (plain symbols; see :func:`with_domains`), or why it cannot be read."""
     if len(text) > LIMITS.max_length:
         return Parsed(None, UNPARSED, f"a side longer than {LIMITS.max_length} characters")
+    # "… \\forall i" at the end: every free name is universally quantified anyway (the numeric
+    # search draws them all), so the quantifier adds nothing to check
+    text = _FORALL.sub("", text)
     application = _function_application(text)
     if application:
         return Parsed(None, UNPARSED, f"function notation {application} of an undefined function")
