@@ -12,13 +12,13 @@ from typing import Callable, Iterable, Sequence
 import sympy as sp
 
 from derive.core import functions
-from derive.core.checks import matrices, numeric, rules, symbolic
+from derive.core.checks import matrices, numeric, rules, slack, sums, symbolic
 from derive.core.checks.prepare import expand_definitions
 from derive.core.checks.result import DEFINITION, FAILED, NUMERIC_ONLY, VERIFIED, CheckResult, MethodResult, combine
 from derive.core.step import Step
 
 # Bump when a checker changes meaning, so cached results of the old checker are not reused.
-CHECKER_VERSION = "derive-checks-2"
+CHECKER_VERSION = "derive-checks-4"
 
 
 def check_step(step: Step) -> CheckResult:
@@ -36,8 +36,12 @@ def check_step(step: Step) -> CheckResult:
         methods.append(rules.check_squeeze(lhs, rhs, step.rule, expand))
     elif step.rel == "=":
         methods.append(symbolic.check_equal(lhs, rhs, ranges, symbolic.SYMBOLIC_SECONDS))
+        if methods[-1].outcome in ("inconclusive", "timeout"):  # try index shifts and Iverson sums
+            methods.append(sums.prove_equal(lhs, rhs, step.assumptions))
     else:
         methods.append(symbolic.check_order(lhs, step.rel, rhs, ranges, symbolic.SYMBOLIC_SECONDS))
+        if methods[-1].outcome in ("inconclusive", "timeout"):  # try the declared order constraints
+            methods.append(slack.prove_order(lhs, step.rel, rhs, step.assumptions))
     methods.append(functions.numeric_with_stand_ins(numeric.check, step.id, lhs, step.rel, rhs, step.assumptions))
     methods.extend(_check_display(step, lhs, rhs, expand))
     result = combine(step.id, methods)
