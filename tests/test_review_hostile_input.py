@@ -97,3 +97,16 @@ def test_a_device_behind_a_workings_name_is_read_only_up_to_the_limit(tmp_path):
     if not Path("/dev/zero").exists():
         pytest.skip("no /dev/zero")
     assert "limit for workings" in one_line_exit_2(run(zero))
+
+
+def test_a_check_that_runs_out_of_time_is_not_checked_not_wrong(monkeypatch):
+    from derive.core.checks.result import UNDECIDED, CheckResult, MethodResult
+    from derive.review import review as review_module
+
+    def out_of_time(step):
+        return CheckResult(step.id, UNDECIDED, (MethodResult("numeric", "timeout", 20.0, "numeric check ran out"),),
+                           "timed out after 20.0 s")
+
+    monkeypatch.setattr(review_module, "check_step", out_of_time)
+    (link,) = review("$$(a+b)^2 = a^2 + b^2$$\n").links
+    assert (link.verdict, link.reason) == ("not checked", "time limit")

@@ -24,7 +24,7 @@ import sympy as sp
 
 from derive.core.checks import numeric
 from derive.core.checks.prepare import expand_definitions
-from derive.core.checks.result import FAILED, NUMERIC_ONLY, VERIFIED
+from derive.core.checks.result import FAILED, NUMERIC_ONLY, UNDECIDED, VERIFIED
 from derive.core.checks.runner import check_step
 from derive.core.step import Step
 from derive.errors import InputError
@@ -313,6 +313,8 @@ class _Checker:
         if result.status == VERIFIED:
             out.verdict, out.note = VERIFIED, _method_note(result, "proved")
             return out
+        if result.status == UNDECIDED:  # out of time: no verdict either way
+            return _not_checked(out, S.TIME, result.message or methods)
         if result.status == NUMERIC_ONLY:
             # Without a proof, a student's line earns ≈ only after a longer search: a claim
             # false on a small part of the domain (a < 0 < a + b, say) escapes a few points.
