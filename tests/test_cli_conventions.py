@@ -18,14 +18,14 @@ def run(*args: str):
 
 
 def test_a_closed_output_pipe_ends_quietly():
+    # The reader goes away before derive writes (like `derive list | true`): reading a line first
+    # would race, since the whole listing can fit in the pipe's buffer before the close.
     command = [sys.executable, "-c", "from derive.cli import main; main()", "list"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    first = process.stdout.readline()
-    process.stdout.close()  # like `derive list | head -1`
+    process.stdout.close()
     stderr = process.stderr.read().decode()
     process.stderr.close()
     assert process.wait(120) == 141  # as a tool ended by SIGPIPE (cat, grep) reports it
-    assert first.startswith(b"1  ")
     assert stderr == ""
 
 

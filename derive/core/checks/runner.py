@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from multiprocessing.connection import wait
@@ -92,6 +93,9 @@ class CheckCache:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.entries: dict[str, dict] = {}
+        # Seconds each step id took when last checked (whatever its content then): only the order
+        # in which steps are started depends on it, never a result, so it lives in its own file.
+        self.seconds: dict[str, float] = {}
         if path is not None and path.is_file():
             try:
                 loaded = json.loads(path.read_text())
@@ -100,6 +104,16 @@ class CheckCache:
             # Valid JSON of the wrong shape ([], null, "x", string entries) is damage too.
             if isinstance(loaded, dict):
                 self.entries = {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, dict)}
+        seconds_path = self._seconds_path()
+        if seconds_path is not None and seconds_path.is_file():
+            try:
+                loaded = json.loads(seconds_path.read_text())
+                self.seconds = {k: float(v) for k, v in loaded.items() if isinstance(v, (int, float))}
+            except (OSError, ValueError, AttributeError, RecursionError):
+                self.seconds = {}
+
+    def _seconds_path(self) -> Path | None:
+        return None if self.path is None else self.path.with_name(self.path.stem + ".seconds.json")
 
     def get(self, step: Step) -> CheckResult | None:
         data = self.entries.get(step.content_hash(CHECKER_VERSION))
@@ -114,6 +128,7 @@ class CheckCache:
         return CheckResult(result.step_id, result.status, result.methods, result.message, cached=True)
 
     def put(self, step: Step, result: CheckResult) -> None:
+        self.seconds[step.id] = round(sum(m.seconds for m in result.methods), 3)
         if result.status not in (FAILED, UNDECIDED):  # a failure or a timeout is always checked again
             self.entries[step.content_hash(CHECKER_VERSION)] = result.to_json()
 
@@ -125,6 +140,10 @@ class CheckCache:
             temporary = self.path.with_suffix(".tmp")
             temporary.write_text(json.dumps(self.entries, indent=0, sort_keys=True))
             os.replace(temporary, self.path)
+            seconds_path = self._seconds_path()
+            temporary = seconds_path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(self.seconds, indent=0, sort_keys=True))
+            os.replace(temporary, seconds_path)
         except OSError:
             pass  # an unwritable cache makes the next run slower, never this one wrong
 
@@ -151,17 +170,22 @@ def _timed_out(step: Step, seconds: float, used: float) -> CheckResult:
 
 
 def _run_limited(todo: Sequence[Step], jobs: int,
-                 report: Callable[[Step, CheckResult], None]) -> None:
+                 report: Callable[[Step, CheckResult], None], order: Sequence[int] | None = None) -> None:
     """Check the steps in ``jobs`` worker processes, each step killed at its deadline.
 
     A killed step is undecided (a timeout, never a counterexample) and its worker is replaced.
     Workers die with this process, and any still running when this function leaves (an error,
-    Ctrl-C, SIGTERM) are killed here.
+    Ctrl-C, SIGTERM) are killed here. Steps start in ``order`` (indexes of ``todo``; default:
+    as given).
     """
     global _PENDING
     forked = timelimit._context().get_start_method() == "fork"
+    if forked and todo:
+        # simplify() imports sympy.physics.units on its first call (about 1 s): once here, not
+        # once in every worker.
+        importlib.import_module("sympy.physics.units")
     _PENDING = todo  # fork: workers inherit the steps, no pickling of SymPy trees
-    waiting = list(range(len(todo)))
+    waiting = list(order) if order is not None else list(range(len(todo)))
     workers: list[timelimit.Worker] = []
     try:
         while waiting or any(w.busy for w in workers):
@@ -218,7 +242,7 @@ def check_steps(steps: Sequence[Step], cache: CheckCache | None = None, jobs: in
         if progress and result.status != UNDECIDED:
             progress(step, result)
 
-    _run_limited(todo, jobs, report)
+    _run_limited(todo, jobs, report, start_order(todo, cache.seconds))
     retry = [s for s in todo if results[s.id].status == UNDECIDED]
     if retry:
         # Out of time is not a verdict: a loaded or slow machine gets a second, longer try, alone.
@@ -235,6 +259,15 @@ def check_steps(steps: Sequence[Step], cache: CheckCache | None = None, jobs: in
     for step in todo:
         cache.put(step, results[step.id])
     return results
+
+
+def start_order(todo: Sequence[Step], seconds: dict[str, float]) -> list[int]:
+    """Indexes of ``todo``, the longest steps of the last run first, so no core idles at the end.
+
+    A step never timed (new, or a cold build) counts as long: better started early than last.
+    Ties keep document order.
+    """
+    return sorted(range(len(todo)), key=lambda i: -seconds.get(todo[i].id, float("inf")))
 
 
 def _settle_premises(steps: Iterable[Step], results: dict[str, CheckResult]) -> None:
