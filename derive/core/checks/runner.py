@@ -12,14 +12,14 @@ from typing import Any, Callable, Iterable, Sequence
 import sympy as sp
 
 from derive.core import functions
-from derive.core.checks import matrices, numeric, rules, slack, sums, symbolic, timelimit
+from derive.core.checks import matrices, numeric, overclaim, rules, slack, sums, symbolic, timelimit
 from derive.core.checks.prepare import expand_definitions
 from derive.core.checks.result import (DEFINITION, FAILED, NUMERIC_ONLY, STATUSES, UNDECIDED, VERIFIED, CheckResult,
                                        MethodResult, combine)
 from derive.core.step import Step
 
 # Bump when a checker changes meaning, so cached results of the old checker are not reused.
-CHECKER_VERSION = "derive-checks-4"
+CHECKER_VERSION = "derive-checks-5"
 # An undecided step is tried once more, alone, with limits this many times longer.
 RETRY_SCALE = 4.0
 
@@ -47,10 +47,21 @@ def check_step(step: Step) -> CheckResult:
             methods.append(slack.prove_order(lhs, step.rel, rhs, step.assumptions))
     methods.append(functions.numeric_with_stand_ins(_numeric_check, step.id, lhs, step.rel, rhs, step.assumptions))
     methods.extend(_check_display(step, lhs, rhs, expand))
+    overclaims = overclaim.free_overclaims(step.assumptions) + overclaim.bound_overclaims(
+        [lhs, rhs, *(step.display or ())], step.assumptions)
+    if overclaims:  # a proof from assumptions the PDF does not show proves nothing it shows
+        methods = [_distrusted(m, overclaims[0]) for m in methods]
     result = combine(step.id, methods)
     if result.status == VERIFIED and any(m.method == "display" and m.outcome == "inconclusive" for m in methods):
         return CheckResult(step.id, NUMERIC_ONLY, result.methods, "display: the shown form is equal only numerically")
     return result
+
+
+def _distrusted(method: MethodResult, why: str) -> MethodResult:
+    """A proof (or a display proved equal) demoted to inconclusive, saying why."""
+    if method.outcome == "proved" or (method.method == "display" and method.outcome == "passed"):
+        return MethodResult(method.method, "inconclusive", method.seconds, f"not a proof of what is shown: {why}")
+    return method
 
 
 def _numeric_check(*args: Any) -> MethodResult:
@@ -279,7 +290,7 @@ def _settle_premises(steps: Iterable[Step], results: dict[str, CheckResult]) -> 
         inner = step.lhs.args[0] if isinstance(step.lhs, sp.Limit) else step.lhs
         wanted = {step.rule.lower_step: (step.rule.lower, inner), step.rule.upper_step: (inner, step.rule.upper)}
         for premise_id, (small, large) in wanted.items():
-            problem = _premise_problem(by_id.get(premise_id), small, large, results)
+            problem = _premise_problem(by_id.get(premise_id), small, large, results, step.definitions)
             if problem:
                 old = results[step.id]
                 results[step.id] = CheckResult(
@@ -288,7 +299,7 @@ def _settle_premises(steps: Iterable[Step], results: dict[str, CheckResult]) -> 
                     f"premise {premise_id}: {problem}")
 
 
-def _premise_problem(premise: Step | None, small, large, results) -> str:
+def _premise_problem(premise: Step | None, small, large, results, definitions=()) -> str:
     if premise is None:
         return "no such step"
     if results[premise.id].status == FAILED:
@@ -301,4 +312,11 @@ def _premise_problem(premise: Step | None, small, large, results) -> str:
         return "it is not an inequality"
     if stated != (small, large):
         return f"it states {sp.sstr(stated[0])} ≤ {sp.sstr(stated[1])}, not {sp.sstr(small)} ≤ {sp.sstr(large)}"
+    # The same names may be defined differently in the premise's derivation (g := 0 there,
+    # g := sin(πT) here): what the premise proved must be what the rule uses.
+    meant = tuple(expand_definitions(e, premise.definitions) for e in stated)
+    used = tuple(expand_definitions(e, definitions) for e in (small, large))
+    if meant != used:
+        return (f"its names mean {sp.sstr(meant[0])} ≤ {sp.sstr(meant[1])} there, "
+                f"but {sp.sstr(used[0])} ≤ {sp.sstr(used[1])} here")
     return ""
