@@ -345,3 +345,13 @@ def test_a_removable_singularity_is_no_counterexample(make_step):
     # SymPy writes d/da a^n as n·a^n/a, undefined at a = 0 (a drawn point); the claim holds elsewhere.
     result = status(make_step, sp.Derivative(a**n, a), "=", n * a ** (n - 1), assume(Integer(n, 1, 6), Real(a)))
     assert result.status in (VERIFIED, NUMERIC_ONLY), result
+
+
+def test_a_nonnegative_real_is_tried_at_zero(make_step):
+    from derive.core.assumptions import NonNegative
+
+    u = sp.Symbol("u", nonnegative=True)
+    assert status(make_step, u, ">=", sp.Integer(0), assume(NonNegative(u))).status == VERIFIED
+    assert status(make_step, sp.sqrt(u), ">", sp.Integer(0), assume(NonNegative(u))).status == FAILED
+    with pytest.raises(DeclarationError):
+        NonNegative(sp.Symbol("w"), -1, 2)

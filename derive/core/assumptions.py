@@ -238,6 +238,27 @@ class Positive(Real):
 
 
 @dataclass(frozen=True)
+class NonNegative(Real):
+    """A nonnegative real: declared (and shown) as x ≥ 0.
+
+    [lo, hi] (lo ≥ 0) is where most points are drawn; the search also tries 0, near 0 and far out.
+    """
+
+    lo: Bound = 0
+    hi: Bound = 5
+
+    declared = "nonnegative"
+
+    def __post_init__(self) -> None:
+        if _is_number(self.lo) and sp.sympify(self.lo) < 0:
+            raise DeclarationError(f"{self.symbol}: NonNegative needs a lower sampling bound ≥ 0, not {self.lo}")
+        super().__post_init__()
+
+    def facts(self) -> dict:
+        return {"nonnegative": True}
+
+
+@dataclass(frozen=True)
 class Constraint:
     """A relation that holds at every admissible point, for all values of ``forall`` indices.
 

@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 
 import sympy as sp
 
-from derive.core.assumptions import Constraint, Integer, Positive, Real, RealMatrix, RealVector
+from derive.core.assumptions import Constraint, Integer, NonNegative, Positive, Real, RealMatrix, RealVector
 from derive.core.checks.result import DEFINITION, FAILED, NUMERIC_ONLY, STATUSES, VERIFIED, CheckResult
 from derive.core.document import Derivation, Problem, Prose, Result, Table
 from derive.core.step import Step
@@ -79,6 +79,8 @@ class Viewer:
             return Tex(f"${self.math(v.lo)} \\le {self.math(v.symbol)} \\le {self.math(v.hi)}$")
         if isinstance(v, Positive):
             return Tex(f"${self.math(v.symbol)} > 0$")
+        if isinstance(v, NonNegative):
+            return Tex(f"${self.math(v.symbol)} \\ge 0$")
         if isinstance(v, Real):
             return Tex(f"${self.math(v.symbol)} \\in \\mathbb{{R}}$")
         if isinstance(v, RealVector):

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from derive.core.assumptions import Assumptions, Integer, Positive, Real, RealVector
+from derive.core.assumptions import Assumptions, Integer, NonNegative, Positive, Real, RealVector
 from derive.errors import InputError
 
 GREEK = frozenset(
@@ -172,7 +172,7 @@ class Domains:
             if kind == "positive":
                 variables.append(Positive(symbol))
             elif kind == "nonnegative":
-                variables.append(Real(symbol, 0, 3))
+                variables.append(NonNegative(symbol, 0, 3))
             else:
                 variables.append(Real(symbol))
         return Assumptions(tuple(variables))

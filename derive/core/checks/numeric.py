@@ -30,7 +30,7 @@ from typing import Any, Callable
 import mpmath
 import sympy as sp
 
-from derive.core.assumptions import Assumptions, Integer, Positive, Real, RealArray, RealVector, SamplingError
+from derive.core.assumptions import Assumptions, Integer, NonNegative, Positive, Real, RealArray, RealVector, SamplingError
 from derive.core.checks.compiled import NotCompilable, NotEvaluable, _prepare, compile_entries, flatten, magnitude
 from derive.core.checks.prepare import entries
 from derive.core.checks.result import MethodResult
@@ -140,7 +140,11 @@ def _is_real(value: Any) -> bool:
 
 
 def _show(value: Any) -> str:
-    return mpmath.nstr(value, 12)
+    # A complex value is written as SymPy writes it (a + b*I), so it reads as not real.
+    if isinstance(value, mpmath.mpc) and value.imag != 0:
+        sign = "+" if value.imag >= 0 else "-"
+        return f"{mpmath.nstr(value.real, 12)} {sign} {mpmath.nstr(abs(value.imag), 12)}*I"
+    return mpmath.nstr(mpmath.re(value) if isinstance(value, mpmath.mpc) else value, 12)
 
 
 def _defined(value: Any) -> bool:
@@ -215,7 +219,8 @@ def _relative_gap(sides: _Sides, rel: str, point: Point) -> Any:
 
 
 def _coordinates(point: Point, assumptions: Assumptions) -> list[tuple]:
-    positive = {v.symbol for v in assumptions.variables if isinstance(v, Positive)}
+    # Positive and nonnegative reals move by factors, so a move never leaves their domain.
+    positive = {v.symbol for v in assumptions.variables if isinstance(v, (Positive, NonNegative))}
     coords = [("real", s, s in positive) for s in point.reals]
     coords += [("array", b, key) for b, values in point.arrays.items() for key in values]
     return coords

@@ -6,7 +6,7 @@ import time
 
 import sympy as sp
 
-from derive.core.assumptions import Assumptions, Positive, Real
+from derive.core.assumptions import Assumptions, NonNegative, Positive, Real
 from derive.core.checks.prepare import Declared
 from derive.core.checks.result import MethodResult
 from derive.core.checks.timelimit import CheckTimeout, time_limit
@@ -30,7 +30,7 @@ def _side_problem(var: sp.Symbol, point: sp.Expr, direction: str, assumptions: A
     for side in sides:
         if type(variable) is Real and not constrained:
             continue
-        if isinstance(variable, Positive) and not constrained and (point > 0 or (side == "+" and point >= 0)):
+        if isinstance(variable, (Positive, NonNegative)) and not constrained and (point > 0 or (side == "+" and point >= 0)):
             continue
         where = "left" if side == "-" else "right"
         return (f"the limit approaches {point} from the {where}, but {var} is declared "

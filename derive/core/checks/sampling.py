@@ -23,8 +23,8 @@ from typing import Any, Callable
 import mpmath
 import sympy as sp
 
-from derive.core.assumptions import (Assumptions, Constraint, Integer, Positive, Real, RealArray, RealMatrix,
-                                     RealVector, SamplingError)
+from derive.core.assumptions import (Assumptions, Constraint, Integer, NonNegative, Positive, Real, RealArray,
+                                     RealMatrix, RealVector, SamplingError)
 from derive.core.checks.compiled import compile_entries
 
 GRID_LIMIT = 48  # integer grids this small are enumerated point by point
@@ -242,6 +242,11 @@ def draw_reals(assumptions: Assumptions, rng: random.Random, ints: dict) -> Poin
             continue
         if isinstance(v, Positive):
             point.reals[v.symbol] = draw_positive(rng, _num(v.lo, point), _num(v.hi, point))
+        elif isinstance(v, NonNegative):
+            # 0 itself is declared too: drawn one time in six, otherwise like a positive.
+            lo, hi = _num(v.lo, point), _num(v.hi, point)
+            point.reals[v.symbol] = (mpmath.mpf(0) if rng.random() < 1 / 6
+                                     else draw_positive(rng, lo if lo > 0 else hi / 100, hi))
         elif isinstance(v, Real):
             point.reals[v.symbol] = draw_real(rng, _num(v.lo, point), _num(v.hi, point))
         elif isinstance(v, RealArray):
