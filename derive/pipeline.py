@@ -30,6 +30,8 @@ from derive.render.environment import environment
 DEFAULT_TITLE = "Homework 7: Mathematical Foundations of Deep Neural Networks"
 DEFAULT_AUTHOR = "Derived and checked by derive"
 
+CHECKS_SUFFIX = "-checks"  # hw7.pdf's check log is hw7-checks.pdf
+
 Progress = Callable[[Step, CheckResult], None]
 
 
@@ -80,9 +82,20 @@ def first_failure(checked: Checked) -> CheckFailed | None:
     return None
 
 
-def render(checked: Checked, title: str, author: str) -> str:
-    context = view.document(checked.problems, checked.results, DISPLAY_NAMES, title, author)
-    return environment().get_template("document.tex.j2").render(**context)
+def render(checked: Checked, title: str, author: str, name: str = "hw7") -> str:
+    """The model solution's .tex."""
+    return _render("document.tex.j2", checked, title, author, name)
+
+
+def render_checks(checked: Checked, title: str, author: str, name: str = "hw7") -> str:
+    """The companion .tex: every step's methods, times and residuals, in full."""
+    return _render("checks.tex.j2", checked, title, author, name)
+
+
+def _render(template: str, checked: Checked, title: str, author: str, name: str) -> str:
+    context = view.document(checked.problems, checked.results, DISPLAY_NAMES, title, author,
+                            main_name=f"{name}.pdf", checks_name=f"{name}{CHECKS_SUFFIX}.pdf")
+    return environment().get_template(template).render(**context)
 
 
 def verification_json(checked: Checked) -> dict:
@@ -107,19 +120,24 @@ def build(options: BuildOptions, progress: Progress | None = None,
     failure = first_failure(checked)
     if failure is not None:
         raise failure  # the previous outputs stay as they were
-    tex = render(checked, options.title, options.author)
+    tex = render(checked, options.title, options.author, options.name)
+    checks_tex = render_checks(checked, options.title, options.author, options.name)
+    checks_name = f"{options.name}{CHECKS_SUFFIX}"
     tex_path, pdf_path = out / f"{options.name}.tex", out / f"{options.name}.pdf"
     json_path = out / "verification.json"
     write_atomically(json_path, json.dumps(verification_json(checked), indent=2) + "\n")
     write_atomically(tex_path, tex)
+    write_atomically(out / f"{checks_name}.tex", checks_tex)
     if options.tex_only:
         return BuildReport(checked, tex_path, json_path, None)
     state = out / ".cache" / "pdf-source.sha256"
-    digest = content_hash(tex)
-    if pdf_path.is_file() and state.is_file() and state.read_text().strip() == digest:
+    digest = content_hash(tex + checks_tex)
+    checks_pdf = out / f"{checks_name}.pdf"
+    if pdf_path.is_file() and checks_pdf.is_file() and state.is_file() and state.read_text().strip() == digest:
         return BuildReport(checked, tex_path, json_path, pdf_path, tex_skipped=True)
     if on_tex:
         on_tex()
     compile_pdf(tex, pdf_path, options.name)
+    compile_pdf(checks_tex, checks_pdf, checks_name)
     write_atomically(state, digest + "\n")
     return BuildReport(checked, tex_path, json_path, pdf_path)

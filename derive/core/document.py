@@ -8,7 +8,7 @@ Prose (text and inline maths), a Result (a boxed restatement of a checked step),
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence, Union
+from typing import Any, Callable, Iterator, Mapping, Sequence, Union
 
 import sympy as sp
 
@@ -94,7 +94,32 @@ class Table:
     note: str = ""
 
 
-Block = Union[Derivation, Prose, Result, Table]
+@dataclass(frozen=True)
+class Listing:
+    """Program code shown verbatim: the source of the very functions the build runs.
+
+    Holds the function objects, not their text, so the listing can only show code that exists
+    and is imported; the renderer reads each one's source with ``inspect.getsource``.
+    """
+
+    caption: str
+    functions: tuple[Callable[..., Any], ...]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A picture drawn by the template ``figures/<template>.tex.j2`` from computed data.
+
+    ``data`` maps names to numbers, strings, or sequences of (x, y) points; the renderer turns
+    them into TeX, the template only lays them out.
+    """
+
+    template: str
+    caption: str
+    data: Mapping[str, Any]
+
+
+Block = Union[Derivation, Prose, Result, Table, Listing, Figure]
 
 
 @dataclass
@@ -126,6 +151,12 @@ class Part:
     def table(self, caption: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
               align: str = "", note: str = "") -> None:
         self.blocks.append(Table(caption, tuple(header), tuple(tuple(r) for r in rows), align, note))
+
+    def listing(self, caption: str, *functions: Callable[..., Any]) -> None:
+        self.blocks.append(Listing(caption, functions))
+
+    def figure(self, template: str, caption: str, **data: Any) -> None:
+        self.blocks.append(Figure(template, caption, data))
 
     def steps(self) -> Iterator[Step]:
         for block in self.blocks:

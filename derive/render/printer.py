@@ -28,10 +28,58 @@ class DerivePrinter(LatexPrinter):
             body = rf"\left({body}\right)"
         return rf"\frac{{{numerator}}}{{{denominator}}} {body}"
 
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        """Terms as an author writes them: n − k + 1, x_m − Δ, never a leading minus when a term
+        without one exists. A sum built unevaluated (227 + 2·0 − 11) keeps the order it was built in."""
+        if _built_unevaluated(expr):
+            terms = list(expr.args)
+        else:
+            terms = list(self._as_ordered_terms(expr, order=order))
+            lead = next((t for t in terms if not t.could_extract_minus_sign()), None)
+            if lead is not None and terms[0].could_extract_minus_sign():
+                terms.remove(lead)
+                terms.insert(0, lead)
+        tex = ""
+        for index, term in enumerate(terms):
+            if index and term.could_extract_minus_sign():
+                tex += " - "
+                term = -term
+            elif index:
+                tex += " + "
+            term_tex = self._print(term)
+            if self._needs_add_brackets(term):
+                term_tex = rf"\left({term_tex}\right)"
+            tex += term_tex
+        return tex
+
+    def _print_Integer(self, expr: sp.Integer) -> str:
+        """Digits grouped by thin spaces from five digits on (61\,100\,840), as in the tables."""
+        return group_digits(int(expr))
+
+    def _print_Rational(self, expr: sp.Rational) -> str:
+        if expr.q == 1:
+            return group_digits(int(expr.p))
+        sign = "- " if expr.p < 0 else ""
+        return rf"{sign}\frac{{{group_digits(abs(int(expr.p)))}}}{{{group_digits(int(expr.q))}}}"
+
     def _print_Indexed(self, expr: sp.Indexed) -> str:
         base = self._print(expr.base)
         indices = ",".join(self._print(i) for i in expr.indices)
         return f"{base}_{{{indices}}}"
+
+
+def _built_unevaluated(expr: sp.Add) -> bool:
+    """True when SymPy would have combined or reordered the terms had it evaluated the sum."""
+    return sp.Add(*expr.args).args != expr.args
+
+
+def group_digits(value: int) -> str:
+    """An integer in LaTeX with thin-space groups of three from five digits on: the one
+    digit-grouping style of the document (tables and displays alike)."""
+    text = str(abs(value))
+    if len(text) >= 5:
+        text = r"\,".join(text[max(i - 3, 0):i] for i in range(len(text), 0, -3)[::-1])
+    return ("-" if value < 0 else "") + text
 
 
 RELATION_TEX = {"=": "=", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">", "def": r"\coloneqq"}

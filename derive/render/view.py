@@ -5,14 +5,16 @@ Templates hold layout, not logic; every decision about what to show is made here
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import inspect
+import math
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import sympy as sp
 
 from derive.core.assumptions import Constraint, Integer, Positive, Real, RealVector
 from derive.core.checks.result import DEFINITION, FAILED, NUMERIC_ONLY, STATUSES, VERIFIED, CheckResult
-from derive.core.document import Derivation, Problem, Prose, Result, Table
+from derive.core.document import Derivation, Figure, Listing, Problem, Prose, Result, Table
 from derive.core.step import Step
 from derive.render.escape import Tex, escape
 from derive.render.printer import RELATION_TEX, to_latex
@@ -29,6 +31,7 @@ STATUS_MARK = {
 class Viewer:
     names: Mapping[sp.Symbol, str]
     results: Mapping[str, CheckResult]
+    shown_assumptions: list[Tex] = field(default_factory=list)  # printed earlier in this part
 
     def math(self, expr: Any) -> Tex:
         return to_latex(expr, self.names)
@@ -91,16 +94,27 @@ class Viewer:
 
     def block(self, block) -> dict:
         if isinstance(block, Derivation):
+            lines = self.assumption_lines(block)
+            new = [line for line in lines if line not in self.shown_assumptions]
+            # each assumption is printed once per part; later blocks refer to it
+            referred = bool(self.shown_assumptions) and len(new) < len(lines)
+            self.shown_assumptions.extend(new)
             return {"kind": "derivation", "steps": [self.step(s) for s in block.steps],
-                    "assumptions": self.assumption_lines(block)}
+                    "assumptions": new, "as_above": referred}
         if isinstance(block, Prose):
             return {"kind": "prose", "text": self.prose(block.parts)}
         if isinstance(block, Result):
             lhs = block.lhs if block.lhs is not None else block.step.lhs
-            return {"kind": "result", "id": escape(block.result_id), "meaning": escape(block.meaning),
-                    "lhs": self.math(lhs), "rel": Tex(RELATION_TEX[block.step.rel]),
-                    "rhs": self.math(block.value), "step": escape(block.step.id),
+            return {"kind": "result", "lhs": self.math(lhs), "rel": Tex(RELATION_TEX[block.step.rel]),
+                    "rhs": self.math(block.value),
                     "mark": STATUS_MARK[self.results[block.step.id].status]}
+        if isinstance(block, Listing):
+            return {"kind": "listing", "caption": escape(block.caption),
+                    "code": listing_code(block.functions)}
+        if isinstance(block, Figure):
+            return {"kind": "figure", "template": f"figures/{block.template}.tex.j2",
+                    "caption": self.prose((block.caption,)) if isinstance(block.caption, str) else self.prose(block.caption),
+                    "data": {key: figure_value(value) for key, value in block.data.items()}}
         if isinstance(block, Table):
             return {"kind": "table", "caption": escape(block.caption),
                     "header": [escape(h) for h in block.header],
@@ -118,14 +132,99 @@ class Viewer:
             return Tex(f"${self.math(value)}$")
         return escape(value)
 
+    def part(self, part) -> dict:
+        self.shown_assumptions = []
+        return {"label": escape(part.label), "title": escape(part.title),
+                "blocks": _group_results([self.block(b) for b in part.blocks])}
+
     def problem(self, problem: Problem) -> dict:
         return {
             "number": problem.number,
             "title": escape(problem.title),
             "statement": self.prose(problem.statement),
-            "parts": [{"label": escape(p.label), "title": escape(p.title),
-                       "blocks": [self.block(b) for b in p.blocks]} for p in problem.parts],
+            "parts": [self.part(p) for p in problem.parts],
         }
+
+
+def _group_results(blocks: list[dict]) -> list[dict]:
+    """Consecutive boxed results share one line (and break between boxes when they must)."""
+    grouped: list[dict] = []
+    for block in blocks:
+        if block["kind"] == "result" and grouped and grouped[-1]["kind"] == "results":
+            grouped[-1]["items"].append(block)
+        elif block["kind"] == "result":
+            grouped.append({"kind": "results", "items": [block]})
+        else:
+            grouped.append(block)
+    return grouped
+
+
+# Characters beyond ASCII that the code shown may contain, and how listings prints each one
+# (pdflatex's listings reads bytes, so each multi-byte character needs a literate replacement).
+LISTING_LITERATE: dict[str, str] = {
+    "×": r"$\times$", "→": r"$\to$", "←": r"$\leftarrow$", "−": "-", "≥": r"$\ge$", "≤": r"$\le$",
+    "≈": r"$\approx$", "√": r"$\surd$", "·": r"$\cdot$", "Σ": r"$\Sigma$", "σ": r"$\sigma$",
+    "γ": r"$\gamma$", "β": r"$\beta$", "μ": r"$\mu$", "ε": r"$\varepsilon$", "ℓ": r"$\ell$",
+    "²": r"$^2$", "’": "'", "…": "...", "—": "--", "–": "-",
+}
+LISTING_END = "\\end{lstlisting}"
+
+
+def listing_code(functions: Sequence[Any]) -> Tex:
+    """The source of each function, exactly as inspect.getsource reads it, for a verbatim block.
+
+    Verbatim text is not escaped, so two things are refused instead: the closing line of the
+    environment (it would end the listing early and let the rest through as TeX) and any
+    character the listing cannot print (it would stop TeX).
+    """
+    code = "\n".join(inspect.getsource(function) for function in functions).rstrip("\n")
+    if LISTING_END in code:
+        raise ValueError("a listed function contains the end of a listing environment")
+    unknown = sorted({ch for ch in code if ord(ch) > 126 and ch not in LISTING_LITERATE})
+    if unknown or any(ord(ch) < 32 and ch not in "\n" for ch in code):
+        raise ValueError(f"a listed function contains characters the listing cannot print: {unknown}")
+    return Tex(code)
+
+
+def figure_value(value: Any) -> Any:
+    """Figure data for a template: numbers as plain decimals TeX reads, point lists as pgfplots
+    coordinates, and anything else as escaped text."""
+    if isinstance(value, bool):
+        raise TypeError("figure data: a truth value is not a number")
+    if isinstance(value, (int, float, sp.Integer, sp.Float, sp.Rational)):
+        return _tex_number(float(value))
+    if isinstance(value, (list, tuple)) and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in value):
+        return Tex(" ".join(f"({_tex_number(float(a))},{_tex_number(float(b))})" for a, b in value))
+    if isinstance(value, (list, tuple)):
+        return [figure_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: figure_value(v) for k, v in value.items()}
+    return escape(value)
+
+
+def _tex_number(value: float) -> Tex:
+    if not math.isfinite(value):
+        raise ValueError(f"figure data: {value!r} is not a finite number")
+    return Tex(f"{value:.6g}" if abs(value) >= 1e-4 or value == 0 else f"{value:.6e}")
+
+
+def check_log(problems: Sequence[Problem], results: Mapping[str, CheckResult]) -> list[dict]:
+    """Every step and every method that checked it, with its time and full detail (the residual
+    of a failed or inconclusive check is never cut)."""
+    steps = []
+    for problem in problems:
+        for step in problem.steps():
+            result = results[step.id]
+            steps.append({
+                "id": escape(step.id),
+                "rel": Tex(f"${RELATION_TEX[step.rel]}$"),
+                "mark": STATUS_MARK[result.status],
+                "status": escape(result.status),
+                "methods": [{"method": escape(m.method), "outcome": escape(m.outcome),
+                             "seconds": escape(f"{m.seconds:.3f}"), "detail": escape(m.detail)}
+                            for m in result.methods],
+            })
+    return steps
 
 
 def appendix(problems: Sequence[Problem], results: Mapping[str, CheckResult]) -> list[dict]:
@@ -160,12 +259,17 @@ def summary(results: Mapping[str, CheckResult]) -> dict[str, int]:
 
 
 def document(problems: Sequence[Problem], results: Mapping[str, CheckResult],
-             names: Mapping[sp.Symbol, str], title: str, author: str) -> dict:
+             names: Mapping[sp.Symbol, str], title: str, author: str,
+             main_name: str = "hw7.pdf", checks_name: str = "hw7-checks.pdf") -> dict:
     viewer = Viewer(names, results)
     return {
+        "main_name": escape(main_name),
+        "checks_name": escape(checks_name),
+        "literate": [(Tex(char), Tex(tex)) for char, tex in LISTING_LITERATE.items()],
         "title": escape(title),
         "author": escape(author),
         "problems": [viewer.problem(p) for p in problems],
         "appendix": appendix(problems, results),
+        "check_log": check_log(problems, results),
         "summary": {escape(k): v for k, v in summary(results).items()},
     }
