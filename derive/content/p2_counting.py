@@ -85,10 +85,6 @@ NUMBERS = assume("AlexNet's sizes: every quantity is a number")
 
 OUTPUTS = ((o, 1, c_out), (i, 1, h_out), (j, 1, w_out))
 
-# The figures a student wrote by hand (student-workings.txt): material to check, not facts.
-STUDENT_CONV_FLOPS = 131_133_056
-STUDENT_LINEAR_FLOPS = 117_243_904
-
 
 # ── small builders ──────────────────────────────────────────────────────────────────────────
 def product(*factors: int | sp.Expr) -> sp.Expr:
@@ -251,7 +247,7 @@ def problem() -> Problem:
     statement = (
         "In AlexNet about 96 % of the trainable parameters sit in the three linear layers. Count the "
         "multiplications and additions of its five convolutions and three linear layers in one "
-        f"forward pass of a 3 x {h} x {w} image (activations, pooling, dropout and softmax are not "
+        f"forward pass of a 3 × {h} × {w} image (activations, pooling, dropout and softmax are not "
         "counted), and see where the work is."
     )
     p2 = Problem(2, "Are linear layers compute-heavy?", (statement,))
@@ -294,7 +290,7 @@ def general_formulas(part: Part) -> None:
                 "weights and biases")
     adds.then("=", c_out * (c_in * k_h * k_w / g + 1), "")
 
-    part.say("A linear layer from ", n_in, " to ", n_out, " features is the case of a 1 x 1 image and "
+    part.say("A linear layer from ", n_in, " to ", n_out, " features is the case of a 1 × 1 image and "
              "kernel: each output sums one product per input feature.")
     lin = part.derivation(LINEAR, "linear")
     lin.define(P_lin, Sum(1, (j, 1, n_in)), "products for one output feature")
@@ -356,6 +352,7 @@ def alexnet(part: Part, count: NetworkCount) -> None:
              "with padding zeros included. The shapes follow from the size formula of (a) with "
              "dilation 1 (conv4 and conv5 repeat conv3's):")
     shapes = part.derivation(NUMBERS, "shape")
+    shapes.supplement = "the output sizes of every conv and pooling layer from the size formula of (a)"
     seen = set()
     for layer in network.layers:
         if not isinstance(layer.op, (Conv2d, MaxPool2d)):
@@ -374,19 +371,23 @@ def alexnet(part: Part, count: NetworkCount) -> None:
     rows = []
     for row in count.layers:
         if row.kind in ("conv", "linear"):
-            rows.append((row.name, " x ".join(str(x) for x in row.out_shape), row.params, row.macs,
+            rows.append((row.name, " × ".join(str(x) for x in row.out_shape), row.params, row.macs,
                          percent(Fraction(row.macs, count.totals.macs))))
     rows.append(("five convolutions", "", conv.params, conv.macs, percent(count.share("conv", "macs"))))
     rows.append(("three linear layers", "", linear.params, linear.macs, percent(count.share("linear", "macs"))))
     rows.append(("total", "", count.totals.params, count.totals.macs, percent(Fraction(1))))
     part.table("AlexNet: parameters and multiply-adds per layer (counting engine)",
                ("layer", "output", "parameters", "MACs", "share of MACs"), rows, align="llrrr")
+    part.figure("shares", "Each layer's share of the parameters and of the multiply-adds, in percent "
+                "(from the counting engine's figures in the table above).", **share_figure(count))
 
     part.say("Each conv layer's multiply-adds are ", c_out * h_out * w_out * c_in * k_h * k_w / g,
              " with its numbers (", sp.Eq(g, 1), " throughout), each linear layer's ", n_in * n_out,
              " (subscripts c1 to c5 for conv1 to conv5, f1 to f3 for fc1 to fc3); the checker "
              "multiplies them out and compares with the counting engine's integers:")
     chain = part.derivation(NUMBERS, "macs")
+    chain.supplement = ("each layer's multiply-adds multiplied out and summed; the totals are "
+                        "the three boxes below")
     for layer in convs:
         chain.define(layer_symbol("M", layer), conv_macs(layer),
                  f"{layer.name}: {layer.in_shape[0]} channels in, kernel {layer.op.kernel_size[0]}")
@@ -417,7 +418,10 @@ def alexnet(part: Part, count: NetworkCount) -> None:
     part.result("p2.linear.flops", "operations of the linear layers, two per multiply-add", linear_flops,
                 lhs=F_LINEAR)
 
-    part.say("The shares of the work, as exact fractions (the same whichever way an operation is counted):")
+    part.say("The shares of the work, as exact fractions. Counting two operations per multiply-add "
+             "doubles every layer's figure, so these shares hold for that convention too; counting "
+             "biases, counting strictly or excluding padding changes the layers by different amounts, "
+             "and the shares move a little, as (c) shows:")
     share = part.derivation(NUMBERS, "share")
     recall(share, mac_definitions(network))
     conv_share, linear_share = count.share("conv", "macs"), count.share("linear", "macs")
@@ -431,6 +435,7 @@ def alexnet(part: Part, count: NetworkCount) -> None:
     part.say("The parameters, with ", c_out * (c_in * k_h * k_w / g + 1), " per conv layer, as in (a), "
              "and ", n_in * n_out + n_out, " per linear layer:")
     wd = part.derivation(NUMBERS, "params")
+    wd.supplement = "each layer's parameters multiplied out, summed, and the shares in percent"
     for layer in convs:
         wd.define(layer_symbol("W", layer), conv_params(layer), layer.name)
     for layer in linears:
@@ -457,7 +462,7 @@ def alexnet(part: Part, count: NetworkCount) -> None:
         f"{percent(linear_share)} of the operations, while the convolutions, with "
         f"{percent(params_conv_share)} of the parameters, do {percent(conv_share)} of them. A weight "
         f"of a linear layer is used once per image; a conv weight is used at every output position "
-        f"({reuse['conv1']:,} times in conv1, {reuse['conv5']:,} in conv5). The linear layers are "
+        f"({reuse['conv1']} times in conv1, {reuse['conv5']} in conv5). The linear layers are "
         f"parameter-heavy, not compute-heavy.")
 
 
@@ -472,9 +477,9 @@ def conventions(part: Part, counts: dict[str, NetworkCount]) -> None:
 
     variants = (
         ("multiply-adds, biases ignored (course)", counts["course"], False),
-        ("2 x MAC (PyTorch FlopCounterMode)", counts["course"], True),
+        ("2 × MAC (PyTorch FlopCounterMode)", counts["course"], True),
         ("mults + adds, with bias additions", counts["bias"], True),
-        ("mults + adds, strict (n - 1 adds)", counts["strict"], True),
+        ("mults + adds, strict (P − 1 adds)", counts["strict"], True),
         ("mults + adds, strict, with bias", counts["strict+bias"], True),
         ("multiply-adds, padding excluded", counts["padding"], False),
         ("mults + adds, strict, bias, no padding", counts["literal"], True),
@@ -484,22 +489,19 @@ def conventions(part: Part, counts: dict[str, NetworkCount]) -> None:
         conv_ops, all_ops = operations(count, "conv", separate), operations(count, None, separate)
         rows.append((name, conv_ops, operations(count, "linear", separate), all_ops,
                      percent(Fraction(conv_ops, all_ops))))
+    shares = [Fraction(row[1], row[3]) for row in rows]
     part.say("The same network under each convention in use. Every row is exact; the rows differ only "
              "in what is counted as an operation, so a published figure means little without its "
-             "convention. The convolutions' share stays near 91 % in every row.")
+             f"convention. The convolutions' share moves between {percent(min(shares))} and "
+             f"{percent(max(shares))}: the conclusion does not depend on the convention.")
     part.table("AlexNet's forward pass: operations under each convention (counting engine)",
                ("convention", "conv", "linear", "total", "conv share"), rows, align="lrrrr")
-    separate_rows = [(name, count.totals.mults, count.totals.adds, count.totals.mults + count.totals.adds)
-                     for name, count, separate in variants if separate]
-    part.table("Multiplications and additions separately, whole network",
-               ("convention", "multiplications", "additions", "sum"), separate_rows, align="lrrr",
-               note="2 x MAC equals the strict count with biases: P - 1 additions and one bias "
-                    "addition make P per output element.")
 
     part.say("The rows follow from the formulas of (a). With ", O_CONV, " and ", O_LINEAR, " the numbers "
              "of output elements, the strict count has one addition fewer per output element and the "
              "count with biases one more:")
     chain = part.derivation(NUMBERS, "outputs")
+    chain.supplement = "the output elements of the conv and linear layers, and the additions they add or remove"
     recall(chain, mac_definitions(network))
     chain.define(O_CONV, output_elements(convs), "outputs of the convolutions, by map size")
     chain.then("=", sp.Integer(sum(_elements(layer.out_shape) for layer in convs)))
@@ -513,11 +515,12 @@ def conventions(part: Part, counts: dict[str, NetworkCount]) -> None:
     chain.then("=", sp.Integer(counts["bias"].by_kind["linear"].adds))
 
     unpadded = [layer for layer in convs if not _axis(layer)[3]]
-    kept = [f"{layer.name} keeps all {_axis(layer)[1]} x {_axis(layer)[2]} pairs per axis" for layer in unpadded]
+    kept = [f"{layer.name} keeps all {_axis(layer)[1]} × {_axis(layer)[2]} pairs per axis" for layer in unpadded]
     part.say("Excluding padding: ", "; ".join(kept), " (it has no padding). For the padded layers the "
              "count ", V, " of (a) is enumerated here at the true sizes, and the sum over the layers of ",
              c_out * c_in * V_h * V_w / g, " is compared with the engine:")
     e = part.derivation(NUMBERS, "padding")
+    e.supplement = "the products with padding zeros removed, layer by layer, against the counting engine"
     axes: dict[tuple[int, int, int], sp.Expr] = {}
     for layer in convs:
         size, out, kernel, pad = _axis(layer)
@@ -540,28 +543,15 @@ def conventions(part: Part, counts: dict[str, NetworkCount]) -> None:
     e.define(E_CONV, sum(excluded), "the five convolutions, padding excluded")
     e.then("=", sp.Integer(counts["padding"].by_kind["conv"].macs))
 
-    student(part, course)
 
-
-def student(part: Part, count: NetworkCount) -> None:
-    """A note on the handwritten figures (two operations per multiply-add, padding included)."""
-    conv, linear = count.by_kind["conv"], count.by_kind["linear"]
-    student_share = Fraction(STUDENT_CONV_FLOPS, STUDENT_CONV_FLOPS + STUDENT_LINEAR_FLOPS)
-    verdict = {True: "right", False: "wrong"}
-    part.say(
-        "A student's workings count two operations per multiply-add, padding included, with the right "
-        "formulas (", c_in * c_out * k**2 * h_out**2, " per conv layer, ", n_in * n_out, " per linear "
-        f"layer) and the right shapes. Their linear total, {STUDENT_LINEAR_FLOPS:,}, is "
-        f"{verdict[STUDENT_LINEAR_FLOPS == 2 * linear.macs]}: it is 2 x {linear.macs:,}. Their conv "
-        f"total, {STUDENT_CONV_FLOPS:,}, is {verdict[STUDENT_CONV_FLOPS == 2 * conv.macs]}: twice "
-        f"{conv.macs:,} is {2 * conv.macs:,}, about ten times more, with one more digit 1. With their "
-        f"figure the convolutions would do only {percent(student_share)} of the work, and the linear "
-        f"layers would look as compute-heavy as the convolutions; the right share is "
-        f"{percent(count.share('conv', 'macs'))}. The check:")
-    check = part.derivation(NUMBERS, "student")
-    recall(check, mac_definitions(count.network) + [(F_CONV, 2 * M_CONV)])
-    check.step(F_CONV - STUDENT_CONV_FLOPS, "=", sp.Integer(2 * conv.macs - STUDENT_CONV_FLOPS),
-           "the student's conv figure falls short by this much")
+def share_figure(count: NetworkCount) -> dict:
+    """Per conv and linear layer, its percentage of the parameters and of the multiply-adds."""
+    layers = [row for row in count.layers if row.kind in ("conv", "linear")]
+    return {
+        "labels": [row.name for row in layers],
+        "params": [(index, 100 * row.params / count.totals.params) for index, row in enumerate(layers, 1)],
+        "macs": [(index, 100 * row.macs / count.totals.macs) for index, row in enumerate(layers, 1)],
+    }
 
 
 def _convs(network: Network) -> list[Layer]:

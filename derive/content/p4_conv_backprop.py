@@ -351,13 +351,9 @@ def concrete_checks(part: Part) -> None:
         "differentiates it with SymPy and compares every entry with the sheet's right-hand side "
         "(built from conv_matrix and conv_operator, with v from its definition).",
     )
-    part.table(
-        "The four identities on whole networks, sigma undefined (L = 3; measured on this machine)",
-        ("identity", "sizes, input to output", "layers", "passed", "seconds"),
-        [(IDENTITY_NAMES[r["name"]], ", ".join(map(str, r["sizes"])), ", ".join(map(str, r["layers"])),
-          r["passed"], f"{r['seconds']:.3f}") for r in rows],
-        align="lllcr",
-    )
+    sizes = sorted({", ".join(map(str, r["sizes"])) for r in rows})
+    part.say(f"All {len(rows)} comparisons agree exactly (networks of {len(sizes)} shapes, L = 3; the "
+             "companion lists the times).")
 
 
 def _torch_figures(name: str, compute: Callable[[Any], Any]) -> Any:
@@ -402,14 +398,10 @@ def autograd_checks(part: Part) -> None:
     require_passed(rows, "backpropagation against autograd",
                    lambda r: f"input length {r['n0']}, filters {tuple(r['filters'])}: largest difference "
                              f"{r['max_abs_diff']:.1e} > {r['tolerance']:.0e}")
-    part.table(
-        "Matrix-free backpropagation against autograd (float64, tanh; measured on this machine)",
-        ("input length", "L", "filter lengths", "largest difference", "seconds", "passed"),
-        [(r["n0"], r["L"], ", ".join(map(str, r["filters"])), f"{r['max_abs_diff']:.1e}",
-          f"{r['seconds']:.4f}", r["passed"]) for r in rows],
-        align="rrlrrc",
-        note=f"Passed: every difference at most {rows[0]['tolerance']:.0e}.",
-    )
+    largest = max(r["max_abs_diff"] for r in rows)
+    part.say(f"At {len(rows)} random networks (input lengths "
+             f"{', '.join(str(r['n0']) for r in rows)}) every gradient agrees with autograd to within "
+             f"{rows[0]['tolerance']:.0e}; the largest difference is {largest:.1e}.")
 
 
 # ── (b) ─────────────────────────────────────────────────────────────────────────────────────────
@@ -443,8 +435,9 @@ def backward_product(part: Part) -> None:
     part.say(
         "Backpropagation. The derivative by the layer's input is the row v times A, a product with the "
         "transpose of A; an answer claiming that backpropagation needs no product with the transpose is "
-        "wrong. It is computed as a transpose convolution: a full convolution of v, padded with zeros, "
-        "with the same filter (conv_transpose1d).",
+        "wrong. It is computed as a transpose convolution (conv_transpose1d): v padded with f − 1 zeros "
+        "on each side, cross-correlated with the flipped filter, which is a convolution in the "
+        "signal-processing sense with w itself.",
     )
     d = part.derivation(layer((k, 1, n), vectors=(RealVector(v, m),)), "bwd")
     d.define(z_name, z_i, "the pre-activation")
@@ -455,9 +448,9 @@ def backward_product(part: Part) -> None:
            ("through z, v held fixed: entry k of ", named("p4_vA", "v A_{w}")))
     d.then("=", AT_k, "the same sum: a product with the transpose")
     transpose = d.then("=", Sum(w[j] * pad, (j, 1, f)),
-                       ("substitute ", eq(j, k - i + 1), ": a full convolution with the same filter"))
-    part.result("p4.backward_transpose", "entry k of v times A, a product with the transpose of A: a full "
-                "convolution of the zero-padded v with w", transpose, lhs=named("p4_vA_k", "(v A_{w})_{k}"))
+                       ("substitute ", eq(j, k - i + 1), ": the padded v cross-correlated with the flipped filter"))
+    part.result("p4.backward_transpose", "entry k of v times A, a product with the transpose of A: the "
+                "zero-padded v cross-correlated with the flipped filter", transpose, lhs=named("p4_vA_k", "(v A_{w})_{k}"))
     part.say(
         "Multiplied entry by entry with ", SigmaPrime(named("p4_zlm1", r"z_{\ell-1}")),
         " this is the row v of the layer below, the next step of the backward pass.",
@@ -496,13 +489,9 @@ def product_checks(part: Part) -> None:
     require_passed(rows, "the products against the explicit matrices",
                    lambda r: f"n = {r['n']}, f = {r['f']}: differences {r['forward']:.1e}, "
                              f"{r['transpose']:.1e}, {r['operator']:.1e} (tolerance {r['tolerance']:.0e})")
-    part.table(
-        "Largest difference between matrix products and torch's convolutions (measured on this machine)",
-        ("n", "f", "A y vs conv1d", "transposed product vs conv_transpose1d", "C y vs conv1d", "passed"),
-        [(r["n"], r["f"], f"{r['forward']:.1e}", f"{r['transpose']:.1e}", f"{r['operator']:.1e}", r["passed"])
-         for r in rows],
-        align="rrrrrc",
-    )
+    largest = max(max(r["forward"], r["transpose"], r["operator"]) for r in rows)
+    part.say(f"At {len(rows)} sizes the three convolutions agree with the matrix products to within "
+             f"{rows[0]['tolerance']:.0e} (largest difference {largest:.1e}).")
 
 
 def _cost_rows(conv_torch: Any) -> list[dict]:
@@ -536,13 +525,10 @@ def cost(part: Part) -> None:
             [(n, f, *multiplication_counts(n, f)) for n in COST_NS for f in COST_FS],
         )
         return
-    us = 1e6
+    # Timings are machine-dependent: they stay out of the solution (the measurement still runs, so
+    # a broken convolution fails the build); the counts are exact.
     part.table(
-        "Multiplications and median times in microseconds per product, one float64 vector, one thread "
-        "(measured on this machine; the dense matrix prebuilt)",
-        ("n", "f", "mults dense", "mults conv", "A y dense", "conv1d", "transposed dense",
-         "conv_transpose1d"),
-        [(r["n"], r["f"], r["dense"], r["conv"], f"{r['dense_s'] * us:.1f}", f"{r['conv_s'] * us:.1f}",
-          f"{r['dense_t_s'] * us:.1f}", f"{r['conv_t_s'] * us:.1f}") for r in rows],
-        note="Counts from multiplication_counts; times from cost_table.",
+        "Multiplications per product with A or its transpose",
+        ("n", "f", "dense", "convolution"),
+        [(r["n"], r["f"], r["dense"], r["conv"]) for r in rows],
     )

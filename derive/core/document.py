@@ -26,6 +26,9 @@ class Derivation:
     definitions: list[tuple[sp.Basic, sp.Basic]] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     counter: list[int] = field(default_factory=lambda: [0])
+    # Non-empty: the main text shows only this one-line summary (with the steps' marks) and the
+    # companion check log shows the derivation in full. For arithmetic a reader need not follow.
+    supplement: str = ""
 
     def _next_id(self) -> str:
         self.counter[0] += 1

@@ -32,6 +32,7 @@ class Viewer:
     names: Mapping[sp.Symbol, str]
     results: Mapping[str, CheckResult]
     shown_assumptions: list[Tex] = field(default_factory=list)  # printed earlier in this part
+    full: bool = False  # True in the companion: supplementary derivations are shown in full
 
     def math(self, expr: Any) -> Tex:
         return to_latex(expr, self.names)
@@ -57,6 +58,7 @@ class Viewer:
             "why": self.prose(step.why),
             "status": result.status,
             "mark": STATUS_MARK[result.status],
+            "continued": step.continued and step.rel == "=",
         }
 
     def assumption_lines(self, derivation: Derivation) -> list[Tex]:
@@ -93,13 +95,18 @@ class Viewer:
         return Tex(text)
 
     def block(self, block) -> dict:
+        if isinstance(block, Derivation) and block.supplement and not self.full:
+            marks = Tex("".join(STATUS_MARK[self.results[s.id].status] for s in block.steps
+                                if self.results[s.id].status != DEFINITION))
+            return {"kind": "supplement", "text": self.prose((block.supplement,)), "marks": marks,
+                    "steps": len(block.steps)}
         if isinstance(block, Derivation):
             lines = self.assumption_lines(block)
             new = [line for line in lines if line not in self.shown_assumptions]
             # each assumption is printed once per part; later blocks refer to it
             referred = bool(self.shown_assumptions) and len(new) < len(lines)
             self.shown_assumptions.extend(new)
-            return {"kind": "derivation", "steps": [self.step(s) for s in block.steps],
+            return {"kind": "derivation", "steps": _merge_evaluations([self.step(s) for s in block.steps]),
                     "assumptions": new, "as_above": referred}
         if isinstance(block, Prose):
             return {"kind": "prose", "text": self.prose(block.parts)}
@@ -144,6 +151,29 @@ class Viewer:
             "statement": self.prose(problem.statement),
             "parts": [self.part(p) for p in problem.parts],
         }
+
+
+# A definition and its evaluation share one row when both sides together are this short (in
+# characters of LaTeX, a rough measure of printed width).
+MERGE_WIDTH = 110
+
+
+def _merge_evaluations(rows: list[dict]) -> list[dict]:
+    """``N := 64·55·55·3·11·11`` and ``= 70 276 800`` on one row, each with its own mark."""
+    merged: list[dict] = []
+    for row in rows:
+        last = merged[-1] if merged else None
+        if (last is not None and row["continued"] and last["status"] == DEFINITION and not last.get("merged")
+                and not row["why"] and len(last["lhs"]) + len(last["rhs"]) + len(row["rhs"]) <= MERGE_WIDTH):
+            last.update({
+                "rhs": Tex(f"{last['rhs']} = {row['rhs']}"),
+                "mark": Tex(f"{last['mark']}{row['mark']}"),
+                "short_id": Tex(f"{last['short_id']}--{row['short_id'].rsplit('.', 1)[-1]}"),
+                "merged": True,
+            })
+        else:
+            merged.append(row)
+    return merged
 
 
 def _group_results(blocks: list[dict]) -> list[dict]:
@@ -206,6 +236,21 @@ def _tex_number(value: float) -> Tex:
     if not math.isfinite(value):
         raise ValueError(f"figure data: {value!r} is not a finite number")
     return Tex(f"{value:.6g}" if abs(value) >= 1e-4 or value == 0 else f"{value:.6e}")
+
+
+def supplements(problems: Sequence[Problem], results: Mapping[str, CheckResult],
+                names: Mapping[sp.Symbol, str]) -> list[dict]:
+    """The derivations the main text summarises in one line, in full, for the companion PDF."""
+    viewer = Viewer(names, results, full=True)
+    shown = []
+    for problem in problems:
+        for part in problem.parts:
+            viewer.shown_assumptions = []
+            for block in part.blocks:
+                if isinstance(block, Derivation) and block.supplement:
+                    shown.append({"where": escape(f"Problem {problem.number}({part.label})"),
+                                  "summary": escape(block.supplement), "block": viewer.block(block)})
+    return shown
 
 
 def check_log(problems: Sequence[Problem], results: Mapping[str, CheckResult]) -> list[dict]:
@@ -271,5 +316,6 @@ def document(problems: Sequence[Problem], results: Mapping[str, CheckResult],
         "problems": [viewer.problem(p) for p in problems],
         "appendix": appendix(problems, results),
         "check_log": check_log(problems, results),
+        "supplements": supplements(problems, results, names),
         "summary": {escape(k): v for k, v in summary(results).items()},
     }
