@@ -277,8 +277,11 @@ def general_formulas(part: Part) -> None:
         "Each product is followed by an addition into its output element. The course counts a "
         "multiply-add as one operation and ignores biases; a strict count notes that adding ", P,
         " numbers takes ", P - 1, " additions; a count with biases adds one more per output element. "
-        "The parameters are one weight per (", o, ", ", c, ", ", u, ", ", v, ") and one bias per ", o, ":")
+        "So the additions are ", M, ", ", M - c_out * h_out * w_out, " and ", M + c_out * h_out * w_out,
+        "; the parameters, one weight per (", o, ", ", c, ", ", u, ", ", v, ") and one bias per ", o,
+        ", number ", c_out * (c_in * k_h * k_w / g + 1), ".")
     adds = part.derivation(CONV, "adds")
+    adds.supplement = "the additions under each convention and the parameters, as sums of ones"
     recall(adds, conv.definitions)
     adds.define(A_hw, Sum(P, *OUTPUTS), "the course: one addition per product")
     adds.then("=", M, "the additions equal the multiply-adds")

@@ -80,6 +80,7 @@ class Result:
     meaning: str
     step: Step
     lhs: Any = None  # optionally a shorter left-hand side to display, e.g. a named quantity
+    rhs: Any = None  # optionally a right-hand side to display: a name the derivation defined
 
     @property
     def value(self) -> Any:
@@ -146,8 +147,8 @@ class Part:
     def say(self, *parts: str | sp.Basic) -> None:
         self.blocks.append(Prose(tuple(parts)))
 
-    def result(self, result_id: str, meaning: str, step: Step, lhs: Any = None) -> Result:
-        block = Result(result_id, meaning, step, lhs)
+    def result(self, result_id: str, meaning: str, step: Step, lhs: Any = None, rhs: Any = None) -> Result:
+        block = Result(result_id, meaning, step, lhs, rhs)
         self.blocks.append(block)
         return block
 

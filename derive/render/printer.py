@@ -52,6 +52,25 @@ class DerivePrinter(LatexPrinter):
             tex += term_tex
         return tex
 
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        """A sum over several indices as nested sums, each with its own limits, as a textbook
+        writes it (SymPy stacks all the ranges under one sign, three lines high)."""
+        if len(expr.limits) == 1:
+            return super()._print_Sum(expr)
+        indices = {limit[0] for limit in expr.limits}
+        dependent = any((low.free_symbols | high.free_symbols) & indices for _, low, high in expr.limits)
+        # SymPy's first range is the innermost sum; with independent ranges the order does not
+        # matter and the ranges read as written (c, then u, then v)
+        limits = reversed(expr.limits) if dependent else expr.limits
+        signs = "".join(
+            rf"\sum_{{{self._print(index)}={self._print(low)}}}^{{{self._print(high)}}} "
+            for index, low, high in limits
+        )
+        body = self._print(expr.function)
+        if isinstance(expr.function, sp.Add):
+            body = rf"\left({body}\right)"
+        return signs + body
+
     def _print_Integer(self, expr: sp.Integer) -> str:
         """Digits grouped by thin spaces from five digits on (61\,100\,840), as in the tables."""
         return group_digits(int(expr))

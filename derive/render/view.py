@@ -113,7 +113,7 @@ class Viewer:
         if isinstance(block, Result):
             lhs = block.lhs if block.lhs is not None else block.step.lhs
             return {"kind": "result", "lhs": self.math(lhs), "rel": Tex(RELATION_TEX[block.step.rel]),
-                    "rhs": self.math(block.value),
+                    "rhs": self.math(block.value if block.rhs is None else block.rhs),
                     "mark": STATUS_MARK[self.results[block.step.id].status]}
         if isinstance(block, Listing):
             return {"kind": "listing", "caption": escape(block.caption),
