@@ -322,6 +322,7 @@ def general_formulas(part: Part) -> None:
         "the input of length ", n, ". For stride and dilation 1 (all of AlexNet's padded layers) that "
         "position is ", o + t - p, ", and the pairs that miss the input form two triangles, one per side:")
     pad = part.derivation(PADDING, "padding")
+    pad.supplement = "the pairs that read the left and the right padding, two triangles, counted"
     pad.define(N_out, n + 2 * p - k + 1, ("the output size for ", sp.Eq(s, 1), " and ", sp.Eq(d, 1)))
     pairs = ((o, 0, N_out - 1), (t, 0, k - 1))
     left, left_meaning = indicator(None, o + t - p, -1)

@@ -235,6 +235,8 @@ def sliding_windows(part: Part) -> None:
     part.say("Through Net2's layers, then, an input side of h pixels shrinks as follows (the same holds "
              "for the width w):")
     chain = part.derivation(assume(Integer(h, 32, 64), Integer(w, 32, 64)), "sizes")
+    chain.supplement = ("the side through each of Net2's eight layers, composed: an input side h "
+                        "leaves h − 31 positions; the sheet's 36 × 38 input leaves 5 × 7 = 35")
     chain.define(out, Lambda((n, k), n - k + 1), ("the output length of step ", size.id))
     length = h
     for name, kernel in LAYER_KERNELS:

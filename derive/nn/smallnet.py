@@ -167,11 +167,9 @@ def synthetic_trained(seed: int = 0) -> SmallNet:
 
 
 def fold_smallnet(net: SmallNet, mode: str, *, fold: FoldFn = fold_bn) -> SmallNetNoBN:
-    """The BN-free twin of ``net`` with each BN folded into the layer before it, fc2 copied.
+    """The BN-free twin of ``net``: each BN folded into the layer before it, fc2 copied.
 
-    ``mode`` is one of ``FOLD_MODES`` (see the module docstring). ``fold`` defaults to
-    ``derive.nn.fold_bn``; it is a parameter so that a deliberately wrong fold can be run
-    through the same pipeline and shown to be caught.
+    ``mode``: one of ``FOLD_MODES``; ``fold`` is a parameter so a wrong fold can be run too.
     """
     _check_mode(mode)
     net.eval()  # BN must use its running statistics, not the batch's: only then is it affine
@@ -181,16 +179,8 @@ def fold_smallnet(net: SmallNet, mode: str, *, fold: FoldFn = fold_bn) -> SmallN
     with torch.no_grad():
         for layer_name, bn_name in _FOLDED_PAIRS:
             layer, bn = getattr(source, layer_name), getattr(source, bn_name)
-            weight, bias = fold(
-                layer.weight,
-                layer.bias,
-                bn.weight,
-                bn.bias,
-                bn.running_mean,
-                bn.running_var,
-                bn.eps,
-                compute_dtype=compute_dtype,
-            )
+            weight, bias = fold(layer.weight, layer.bias, bn.weight, bn.bias, bn.running_mean,
+                                bn.running_var, bn.eps, compute_dtype=compute_dtype)
             getattr(twin, layer_name).weight.copy_(weight)
             getattr(twin, layer_name).bias.copy_(bias)
         twin.fc2.load_state_dict(source.fc2.state_dict())
