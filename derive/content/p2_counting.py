@@ -385,10 +385,9 @@ def alexnet(part: Part, count: NetworkCount) -> None:
     part.figure("shares", "Each layer's share of the parameters and of the multiply-adds, in percent "
                 "(from the counting engine's figures in the table above).", **share_figure(count))
 
-    part.say("Each conv layer's multiply-adds are ", c_out * h_out * w_out * c_in * k_h * k_w / g,
-             " with its numbers (", sp.Eq(g, 1), " throughout), each linear layer's ", n_in * n_out,
-             " (subscripts c1 to c5 for conv1 to conv5, f1 to f3 for fc1 to fc3); the checker "
-             "multiplies them out and compares with the counting engine's integers:")
+    part.say("Each layer's multiply-adds, ", c_out * h_out * w_out * c_in * k_h * k_w / g, " (",
+             sp.Eq(g, 1), " throughout) or ", n_in * n_out, ", multiplied out and compared with the "
+             "counting engine's integers:")
     chain = part.derivation(NUMBERS, "macs")
     chain.supplement = ("each layer's multiply-adds multiplied out and summed; the totals are "
                         "the three boxes below")

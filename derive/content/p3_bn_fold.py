@@ -85,9 +85,14 @@ CONV_SHAPE = named("p3_conv_shape", r"C_{\mathrm{out}} \times C_{\mathrm{in}} \t
 MAP_SHAPE = named("p3_map_shape", r"C_{\mathrm{in}} \times P \times Q")
 LINEAR_SHAPE = named("p3_linear_shape", r"C_{\mathrm{out}} \times n")
 
-STD = sqrt(sigma**2 + epsilon)  # √(σ_c² + ε)
+def in_order(*terms: Any) -> sp.Expr:
+    """A sum kept in the order an author writes it (SymPy would sort it: ε + σ², β + γ…)."""
+    return sp.Add(*terms, evaluate=False)
+
+
+STD = sqrt(in_order(sigma**2, epsilon))  # √(σ_c² + ε)
 SCALE = gamma / STD  # the BN's multiplier of channel c
-FOLDED_BIAS = gamma * (b - mu) / STD + beta
+FOLDED_BIAS = in_order(gamma * (b - mu) / STD, beta)
 
 BN_PARAMETERS = (Real(gamma), Real(beta), Real(mu), Real(b), Positive(sigma), Positive(epsilon))
 CONV = assume(
@@ -167,18 +172,17 @@ def fold_into_conv(part: Part) -> None:
              " is a sum over input channels ", c_in, " and kernel offsets ", u, " and ", v,
              " (padding only adds zero entries to ", X, ", which does not change the algebra):")
     d = part.derivation(CONV)
-    d.define(Y, conv_sum(entry(W)) + b, "the convolution, with its bias")
-    d.define(BN_Y, gamma * (Y - mu) / STD + beta, ("BN in eval mode, channel ", c))
-    d.step(BN_Y, "=", SCALE * (conv_sum(entry(W)) + b - mu) + beta, ("substitute ", Y))
-    d.then("=", SCALE * conv_sum(entry(W)) + FOLDED_BIAS, ("distribute the factor ", SCALE))
-    d.then("=", conv_sum(lambda *idx: SCALE * W[idx]) + FOLDED_BIAS,
+    d.define(Y, in_order(conv_sum(entry(W)), b), "the convolution, with its bias")
+    d.define(BN_Y, in_order(gamma * in_order(Y, -mu) / STD, beta), ("BN in eval mode, channel ", c))
+    d.step(BN_Y, "=", in_order(SCALE * in_order(conv_sum(entry(W)), b, -mu), beta), ("substitute ", Y))
+    d.then("=", in_order(SCALE * conv_sum(entry(W)), *FOLDED_BIAS.args), ("distribute the factor ", SCALE))
+    d.then("=", in_order(conv_sum(lambda *idx: SCALE * W[idx]), *FOLDED_BIAS.args),
            ("the factor does not depend on ", c_in, ", ", u, ", ", v, ": it moves into the sum"))
     d.define(W_conv, Lambda((c, c_in, u, v), SCALE * W[c, c_in, u, v]),
              ("name the weight in the sum: filter ", c, " scaled"))
     d.define(b_folded, FOLDED_BIAS, "name the constant term")
-    folded = d.step(BN_Y, "=", conv_sum(W_conv) + b_folded,
-           ("so BN of the conv is one convolution with weight ", W_prime, " and bias ", b_folded,
-            ", at every position ", sp.Tuple(i, j)))
+    folded = d.step(BN_Y, "=", in_order(conv_sum(W_conv), b_folded),
+           ("one convolution with weight ", W_prime, " and bias ", b_folded))
     weight = d.step(W_conv(c, c_in, u, v), "=", SCALE * W[c, c_in, u, v],
                     ("the coefficient of ", X[c_in, i + u, j + v], f" in step {_short(folded)}, for every input ", X),
                     assumptions=CONV_INDICES)
@@ -200,15 +204,15 @@ def fold_into_linear(part: Part) -> None:
              " inputs. BatchNorm1d after it normalises each output feature ", c, " with its own "
              "statistics, under the same assumptions as in (a).")
     d = part.derivation(LINEAR)
-    d.define(y, linear_sum(entry(W)) + b, ("the linear layer, output ", c))
-    d.define(BN_y, gamma * (y - mu) / STD + beta, ("BN1d in eval mode, feature ", c))
+    d.define(y, in_order(linear_sum(entry(W)), b), ("the linear layer, output ", c))
+    d.define(BN_y, in_order(gamma * in_order(y, -mu) / STD, beta), ("BN1d in eval mode, feature ", c))
     d.define(W_lin, Lambda((c, j), SCALE * W[c, j]), ("the folded weight: row ", c, " scaled"))
     d.define(b_folded, FOLDED_BIAS, "the folded bias")
-    d.step(BN_y, "=", SCALE * (linear_sum(entry(W)) + b - mu) + beta, ("substitute ", y))
-    d.then("=", SCALE * linear_sum(entry(W)) + FOLDED_BIAS, ("distribute the factor ", SCALE))
-    d.then("=", linear_sum(lambda *idx: SCALE * W[idx]) + FOLDED_BIAS,
+    d.step(BN_y, "=", in_order(SCALE * in_order(linear_sum(entry(W)), b, -mu), beta), ("substitute ", y))
+    d.then("=", in_order(SCALE * linear_sum(entry(W)), *FOLDED_BIAS.args), ("distribute the factor ", SCALE))
+    d.then("=", in_order(linear_sum(lambda *idx: SCALE * W[idx]), *FOLDED_BIAS.args),
            ("the factor does not depend on ", j, ": it moves into the sum"))
-    d.then("=", linear_sum(W_lin) + b_folded, ("one linear layer with weight ", W_prime, " and bias ", b_folded))
+    d.then("=", in_order(linear_sum(W_lin), b_folded), ("one linear layer with weight ", W_prime, " and bias ", b_folded))
     part.say("So the same two formulas fold BatchNorm1d into a linear layer: row ", c, " of the "
              "weight matrix is scaled by ", SCALE, " and the bias is ", b_folded, " as in (a).")
 
@@ -286,12 +290,10 @@ def precision_in_floating_point(part: Part, figures: dict) -> None:
         " right. The sum is ", sp.Integer(entries), " times the mean over entries."
     )
     part.say(
-        "Measured on the sheet's network with a synthetic trained state (non-zero biases, running "
-        "statistics and BN parameters away from 0 and 1; the trained file and CIFAR-10 are not "
-        "available offline), on ", sp.Integer(settings["batches"]), " batches of ",
-        sp.Integer(settings["batch_size"]), " CIFAR-like images. Each row runs the BN network in "
-        "the fold's precision; ", S, " is the largest output of the BN network, ",
-        sp.Eq(S, figure(scale, 3), evaluate=False), "."
+        "Measured on the sheet's network with a synthetic trained state (the trained file and "
+        "CIFAR-10 are not available offline), on ", sp.Integer(settings["batches"]), " batches of ",
+        sp.Integer(settings["batch_size"]), " CIFAR-like images, the BN network run in the fold's "
+        "precision; ", S, " is its largest output, ", sp.Eq(S, figure(scale, 3), evaluate=False), "."
     )
     part.table(
         "Folded network against the BN network",

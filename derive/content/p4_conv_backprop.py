@@ -344,16 +344,13 @@ def concrete_checks(part: Part) -> None:
     rows = measured(key, _concrete_rows)
     require_passed(rows, "the symbolic check of the whole network",
                    lambda r: f"sizes {tuple(r['sizes'])}: {r['detail']}")
-    part.say(
-        "The steps above check one layer at a time for every size; the chain rule through z, which "
-        "links them, is what the next two checks test on whole networks. First symbolically: "
-        "check_identities builds the network at each size with sigma an undefined SymPy function, "
-        "differentiates it with SymPy and compares every entry with the sheet's right-hand side "
-        "(built from conv_matrix and conv_operator, with v from its definition).",
-    )
     sizes = sorted({", ".join(map(str, r["sizes"])) for r in rows})
-    part.say(f"All {len(rows)} comparisons agree exactly (networks of {len(sizes)} shapes, L = 3; the "
-             "companion lists the times).")
+    part.say(
+        "The steps above check one layer at a time for every size; the chain rule that links them "
+        "is tested on whole networks, first symbolically: with σ an undefined SymPy function, "
+        "SymPy differentiates networks of ", sp.Integer(len(sizes)), " shapes (L = 3) and all ",
+        sp.Integer(len(rows)), " comparisons with the right-hand sides agree exactly.",
+    )
 
 
 def _torch_figures(name: str, compute: Callable[[Any], Any]) -> Any:
@@ -385,11 +382,6 @@ def _autograd_rows(conv_torch: Any) -> list[dict]:
 
 
 def autograd_checks(part: Part) -> None:
-    part.say(
-        "Then numerically, at sizes no symbolic check reaches: a random float64 network with tanh runs "
-        "backward without any matrix (the products of part (b)) and is compared with torch's autograd, "
-        "for the gradients by every filter, every bias and the input.",
-    )
     try:
         rows = _torch_figures(f"autograd.{AUTOGRAD_NETS}", _autograd_rows)
     except Unavailable as exc:
@@ -399,9 +391,10 @@ def autograd_checks(part: Part) -> None:
                    lambda r: f"input length {r['n0']}, filters {tuple(r['filters'])}: largest difference "
                              f"{r['max_abs_diff']:.1e} > {r['tolerance']:.0e}")
     largest = max(r["max_abs_diff"] for r in rows)
-    part.say(f"At {len(rows)} random networks (input lengths "
-             f"{', '.join(str(r['n0']) for r in rows)}) every gradient agrees with autograd to within "
-             f"{rows[0]['tolerance']:.0e}; the largest difference is {largest:.1e}.")
+    part.say(f"Then numerically, at sizes no symbolic check reaches: on {len(rows)} random float64 "
+             f"networks with tanh (input lengths {', '.join(str(r['n0']) for r in rows)}), backpropagation "
+             f"without any matrix (the products of (b)) agrees with torch's autograd for every filter, "
+             f"bias and the input to within {rows[0]['tolerance']:.0e} (largest difference {largest:.1e}).")
 
 
 # ── (b) ─────────────────────────────────────────────────────────────────────────────────────────
@@ -527,8 +520,8 @@ def cost(part: Part) -> None:
         return
     # Timings are machine-dependent: they stay out of the solution (the measurement still runs, so
     # a broken convolution fails the build); the counts are exact.
-    part.table(
-        "Multiplications per product with A or its transpose",
-        ("n", "f", "dense", "convolution"),
-        [(r["n"], r["f"], r["dense"], r["conv"]) for r in rows],
-    )
+    big = max(rows, key=lambda r: (r["n"], r["f"]))
+    part.say("For example, at n = ", sp.Integer(big["n"]), " and f = ", sp.Integer(big["f"]),
+             " (counted by the code the build runs): ", sp.Integer(big["dense"]),
+             " multiplications for the dense product against ", sp.Integer(big["conv"]),
+             " for the convolution.")

@@ -129,8 +129,9 @@ def linear_as_convolution(part: Part) -> None:
                              "the next channel follows the end of a channel")
     part.say(
         "Listing the triples (c, r, s) in flatten's order (s fastest, then r, then c), steps ",
-        column.id, ", ", row.id, " and ", channel.id, " say that each position is one more than "
-        "the last, and steps ", first.id, " and ", last.id, " that they start at 1 and end at CHW. "
+        _short(column), ", ", _short(row), " and ", _short(channel), " say that each position is one "
+        "more than the last, and steps ", _short(first), " and ", _short(last), " that they start at 1 "
+        "and end at CHW. "
         "So the CHW triples take the CHW positions 1, ..., CHW once each: tau is a bijection, and "
         "a sum over t is the same sum over (c, r, s). Reshaping row o into an H × W kernel and "
         "un-flattening x into X are the definitions below.",
@@ -217,9 +218,9 @@ def windows_figure(part: Part, height: int, width: int, rows: int, cols: int) ->
     size = 32
     corners = ((0, 0, "blue"), (rows - 1, cols - 1, "red"), (rows // 2, cols // 2, "orange!80!black"))
     part.figure("windows", (f"Net2 on a {height} × {width} input: the window with corner (i, j) "
-                            f"gives output (i, j) of the {rows} × {cols} grid."),
-                unit=0.1, height=height, width=width, size=size, width_mid=width / 2,
-                grid_shift=width * 0.1 + 1.2, grid_scale=3.2, rows=rows, cols=cols, cols_mid=cols / 2,
+                            f"gives output (i, j) of the (h − 31) × (w − 31) = {rows} × {cols} grid."),
+                unit=0.085, height=height, width=width, size=size, width_mid=width / 2,
+                grid_shift=width * 0.085 + 1.5, grid_scale=3.2, rows=rows, cols=cols, cols_mid=cols / 2,
                 windows=[{"left": j, "bottom": height - i - size, "row": rows - 1 - i, "col": j,
                           "colour": colour} for i, j, colour in corners])
 
@@ -264,11 +265,6 @@ def sliding_windows(part: Part) -> None:
         " window with corner (i, j), 1-based, as below:",
     )
     equivariance(part)
-    part.say(
-        "Why Net2 is the better way to slide Net1: a feature pixel shared by several windows is "
-        "computed once, not once per window. The classifier saves nothing, since the kernel-18 "
-        "convolution at each output position is the first linear layer applied once per window.",
-    )
     sheet = {h: 36, w: 38}
     windows_figure(part, 36, 38, int(side_step.rhs.subs(h, 36)), int(side_step.rhs.subs(h, 38)))
     p5_figures.show_costs(part, 36, 38, int(count.rhs.subs(sheet)))
@@ -307,6 +303,7 @@ def equivariance(part: Part) -> None:
         Integer(i, 1, h - m_ + 1), Integer(j, 1, w - n_ + 1),
         Integer(c, 1, C), Integer(r, 1, m_), Integer(s, 1, n_), RealVector(xi, C * h * w),
     ), "relu")
+    relu.supplement = "ReLU commutes with cropping: the window of ReLU of the map is ReLU of the window"
     relu.define(Xb, Lambda((c, r, s), xi[flat_index(h, w)(c, r, s)]), "a C × h × w map")
     relu.define(window, Lambda((c, r, s), Xb(c, i + r - 1, j + s - 1)), "its window with corner (i, j)")
     relu.define(relu_X, Lambda((c, r, s), Max(0, Xb(c, r, s))), "ReLU of the map, entry by entry")
