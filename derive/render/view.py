@@ -6,6 +6,7 @@ Templates hold layout, not logic; every decision about what to show is made here
 from __future__ import annotations
 
 import inspect
+import re
 import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
@@ -266,10 +267,22 @@ def check_log(problems: Sequence[Problem], results: Mapping[str, CheckResult]) -
                 "mark": STATUS_MARK[result.status],
                 "status": escape(result.status),
                 "methods": [{"method": escape(m.method), "outcome": escape(m.outcome),
-                             "seconds": escape(f"{m.seconds:.3f}"), "detail": escape(m.detail)}
+                             "seconds": escape(f"{m.seconds:.3f}"), "detail": _breakable(escape(m.detail))}
                             for m in result.methods],
             })
     return steps
+
+
+_LONG_NUMBER = re.compile(r"[0-9.]{16,}")
+
+
+def _breakable(text: Tex) -> Tex:
+    """Allow line breaks inside the long digit strings of a residual: it is shown in full, and a
+    40-digit number is wider than its column."""
+    def split(match: re.Match) -> str:
+        digits = match.group()
+        return r"\allowbreak{}".join(digits[i:i + 12] for i in range(0, len(digits), 12))
+    return Tex(_LONG_NUMBER.sub(split, text))
 
 
 def appendix(problems: Sequence[Problem], results: Mapping[str, CheckResult]) -> list[dict]:
