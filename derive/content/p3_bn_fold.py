@@ -158,8 +158,9 @@ def assumptions_prose(part: Part) -> None:
         "variance ", sigma**2, " (written as the square of ", sigma, "), which are fixed numbers "
         "after training, not the statistics of the current batch; in training mode BN is not "
         "an affine map of its input and cannot be folded. The steps below are checked for ",
-        sigma > 0, "; the formulas need only ", sigma**2 + epsilon > 0, ", which ", epsilon,
-        " > 0 (", sp.Float("1e-5", 1), " by default) guarantees, so they also serve a channel whose "
+        sp.StrictGreaterThan(sigma, 0, evaluate=False), "; the formulas need only ",
+        sp.StrictGreaterThan(STD**2, 0, evaluate=False), ", which ",
+        sp.StrictGreaterThan(epsilon, 0, evaluate=False), " (", figure(1e-5), " by default) guarantees, so they also serve a channel whose "
         "running variance is 0, with ", sqrt(epsilon), " in place of ", STD,
         " (that case is not among the checked ones). The index ", c, " is the output channel throughout; ", gamma, ", ", beta,
         ", ", mu, ", ", sigma**2, " and the layer's bias ", b, " are that channel's."
@@ -328,8 +329,8 @@ def students(part: Part, row: dict, criterion: float, entries: int) -> None:
         "root mean square of ", figure(rms_in_eps, 2), " eps32 of ", S, " per output. The same "
         "relative rounding gives a batch sum of ", figure(low), " at ",
         sp.Eq(S, figure(scale_for(low), 2), evaluate=False), " and ", figure(high), " at ",
-        sp.Eq(S, figure(scale_for(high), 2), evaluate=False), ", the size of a trained network's "
-        "largest logits, and the test's ", figure(criterion), " is met only below ",
+        sp.Eq(S, figure(scale_for(high), 2), evaluate=False), ", sizes a trained network's largest "
+        "logits can well have, and the test's ", figure(criterion), " is met only below ",
         sp.Eq(S, figure(scale_for(criterion), 2), evaluate=False), ". So values from ", figure(low),
         " to ", figure(high), " are what rounding alone produces: the fold is right, and the "
         "failures of the test say only that a fixed threshold on a sum of squares is not scale-free. "

@@ -154,7 +154,7 @@ def problem() -> Problem:
         " entries and acts by the convolution of deep learning (a cross-correlation, what conv1d computes). With ",
         eq(z_ell, named("p4_zdef", r"A_{w_{\ell}} y_{\ell-1} + b_{\ell} 1_{n_{\ell}}")),
         " the network is ", eq(y_ell, Sigma(z_ell)), " for layers 1 to L − 1 and ", eq(y_L, z_L),
-        (", with one output; sigma is differentiable. Show the four Jacobian identities (a), and say "
+        (", with one output; σ is differentiable. Show the four Jacobian identities (a), and say "
          "which convolutions compute the products with the matrices (b)."),
     ))
     identities(pr.part("a", "The matrix of a convolution, and the four identities"))
@@ -203,17 +203,17 @@ def small_band(part: Part) -> None:
     part.say(
         "So row i holds the filter in columns ", i, " to ", i + f - 1, " and zeros elsewhere: A is banded "
         "and constant along each diagonal (a Toeplitz matrix). For ", eq(f, taps), " and ", eq(n_name, length),
-        ", conv_matrix(w, 6) returns the left-hand side below; the right-hand side is the entry formula "
-        "at every (i, k):",
+        ", the matrix the build's code constructs is the left-hand side below; the right-hand side is "
+        "the entry formula at every (i, k):",
     )
     d = part.derivation(assume(RealVector(w, taps)), "band")
     d.definitions.append((A, conv_matrix([w[t] for t in range(1, taps + 1)], length)))
     d.step(A, "=", sp.Matrix(length - taps + 1, length, lambda r, c: entry(r + 1, c + 1).subs(f, taps)),
-           ("the matrix conv_matrix(w, 6) builds, against the entry formula at ", eq(f, taps)))
+           ("the code's matrix against the entry formula at ", eq(f, taps)))
     part.say(
-        "Convention: this is the convolution of deep learning. scipy.linalg.convolution_matrix builds "
-        "the true convolution, whose kernel is flipped: conv_matrix(w, n) equals "
-        "convolution_matrix(w[::-1], n, 'valid').",
+        "Convention: this is the convolution of deep learning (a cross-correlation). SciPy's "
+        "convolution_matrix builds the true convolution, whose kernel is flipped: this matrix is "
+        "SciPy's for the reversed filter, in 'valid' mode.",
     )
 
 
@@ -235,15 +235,15 @@ def last_layer(part: Part) -> None:
 
 def inner_layer(part: Part) -> None:
     part.say(
-        "An inner layer applies sigma entry by entry. SymPy checks the chain rule with sigma unknown to "
-        "it (it knows only that the derivative is called sigma'), so the proof holds for every "
-        "differentiable sigma; the numeric samples evaluate tanh in its place.",
+        "An inner layer applies σ entry by entry. SymPy checks the chain rule with σ unknown to "
+        "it (it knows only that the derivative is called σ′), so the proof holds for every "
+        "differentiable σ; the numeric samples evaluate tanh in its place.",
     )
     d = part.derivation(layer((i, 1, m), (k, 1, n)), "inner")
     d.define(z_name, z_i, "the pre-activation")
     d.define(A_l_ik, entry(i, k), ("the entry formula, ", eq(w, named("p4_wl", r"w_{\ell}"))))
     d.step(Derivative(Sigma(z_name), y[k]), "=", SigmaPrime(z_name) * Derivative(z_name, y[k]),
-           "chain rule for sigma")
+           "chain rule for σ")
     d.then("=", SigmaPrime(z_name) * Sum(w[j] * KroneckerDelta(k, i + j - 1), (j, 1, f)),
            "as for the last layer")
     result = d.then("=", SigmaPrime(z_name) * A_l_ik,
@@ -454,7 +454,7 @@ def filter_product(part: Part) -> None:
     part.say(
         "The gradient of the filter is a convolution in the forward direction again, of the layer's "
         "input with v as the filter (conv1d with the roles of data and filter swapped). Its matrix is "
-        "the banded matrix of v, which conv_operator builds:",
+        "the banded matrix of v:",
     )
     d = part.derivation(layer((p, 1, f), vectors=(RealVector(v, m),)), "C")
     d.define(C_p, conv(v, m, y, p, tap=i), "the gradient of the filter, from part (a)")

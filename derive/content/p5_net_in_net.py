@@ -132,7 +132,7 @@ def linear_as_convolution(part: Part) -> None:
         _short(column), ", ", _short(row), " and ", _short(channel), " say that each position is one "
         "more than the last, and steps ", _short(first), " and ", _short(last), " that they start at 1 "
         "and end at CHW. "
-        "So the CHW triples take the CHW positions 1, ..., CHW once each: tau is a bijection, and "
+        "So the CHW triples take the CHW positions 1, …, CHW once each: τ is a bijection, and "
         "a sum over t is the same sum over (c, r, s). Reshaping row o into an H × W kernel and "
         "un-flattening x into X are the definitions below.",
     )
@@ -147,7 +147,7 @@ def linear_as_convolution(part: Part) -> None:
              "the convolution (cross-correlation, as Conv2d computes it) at output position (u, v)")
     d.define(y_o, Sum(a[t] * x[t], (t, 1, C * H * W)) + bias, "output o of the linear layer")
     d.step(y_o, "=", triple_sum(a[tau(c, r, s)] * x[tau(c, r, s)], C, H, W) + bias,
-           "sum over t = tau(c, r, s) instead of t: tau is a bijection onto 1, ..., CHW")
+           "sum over t = τ(c, r, s) instead of t: τ is a bijection onto 1, …, CHW")
     d.then("=", triple_sum(K(c, r, s) * X(c, r, s), C, H, W) + bias, "the definitions of K and X")
     linear = d.then("=", K_star_X(1, 1) + bias,
                     "the kernel is as large as the map, so (1, 1) is its only output position")
@@ -259,8 +259,8 @@ def sliding_windows(part: Part) -> None:
     chain.step(side(38), "=", sp.Integer(7), "… and 7 columns")
     chain.step(sp.Subs(positions, (h, w), (36, 38)), "=", sp.Integer(35), "35 outputs, one per window")
     part.say(
-        "That the output at (i, j) is Net1's output on the window with corner (i, j) (step ",
-        _short(windows), " counts those windows) is translation equivariance: convolving a window of ",
+        "There is one output per 32 × 32 window. That the output at (i, j) is Net1's output on the "
+        "window with corner (i, j) is translation equivariance: convolving a window of ",
         "the map gives the matching window of the convolution of the map. Write the ", m_, " × ", n_,
         " window with corner (i, j), 1-based, as below:",
     )
@@ -312,7 +312,7 @@ def equivariance(part: Part) -> None:
     part.say(
         "A bias adds the same number at every position, so it commutes with cropping too. Now follow "
         "a 32 × 32 window with corner (i, j) through Net2. By the boxed result (for every p and q) "
-        "and step ", _short(commutes), ", each layer's output on the window is the window with the "
+        "ReLU's cropping (checked in the companion), each layer's output on the window is the window with the "
         "same corner (i, j) of that layer's output on the whole input; a ", k, " × ", k,
         " kernel makes it ", k - 1, " rows and ", k - 1, " columns smaller in total, until the "
         "kernel-18 layer leaves a single position: (i, j). So Net2 at (i, j) is Net2 on the window, "

@@ -71,8 +71,23 @@ class DerivePrinter(LatexPrinter):
             body = rf"\left({body}\right)"
         return signs + body
 
+    def _print_And(self, expr: sp.And) -> str:
+        """1 ≤ k − i + 1 ∧ k − i + 1 ≤ f as the chain 1 ≤ k − i + 1 ≤ f."""
+        args = expr.args
+        if len(args) == 2 and all(isinstance(a, (sp.LessThan, sp.StrictLessThan)) for a in args):
+            first, second = args
+            if first.rhs != second.lhs and second.rhs == first.lhs:
+                first, second = second, first
+            if first.rhs == second.lhs:
+                return " ".join([self._print(first.lhs), self._relation(first), self._print(first.rhs),
+                                 self._relation(second), self._print(second.rhs)])
+        return super()._print_And(expr)
+
+    def _relation(self, relation: sp.Basic) -> str:
+        return r"\leq" if isinstance(relation, sp.LessThan) else "<"
+
     def _print_Integer(self, expr: sp.Integer) -> str:
-        """Digits grouped by thin spaces from five digits on (61\,100\,840), as in the tables."""
+        """Digits grouped by thin spaces from five digits on (61 100 840), as in the tables."""
         return group_digits(int(expr))
 
     def _print_Rational(self, expr: sp.Rational) -> str:
