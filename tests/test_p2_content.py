@@ -155,9 +155,9 @@ CONVS = [layer for layer in NETWORK.layers if layer.type == "conv2d"]
 MAC_NAMES = p2.mac_definitions(NETWORK)
 PRODUCTS = Sum(1, (p2.c, 1, p2.c_in / p2.g), (p2.u, 1, p2.k_h), (p2.v, 1, p2.k_w))
 OUTPUTS = p2.c_out * p2.h_out * p2.w_out
-READS, READS_MEANING = p2.indicator(0, p2.o + p2.t - p2.p, p2.n - 1)
-PAIRS = Sum(READS, (p2.o, 0, p2.n + 2 * p2.p - p2.k), (p2.t, 0, p2.k - 1))
-FITS, FITS_MEANING = p2.indicator(None, p2.o * p2.s + p2.d * (p2.k - 1), p2.h_in + 2 * p2.p - 1)
+READS, READS_MEANING = p2.indicator(0, p2.q + p2.t - p2.p, p2.n - 1)
+PAIRS = Sum(READS, (p2.q, 0, p2.n + 2 * p2.p - p2.k), (p2.t, 0, p2.k - 1))
+FITS, FITS_MEANING = p2.indicator(None, p2.q * p2.s + p2.d * (p2.k - 1), p2.h_in + 2 * p2.p - 1)
 SHARE = 100 * p2.M_CONV / p2.M_TOTAL
 
 WRONG = [
@@ -172,7 +172,7 @@ WRONG = [
      p2.PADDING, ((READS, READS_MEANING),)),
     ("padding pairs without the padding", PAIRS, "=", (p2.n + 2 * p2.p - p2.k + 1) * p2.k,
      p2.PADDING, ((READS, READS_MEANING),)),
-    ("output size without the + 1", Sum(FITS, (p2.o, 0, p2.h_in + 2 * p2.p - 1)), "=",
+    ("output size without the + 1", Sum(FITS, (p2.q, 0, p2.h_in + 2 * p2.p - 1)), "=",
      sp.floor((p2.h_in + 2 * p2.p - p2.d * (p2.k - 1) - 1) / p2.s), p2.SIZE, ((FITS, FITS_MEANING),)),
     ("conv1 without its output width", p2.product(64, 55, 3, 11, 11), "=", sp.Integer(70_276_800),
      assume(), ()),

@@ -31,6 +31,7 @@ p = sp.Symbol("p", integer=True, nonnegative=True)
 # Summation indices: output channel, row, column; input channel of the group; kernel taps.
 o, i, j, c, u, v = sp.symbols("o i j c u v", integer=True)
 t = sp.Symbol("t", integer=True)
+q = sp.Symbol("q", integer=True)  # a window (output position) along one axis; o is an output channel
 
 P = named("p2_P", r"P")  # products per conv output element
 M = named("p2_M", r"M")  # multiply-adds of a conv layer
@@ -134,8 +135,8 @@ def indicator(low: sp.Expr | int | None, middle: sp.Expr, high: sp.Expr | int | 
 def padding_pairs(size: int, kernel: int, padding: int, out: int) -> tuple[sp.Expr, sp.Symbol, sp.Expr]:
     """Σ over output positions o and taps t of [0 <= o + t − p <= n − 1] at given sizes, with the
     bracket's name and meaning (stride and dilation 1)."""
-    reads, meaning = indicator(0, o + t - padding, size - 1)
-    return Sum(reads, (o, 0, out - 1), (t, 0, kernel - 1)), reads, meaning
+    reads, meaning = indicator(0, q + t - padding, size - 1)
+    return Sum(reads, (q, 0, out - 1), (t, 0, kernel - 1)), reads, meaning
 
 
 def output_elements(convs: list[Layer]) -> sp.Expr:
@@ -307,33 +308,33 @@ def general_formulas(part: Part) -> None:
     part.say(
         "The output size along an axis of length ", h_in, " with kernel size ", k, ", stride ", s,
         ", padding ", p, " and dilation ", d, " is PyTorch's formula below. It counts the windows: "
-        "window ", o, " starts at ", o * s, " in the padded input, spans ", d * (k - 1) + 1,
+        "window ", q, " starts at ", q * s, " in the padded input, spans ", d * (k - 1) + 1,
         " positions, and fits when it ends by ", h_in + 2 * p - 1, ". An Iverson bracket [.] is 1 "
         "when its condition holds and 0 otherwise:")
     size = part.derivation(SIZE, "size")
     size.define(H_out, output_size(h_in, k, s, p, d), "PyTorch's output size")
-    fits, fits_meaning = indicator(None, o * s + d * (k - 1), h_in + 2 * p - 1)
+    fits, fits_meaning = indicator(None, q * s + d * (k - 1), h_in + 2 * p - 1)
     recall(size, [(fits, fits_meaning)])
-    size.step(H_out, "=", Sum(fits, (o, 0, h_in + 2 * p - 1)), ("count the windows ", o, " that fit, one by one"))
+    size.step(H_out, "=", Sum(fits, (q, 0, h_in + 2 * p - 1)), ("count the windows ", q, " that fit, one by one"))
 
     part.say(
         "Some products multiply a weight by a padding zero. To exclude them, count per axis the pairs "
-        "(output position ", o, ", tap ", t, ") whose input position ", o * s - p + t * d, " lies inside "
+        "(output position ", q, ", tap ", t, ") whose input position ", q * s - p + t * d, " lies inside "
         "the input of length ", n, ". For stride and dilation 1 (all of AlexNet's padded layers) that "
-        "position is ", o + t - p, ", and the pairs that miss the input form two triangles, one per side:")
+        "position is ", q + t - p, ", and the pairs that miss the input form two triangles, one per side:")
     pad = part.derivation(PADDING, "padding")
     pad.supplement = "the pairs that read the left and the right padding, two triangles, counted"
     pad.define(N_out, n + 2 * p - k + 1, ("the output size for ", sp.Eq(s, 1), " and ", sp.Eq(d, 1)))
-    pairs = ((o, 0, N_out - 1), (t, 0, k - 1))
-    left, left_meaning = indicator(None, o + t - p, -1)
-    right, right_meaning = indicator(n, o + t - p, None)
-    reads, reads_meaning = indicator(0, o + t - p, n - 1)
+    pairs = ((q, 0, N_out - 1), (t, 0, k - 1))
+    left, left_meaning = indicator(None, q + t - p, -1)
+    right, right_meaning = indicator(n, q + t - p, None)
+    reads, reads_meaning = indicator(0, q + t - p, n - 1)
     recall(pad, [(left, left_meaning), (right, right_meaning), (reads, reads_meaning)])
     pad.define(L_pad, Sum(left, *pairs), "pairs that read the left padding")
-    pad.then("=", p * (p + 1) / 2, ("the pairs with ", o + t <= p - 1, ": a triangle with sides ", p,
+    pad.then("=", p * (p + 1) / 2, ("the pairs with ", q + t <= p - 1, ": a triangle with sides ", p,
                                     ", as ", sp.Le(p, k), " and ", sp.Le(p, N_out)))
     pad.define(R_pad, Sum(right, *pairs), "pairs that read the right padding")
-    pad.then("=", p * (p + 1) / 2, ("the mirror image, under ", o, " to ", N_out - 1 - o, " and ", t,
+    pad.then("=", p * (p + 1) / 2, ("the mirror image, under ", q, " to ", N_out - 1 - q, " and ", t,
                                     " to ", k - 1 - t))
     pad.define(V, Sum(reads, *pairs), "pairs that read the input")
     pairs_step = pad.then("=", N_out * k - p * (p + 1),

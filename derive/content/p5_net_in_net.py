@@ -180,8 +180,8 @@ def linear_as_convolution(part: Part) -> None:
         "result with ", C, " = 256, ", H, " = ", W, " = 18), the other two reshaped to 1 × 1 kernels "
         "and the biases copied, every layer of Net2 computes what the matching layer of Net1 "
         "computes: Net2 equals Net1 on 3 × 32 × 32 inputs, its B × 10 × 1 × 1 output holding Net1's "
-        "B × 10 logits. In code (the functions this build runs for its checks; the reshape itself is "
-        "weight.reshape(out, C, H, W) in linear_to_conv):",
+        "B × 10 logits. In code (the functions this build runs for its checks; the reshape of each "
+        "linear weight is one weight.reshape(out, C, H, W), C-order as flatten):",
     )
     net2_code(part)
     p5_figures.show_same_output(part)
