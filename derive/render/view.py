@@ -285,30 +285,6 @@ def _breakable(text: Tex) -> Tex:
     return Tex(_LONG_NUMBER.sub(split, text))
 
 
-def appendix(problems: Sequence[Problem], results: Mapping[str, CheckResult]) -> list[dict]:
-    rows = []
-    for problem in problems:
-        for step in problem.steps():
-            result = results[step.id]
-            methods = ", ".join(f"{m.method} {m.outcome}" for m in result.methods) or "none needed"
-            rows.append({
-                "id": escape(step.id),
-                "rel": Tex(f"${RELATION_TEX[step.rel]}$"),
-                "status": escape(result.status),
-                "mark": STATUS_MARK[result.status],
-                "methods": escape(methods),
-                "seconds": escape(f"{result.seconds:.2f}"),
-                "note": escape(_first_reason(result)),
-            })
-    return rows
-
-
-def _first_reason(result: CheckResult) -> str:
-    if result.status == NUMERIC_ONLY:
-        return result.message.split("; ")[0].removeprefix("symbolic: ")
-    return ""
-
-
 def summary(results: Mapping[str, CheckResult]) -> dict[str, int]:
     counts = {status: 0 for status in STATUSES}
     for result in results.values():
@@ -327,7 +303,6 @@ def document(problems: Sequence[Problem], results: Mapping[str, CheckResult],
         "title": escape(title),
         "author": escape(author),
         "problems": [viewer.problem(p) for p in problems],
-        "appendix": appendix(problems, results),
         "check_log": check_log(problems, results),
         "supplements": supplements(problems, results, names),
         "summary": {escape(k): v for k, v in summary(results).items()},
