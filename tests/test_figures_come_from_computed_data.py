@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from derive.content import p1_softmax, p2_counting, p5_net_in_net
+from derive.documents.hw7 import p1_softmax, p2_counting, p5_net_in_net
 from derive.core.document import Figure, Part
 from derive.counting import count_network, load_network
 from derive.render.view import figure_value

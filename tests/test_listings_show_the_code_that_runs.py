@@ -11,11 +11,12 @@ from derive.render import view
 
 torch = pytest.importorskip("torch")
 
-from derive.content import p3_figures, p5_figures  # noqa: E402
-from derive.content.p3_bn_fold import fold_code  # noqa: E402
-from derive.content.p5_net_in_net import net2_code, sliding_code  # noqa: E402
+from derive.documents.hw7 import p3_figures, p5_figures  # noqa: E402
+from derive.documents.hw7.p3_bn_fold import fold_code  # noqa: E402
+from derive.documents.hw7.p5_net_in_net import net2_code, sliding_code  # noqa: E402
 from derive.core.document import Part  # noqa: E402
-from derive.nn import bn, net_in_net_torch, smallnet  # noqa: E402
+from derive.documents.hw7 import net_in_net_torch, smallnet  # noqa: E402
+from derive.nn import bn  # noqa: E402
 
 pytestmark = pytest.mark.torch
 

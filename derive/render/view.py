@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 
 import sympy as sp
 
-from derive.core.assumptions import Constraint, Integer, Positive, Real, RealVector
+from derive.core.assumptions import Constraint, Integer, Positive, Real, RealMatrix, RealVector
 from derive.core.checks.result import DEFINITION, FAILED, NUMERIC_ONLY, STATUSES, VERIFIED, CheckResult
 from derive.core.document import Derivation, Figure, Listing, Problem, Prose, Result, Table
 from derive.core.step import Step
@@ -50,16 +50,19 @@ class Viewer:
 
     def step(self, step: Step) -> dict:
         result = self.results[step.id]
+        shown_lhs, shown_rhs = step.display if step.display is not None else (None, None)
         return {
             "id": escape(step.id),
             "short_id": escape(step.id.split(".", 2)[-1]),
-            "lhs": Tex("") if step.continued else self.math(step.lhs),
+            "lhs": Tex("") if step.continued else self.math(step.lhs if shown_lhs is None else shown_lhs),
             "rel": Tex(RELATION_TEX[step.rel]),
-            "rhs": self.math(step.rhs),
+            "rhs": self.math(step.rhs if shown_rhs is None else shown_rhs),
             "why": self.prose(step.why),
             "status": result.status,
             "mark": STATUS_MARK[result.status],
             "continued": step.continued and step.rel == "=",
+            # Only failed steps reach the PDF with a message (derive build --keep-going).
+            "failure": escape(_short_failure(result.message)) if result.status == FAILED else Tex(""),
         }
 
     def assumption_lines(self, derivation: Derivation) -> list[Tex]:
@@ -84,6 +87,9 @@ class Viewer:
             return Tex(f"${self.math(v.symbol)} \\in \\mathbb{{R}}$")
         if isinstance(v, RealVector):
             return Tex(f"${self.math(v.base)} \\in \\mathbb{{R}}^{{{self.math(v.length)}}}$")
+        if isinstance(v, RealMatrix):
+            rows, cols = v.symbol.shape
+            return Tex(f"${self.math(v.symbol)} \\in \\mathbb{{R}}^{{{rows} \\times {cols}}}$")
         raise TypeError(f"no display for {v!r}")
 
     def _constraint(self, c: Constraint) -> Tex:
@@ -110,14 +116,15 @@ class Viewer:
             return {"kind": "derivation", "steps": _merge_evaluations([self.step(s) for s in block.steps]),
                     "assumptions": new, "as_above": referred}
         if isinstance(block, Prose):
-            return {"kind": "prose", "text": self.prose(block.parts)}
+            return {"kind": "prose", "text": self.prose(block.parts), "argued": block.argued}
         if isinstance(block, Result):
             lhs = block.lhs if block.lhs is not None else block.step.lhs
             return {"kind": "result", "lhs": self.math(lhs), "rel": Tex(RELATION_TEX[block.step.rel]),
                     "rhs": self.math(block.value if block.rhs is None else block.rhs),
                     "mark": STATUS_MARK[self.results[block.step.id].status]}
         if isinstance(block, Listing):
-            return {"kind": "listing", "caption": escape(block.caption),
+            modules = ", ".join(dict.fromkeys(f.__module__ for f in block.functions))
+            return {"kind": "listing", "caption": escape(f"{block.caption} (from {modules})"),
                     "code": listing_code(block.functions)}
         if isinstance(block, Figure):
             return {"kind": "figure", "template": f"figures/{block.template}.tex.j2",
@@ -165,6 +172,7 @@ def _merge_evaluations(rows: list[dict]) -> list[dict]:
     for row in rows:
         last = merged[-1] if merged else None
         if (last is not None and row["continued"] and last["status"] == DEFINITION and not last.get("merged")
+                and not row["failure"]
                 and not row["why"] and len(last["lhs"]) + len(last["rhs"]) + len(row["rhs"]) <= MERGE_WIDTH):
             last.update({
                 "rhs": Tex(f"{last['rhs']} = {row['rhs']}"),
@@ -269,6 +277,7 @@ def check_log(problems: Sequence[Problem], results: Mapping[str, CheckResult]) -
                 "methods": [{"method": escape(m.method), "outcome": escape(m.outcome),
                              "seconds": escape(f"{m.seconds:.3f}"), "detail": _breakable(escape(m.detail))}
                             for m in result.methods],
+                "note": escape(_first_reason(result, step)),
             })
     return steps
 
@@ -283,6 +292,20 @@ def _breakable(text: Tex) -> Tex:
         digits = match.group()
         return r"\allowbreak{}".join(digits[i:i + 12] for i in range(0, len(digits), 12))
     return Tex(_LONG_NUMBER.sub(split, text))
+
+
+def _short_failure(message: str, limit: int = 300) -> str:
+    """The counterexample of a failed step, short enough for a line under it in the PDF."""
+    text = " ".join(message.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _first_reason(result: CheckResult, step: Step | None = None) -> str:
+    if result.status == NUMERIC_ONLY:
+        if step is not None and step.unproved:  # the author's reason, then SymPy's
+            return f"{step.unproved} ({result.message.split('; ')[0].removeprefix('symbolic: ')})"
+        return result.message.split("; ")[0].removeprefix("symbolic: ")
+    return ""
 
 
 def summary(results: Mapping[str, CheckResult]) -> dict[str, int]:

@@ -10,7 +10,7 @@ larger input computes Net1 on every 32 × 32 window; the output sizes follow fro
 Arrays are SymPy functions printed with subscripts (``K_{c,r,s}``) and defined as maps
 (``K ≔ (c, r, s) ↦ a_{τ(c,r,s)}``): the checker substitutes the map, so a shifted entry such as
 ``X_{c, i+r−1, j+s−1}`` is evaluated correctly. Figures measured with torch and the cost table
-come from :mod:`derive.content.p5_figures`.
+come from :mod:`derive.documents.hw7.p5_figures`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,8 @@ import sympy as sp
 from sympy import Lambda, Max, Sum
 from sympy.core.function import FunctionClass
 
-from derive.content import p5_figures
-from derive.content.notation import named
-from derive.core.assumptions import Integer, Real, RealVector, assume
-from derive.core.document import Part, Problem
+from derive import Integer, Part, Problem, Real, RealVector, assume, named
+from derive.documents.hw7 import p5_figures
 
 C, H, W, n, k = sp.symbols("C H W n k", integer=True, positive=True)
 m_, n_ = sp.symbols("m n", integer=True, positive=True)  # the window's height and width
@@ -127,7 +125,7 @@ def linear_as_convolution(part: Part) -> None:
     row = bijection.step(tau(c, r + 1, 1), "=", tau(c, r, W) + 1, "the next row follows the end of a row")
     channel = bijection.step(tau(c + 1, 1, 1), "=", tau(c, H, W) + 1,
                              "the next channel follows the end of a channel")
-    part.say(
+    part.argue(
         "Listing the triples (c, r, s) in flatten's order (s fastest, then r, then c), steps ",
         _short(column), ", ", _short(row), " and ", _short(channel), " say that each position is one "
         "more than the last, and steps ", _short(first), " and ", _short(last), " that they start at 1 "
@@ -173,7 +171,7 @@ def linear_as_convolution(part: Part) -> None:
                              "so a 1 × 1 convolution is the linear layer on the vector")
     part.result("p5.a.one_by_one", "a 1 × 1 convolution on a C × 1 × 1 map is the linear layer "
                 "on the vector of its C entries", one_by_one)
-    part.say(
+    part.argue(
         "ReLU acts entry by entry, and a vector of 4096 entries and a 4096 × 1 × 1 map hold the "
         "same entries, so taking the maximum with 0 gives the same numbers either way. Hence, with "
         "the features copied, the first linear weight reshaped to 4096 × 256 × 18 × 18 (the boxed "
@@ -195,21 +193,21 @@ def _short(step) -> str:
 def net2_code(part: Part) -> None:
     """Net2's classifier and the weight copy, as the build runs them (needs torch to import)."""
     try:
-        from derive.nn import net_in_net_torch as nt
+        from derive.documents.hw7 import net_in_net_torch as nt
     except ImportError as exc:
         part.say(f"(The code needs PyTorch, which cannot be imported here: {exc}.)")
         return
-    part.listing("Net2's classifier and the copy of Net1's weights (derive/nn/net_in_net_torch.py)",
+    part.listing("Net2's classifier and the copy of Net1's weights",
                  nt._classifier, nt.net2_from_net1)
 
 
 def sliding_code(part: Part) -> None:
     try:
-        from derive.nn import net_in_net_torch as nt
+        from derive.documents.hw7 import net_in_net_torch as nt
     except ImportError as exc:
         part.say(f"(The code needs PyTorch, which cannot be imported here: {exc}.)")
         return
-    part.listing("The comparison with Net1 on every window (derive/nn/net_in_net_torch.py)",
+    part.listing("The comparison with Net1 on every window",
                  nt.check_sliding_windows)
 
 
@@ -309,10 +307,10 @@ def equivariance(part: Part) -> None:
     relu.define(relu_X, Lambda((c, r, s), Max(0, Xb(c, r, s))), "ReLU of the map, entry by entry")
     commutes = relu.step(relu_X(c, i + r - 1, j + s - 1), "=", Max(0, window(c, r, s)),
                          "the window of ReLU(X) is ReLU of the window")
-    part.say(
+    part.argue(
         "A bias adds the same number at every position, so it commutes with cropping too. Now follow "
         "a 32 × 32 window with corner (i, j) through Net2. By the boxed result (for every p and q) "
-        "ReLU's cropping (checked in the companion), each layer's output on the window is the window with the "
+        "and ReLU's cropping (checked in the companion), each layer's output on the window is the window with the "
         "same corner (i, j) of that layer's output on the whole input; a ", k, " × ", k,
         " kernel makes it ", k - 1, " rows and ", k - 1, " columns smaller in total, until the "
         "kernel-18 layer leaves a single position: (i, j). So Net2 at (i, j) is Net2 on the window, "

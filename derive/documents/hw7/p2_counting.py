@@ -15,12 +15,8 @@ from fractions import Fraction
 import sympy as sp
 from sympy import And, Eq, Mod, Piecewise, Sum, floor
 
-from derive.content.notation import named
-from derive.core.assumptions import Constraint, Integer, assume
-from derive.core.document import Derivation, Part, Problem
-from derive.core.step import Step
-from derive.counting import Convention, NetworkCount, count_network, load_network
-from derive.counting.layers import Conv2d, Layer, Linear, MaxPool2d, Network
+from derive import Constraint, Derivation, Integer, Part, Problem, Step, assume, named
+from derive.counting import Conv2d, Convention, Layer, Linear, MaxPool2d, Network, NetworkCount, count_network, load_network
 
 # ── symbols ─────────────────────────────────────────────────────────────────────────────────
 _size = {"integer": True, "positive": True}
@@ -338,7 +334,9 @@ def general_formulas(part: Part) -> None:
                                     " to ", k - 1 - t))
     pad.define(V, Sum(reads, *pairs), "pairs that read the input")
     pairs_step = pad.then("=", N_out * k - p * (p + 1),
-                          ("all ", N_out * k, " pairs but the two triangles ", L_pad, " and ", R_pad))
+                          ("all ", N_out * k, " pairs but the two triangles ", L_pad, " and ", R_pad),
+                          unproved="the bracket is two-sided, so which bound limits the taps depends on "
+                                   "whether n >= k; derive's bracket sums do not split cases on the sizes")
     part.result("p2.a.padding.pairs", "per axis, (output, tap) pairs that read the input (stride and dilation 1)",
                 pairs_step, lhs=V)
     part.say(

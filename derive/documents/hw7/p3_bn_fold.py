@@ -4,7 +4,7 @@
 by BN in eval mode is one conv (linear layer) with W' = γ/√(σ²+ε)·W and b' = γ(b − μ)/√(σ²+ε) + β.
 (c) measures how closely that holds in floating point on the sheet's network and justifies a
 tolerance; (d) shows with checked steps and measurements what two common wrong folds do.
-The measurements come from :mod:`derive.content.p3_figures` (torch, cached); without torch the
+The measurements come from :mod:`derive.documents.hw7.p3_figures` (torch, cached); without torch the
 PDF says so in place of the tables, and the derivations are unaffected.
 """
 
@@ -17,19 +17,8 @@ import sympy as sp
 from sympy import Lambda, Sum, sqrt
 from sympy.core.function import FunctionClass
 
-from derive.content import p3_figures
-from derive.content.notation import named
-from derive.core.assumptions import (
-    Integer,
-    Positive,
-    Real,
-    RealArray,
-    RealVector,
-    assume,
-)
-from derive.core.document import Part, Problem
-from derive.core.measurements import Unavailable, require
-from derive.core.step import Step
+from derive import Integer, Part, Positive, Problem, Real, RealArray, RealVector, Step, Unavailable, assume, named, require
+from derive.documents.hw7 import p3_figures
 
 # Settings of the measurements shown in (c) and (d); tests swap in smaller ones.
 SETTINGS = p3_figures.PrecisionSettings()
@@ -264,12 +253,13 @@ def criterion_text(value: float) -> str:
 
 def fold_code(part: Part) -> None:
     """The fold as code: the very functions the measurements below run, read from their source."""
-    from derive.nn import bn, smallnet
+    from derive.documents.hw7 import smallnet
+    from derive.nn import bn
 
     part.say("In code (the functions this build runs for the figures below): the sheet's network "
              "in eval mode, each of conv1, conv2 and fc1 folded with its BN, fc2 copied unchanged; "
              "the formula itself, for a weight of any shape, is the last lines.")
-    part.listing("Folding the sheet's network (derive/nn/smallnet.py, derive/nn/bn.py)",
+    part.listing("Folding the sheet's network",
                  smallnet.fold_smallnet, bn._fold)
 
 
