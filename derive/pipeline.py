@@ -3,7 +3,8 @@
     problems = document.select(parts)
     results  = check_steps(steps of problems, cache)     # symbolic + numeric, cached by content
     tex      = render(problems, results)                 # Jinja2 templates, escaped text
-    files    = NAME.tex, verification.json, NAME.pdf     # each replaced atomically
+    checks   = render_checks(problems, results)          # the companion: every check in full
+    files    = NAME.tex, NAME.pdf, NAME-checks.tex/.pdf, verification.json  # each replaced atomically
 
 The document comes from the caller (``derive.loading``); with none, the built-in one is loaded.
 """
