@@ -18,7 +18,7 @@ from derive.core.assumptions import Assumptions
 from derive.core.selection import parse_part_name
 from derive.core.step import RELATIONS, Squeeze, Step
 from derive.core.step import Prose as ProseParts
-from derive.errors import AuthoringError, InputError
+from derive.errors import AuthoringError, InputError, shown
 
 
 class _Notebook:
@@ -350,7 +350,7 @@ class Document(_Notebook):
             number, label = parse_part_name(name)
             if number not in self.numbers:
                 known = ", ".join(str(n) for n in self.numbers)
-                raise InputError(f"no problem {number} in the document (part {name!r}); known problems: {known}")
+                raise InputError(f"no problem {number} in the document (part {shown(name)}); known problems: {known}")
             if label is None:
                 wanted[number] = None
             elif wanted.get(number, set()) is not None:

@@ -334,7 +334,11 @@ def require_passed(rows: list[dict], what: str, where: Callable[[dict], str]) ->
 
 def concrete_checks(part: Part) -> None:
     key = f"p4.identities.{MEASUREMENT_VERSION}.{CONCRETE_NETS}"
-    rows = measured(key, _concrete_rows)
+    try:
+        rows = measured(key, _concrete_rows)
+    except Unavailable as exc:  # results only (derive grade, derive results): nothing measured
+        part.say(f"The checks of whole networks were not run here: {exc}.")
+        return
     require_passed(rows, "the symbolic check of the whole network",
                    lambda r: f"sizes {tuple(r['sizes'])}: {r['detail']}")
     sizes = sorted({", ".join(map(str, r["sizes"])) for r in rows})
