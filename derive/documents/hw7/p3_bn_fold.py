@@ -263,6 +263,16 @@ def fold_code(part: Part) -> None:
                  smallnet.fold_smallnet, bn._fold)
 
 
+def network_text(hidden: int) -> str:
+    """The measured network: the sheet's, or the sheet's with fc1 narrowed (measured at that width)."""
+    layers = (f"conv 3 to 16, conv 16 to 16, linear 16384 to {hidden}, each followed by BN and ReLU, "
+              f"then linear {hidden} to 10 and ReLU")
+    if hidden == 1024:
+        return f"the sheet's network ({layers})"
+    return (f"the sheet's network with fc1 narrowed from 1024 to {hidden} outputs ({layers}; each fc1 "
+            "output is still a sum of 16384 products, the rounding this table is about)")
+
+
 def precision_in_floating_point(part: Part, figures: dict) -> None:
     precision = figures["precision"]
     by_mode = {row["mode"]: row for row in precision["rows"]}
@@ -281,10 +291,10 @@ def precision_in_floating_point(part: Part, figures: dict) -> None:
         " right. The sum is ", sp.Integer(entries), " times the mean over entries."
     )
     part.say(
-        "Measured on the sheet's network with a synthetic trained state (the trained file and "
-        "CIFAR-10 are not available offline), on ", sp.Integer(settings["batches"]), " batches of ",
-        sp.Integer(settings["batch_size"]), " CIFAR-like images, the BN network run in the fold's "
-        "precision; ", S, " is its largest output, ", sp.Eq(S, figure(scale, 3), evaluate=False), "."
+        f"Measured on {network_text(settings.get('hidden', 1024))}, with a synthetic trained state "
+        "(the trained file and CIFAR-10 are not available offline), on ", sp.Integer(settings["batches"]),
+        " batches of ", sp.Integer(settings["batch_size"]), " CIFAR-like images, the BN network run in "
+        "the fold's precision; ", S, " is its largest output, ", sp.Eq(S, figure(scale, 3), evaluate=False), "."
     )
     part.table(
         "Folded network against the BN network",
