@@ -263,6 +263,13 @@ def fold_code(part: Part) -> None:
                  smallnet.fold_smallnet, bn._fold)
 
 
+def short_network_text(hidden: int) -> str:
+    """The measured network in a few words: the sheet's, or with fc1 narrowed (the PDF says so)."""
+    if hidden == 1024:
+        return "the sheet's network"
+    return f"the sheet's network with fc1 narrowed to {hidden} outputs (each still a sum of 16384 products)"
+
+
 def network_text(hidden: int) -> str:
     """The measured network: the sheet's, or the sheet's with fc1 narrowed (measured at that width)."""
     layers = (f"conv 3 to 16, conv 16 to 16, linear 16384 to {hidden}, each followed by BN and ReLU, "
@@ -291,7 +298,7 @@ def precision_in_floating_point(part: Part, figures: dict) -> None:
         " right. The sum is ", sp.Integer(entries), " times the mean over entries."
     )
     part.say(
-        f"Measured on {network_text(settings.get('hidden', 1024))}, with a synthetic trained state "
+        f"Measured on {short_network_text(settings.get('hidden', 1024))}, with a synthetic trained state "
         "(the trained file and CIFAR-10 are not available offline), on ", sp.Integer(settings["batches"]),
         " batches of ", sp.Integer(settings["batch_size"]), " CIFAR-like images, the BN network run in "
         "the fold's precision; ", S, " is its largest output, ", sp.Eq(S, figure(scale, 3), evaluate=False), "."
