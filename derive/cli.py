@@ -412,8 +412,10 @@ def new(path: Path) -> None:
 def _register_library_commands() -> None:
     """Commands that live beside their library join the group here (count stays SymPy-free)."""
     from derive.counting.command import count
+    from derive.review.command import review
 
     main.add_command(count)
+    main.add_command(review)
 
 
 _register_library_commands()
