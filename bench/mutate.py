@@ -37,7 +37,7 @@ import sympy as sp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mutants import OPERATORS, Mutant, claim_text, mutants  # noqa: E402
 
-from derive.core.assumptions import Integer  # noqa: E402
+from derive.core.assumptions import Assumptions, Integer, Real, SamplingError  # noqa: E402
 from derive.core.checks.result import FAILED, VERIFIED  # noqa: E402
 from derive.core.checks.runner import check_step, check_steps  # noqa: E402
 from derive.core.step import Step  # noqa: E402
@@ -212,19 +212,52 @@ def _holds(rel: str, a: sp.Expr, b: sp.Expr, limited: bool) -> bool:
     }[rel]()
 
 
+def _bound(bound: Any, point: dict) -> sp.Expr:
+    return sp.sympify(bound).subs(point)
+
+
+def edge_sample(assumptions: Assumptions, rng: random.Random, attempts: int = 400) -> dict:
+    """A point of the declared domain that favours its edges: each scalar variable is, half of
+    the time, an end of its range, 0, ±1, or equal to an earlier scalar — where a claim that is
+    false on a set of measure zero (a tie a = b, a bound reached) fails and uniform points never
+    land. Later variables are drawn given these values, and every constraint must hold."""
+    for _ in range(attempts):
+        point: dict = {}
+        scalars: list[sp.Expr] = []
+        for variable in assumptions.variables:
+            if isinstance(variable, (Real, Integer)) and rng.random() < 0.5:
+                lo, hi = _bound(variable.lo, point), _bound(variable.hi, point)
+                candidates = [lo, hi, sp.Integer(0), sp.Integer(1), sp.Integer(-1), *scalars]
+                fits = [v for v in candidates if v.is_number and lo <= v <= hi
+                        and (v.is_integer or not isinstance(variable, Integer))]
+                value = rng.choice(fits) if fits else None
+                point.update({variable.symbol: value} if value is not None else variable.draw(rng, point))
+            else:
+                point.update(variable.draw(rng, point))
+            if isinstance(variable, (Real, Integer)):
+                scalars.append(point[variable.symbol])
+        if all(c.holds(point) for c in assumptions.constraints):
+            return point
+    raise SamplingError(f"no admissible edge point in {attempts} attempts")
+
+
 def brute_counterexample(step: Step, seed: int, points: int = BRUTE_POINTS,
                          seconds: float = BRUTE_SECONDS) -> tuple[str, int]:
     """A point of the step's assumptions at which its claim is false ("" if none was found), and
-    how many points were tried. Its own points (another seed than the checker's, more of them),
-    50 digits, a limit read off at 10^15."""
+    how many points were tried. Its own points (another seed than the checker's, more of them,
+    half of them at the edges of the domain), 50 digits, a limit read off at 10^15."""
     rng = random.Random(f"brute:{seed}:{step.id}")
     integers = {v.symbol for v in step.assumptions.variables if isinstance(v, Integer)}
     lhs, rhs = _expand(step.lhs, step.definitions), _expand(step.rhs, step.definitions)
-    started, tried = time.perf_counter(), 0
+    tried = 0
     try:
         with time_limit(seconds):
-            for _ in range(points):
-                point = step.assumptions.sample(rng)
+            for number in range(points):
+                try:
+                    point = (step.assumptions.sample(rng) if number % 2 == 0
+                             else edge_sample(step.assumptions, rng))
+                except SamplingError:
+                    continue  # edges that no constraint admits: the uniform points still count
                 tried += 1
                 left, right = _entries(lhs), _entries(rhs)
                 if len(left) != len(right):

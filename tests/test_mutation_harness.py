@@ -90,14 +90,30 @@ def test_a_true_mutant_the_checker_proves_is_equivalent_with_its_reason():
     assert outcome.why == "proved by the checker, and 40 brute points agree"
 
 
-def test_a_strict_claim_false_at_one_point_is_not_called_equivalent():
-    # (a - b)^2 + 1 > 1 fails only where a = b, which random points miss: the harness must not
-    # count it as equivalent without a proof.
+def test_a_strict_claim_false_only_at_a_tie_is_not_called_equivalent():
+    # (a - b)^2 + 1 > 1 fails only where a = b, which uniform random points never hit; the brute
+    # evaluation's edge points (a variable equal to an earlier one) do.
     step = Step("mut.tie", (a - b) ** 2 + 1, ">=", 1, (), REALS)
+    strict = ops.relation_strict(step, None).step
+    counterexample, _ = mutate.brute_counterexample(strict, 0)
+    assert counterexample.startswith("false at")
+    point = dict(part.split("=") for part in counterexample.removeprefix("false at ").split(":")[0].split(", "))
+    assert point["a"] == point["b"]
     outcome = mutate.judge(0, ops.relation_strict(step, None), (), 0)
     assert outcome.verdict in (mutate.KILLED, mutate.SURVIVOR)
-    if outcome.verdict == mutate.SURVIVOR:
-        assert outcome.kind == "unproven" and "possibly equivalent, unproven" in outcome.why
+    assert outcome.verdict == mutate.KILLED or outcome.kind == "false"
+
+
+def test_edge_points_stay_inside_the_declared_ranges():
+    import random
+
+    k = sp.Symbol("k", integer=True, positive=True)
+    assumptions = assume(Integer(n, 2, 5), Integer(k, 1, n), Positive(t, sp.Rational(1, 10), 2), Real(c, -1, 1))
+    rng = random.Random(1)
+    for _ in range(200):
+        point = mutate.edge_sample(assumptions, rng)
+        assert 2 <= point[n] <= 5 and 1 <= point[k] <= point[n] and point[k].is_integer
+        assert sp.Rational(1, 10) <= point[t] <= 2 and -1 <= point[c] <= 1
 
 
 def test_the_brute_evaluation_finds_a_false_limit_and_passes_a_true_one():
