@@ -421,12 +421,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--operator", action="append", choices=OPERATORS, default=[], help="only this operator")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     problems = load_problems(args.problem)
     jobs = plan(problems, args.seed, args.sample, tuple(args.operator) or OPERATORS)
-    show = None if args.json else (lambda o: print(f"{o.verdict:>10}  {o.step_id} [{o.operator}] {o.where[:90]}",
-                                                   file=sys.stderr))
+
+    def show(o: Outcome) -> None:  # progress on stderr, so --json output stays clean
+        if not args.quiet:
+            print(f"{o.verdict:>10}  {o.step_id} [{o.operator}] {o.where[:90]}", file=sys.stderr, flush=True)
+
     tallies = run(jobs, args.seed, args.jobs, show)
     seconds = round(time.perf_counter() - started, 1)
     if args.json:

@@ -152,7 +152,7 @@ def test_definitions_are_not_mutated_and_the_seed_decides():
 
 
 def test_the_command_reports_a_sample_of_problem_1_as_json(capsys):
-    code = mutate.main(["--problem", "1", "--sample", "3", "--seed", "4", "--json"])
+    code = mutate.main(["--problem", "1", "--sample", "3", "--seed", "4", "--json", "-q"])
     data = json.loads(capsys.readouterr().out)
     assert data["seed"] == 4 and list(data["problems"]) == ["1"]
     tally = data["problems"]["1"]
