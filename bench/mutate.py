@@ -37,7 +37,7 @@ import sympy as sp
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mutants import OPERATORS, Mutant, claim_text, mutants  # noqa: E402
 
-from derive.core.assumptions import Assumptions, Integer, Real, SamplingError  # noqa: E402
+from derive.core.assumptions import Assumptions, Integer, Real, RealVector, SamplingError  # noqa: E402
 from derive.core.checks.result import FAILED, VERIFIED  # noqa: E402
 from derive.core.checks.runner import check_step, check_steps  # noqa: E402
 from derive.core.step import Step  # noqa: E402
@@ -220,7 +220,8 @@ def edge_sample(assumptions: Assumptions, rng: random.Random, attempts: int = 40
     """A point of the declared domain that favours its edges: each scalar variable is, half of
     the time, an end of its range, 0, ±1, or equal to an earlier scalar — where a claim that is
     false on a set of measure zero (a tie a = b, a bound reached) fails and uniform points never
-    land. Later variables are drawn given these values, and every constraint must hold."""
+    land; a vector drawn with its maximum at an index is, half of the time, moved down as a
+    whole. Later variables are drawn given these values, and every constraint must hold."""
     for _ in range(attempts):
         point: dict = {}
         scalars: list[sp.Expr] = []
@@ -233,12 +234,27 @@ def edge_sample(assumptions: Assumptions, rng: random.Random, attempts: int = 40
                 value = rng.choice(fits) if fits else None
                 point.update({variable.symbol: value} if value is not None else variable.draw(rng, point))
             else:
-                point.update(variable.draw(rng, point))
+                drawn = variable.draw(rng, point)
+                if isinstance(variable, RealVector) and getattr(variable, "max_at", None) is not None \
+                        and drawn and rng.random() < 0.5:
+                    drawn = _lowered(drawn, _bound(variable.lo, point), rng)
+                point.update(drawn)
             if isinstance(variable, (Real, Integer)):
                 scalars.append(point[variable.symbol])
         if all(c.holds(point) for c in assumptions.constraints):
             return point
     raise SamplingError(f"no admissible edge point in {attempts} attempts")
+
+
+def _lowered(entries: dict, lo: sp.Expr, rng: random.Random) -> dict:
+    """The vector moved down as a whole, as far as its smallest entry may go: the sampler puts a
+    vector's maximum always at the top of its range, so a claim false for a low (say negative)
+    maximum would otherwise never be tried. Gaps and ties stay as drawn."""
+    room = min(entries.values()) - lo
+    if not room > 0:
+        return entries
+    by = sp.Rational(round(rng.uniform(0, float(room)) * 10**6), 10**6)
+    return {key: value - by for key, value in entries.items()}
 
 
 def brute_counterexample(step: Step, seed: int, points: int = BRUTE_POINTS,

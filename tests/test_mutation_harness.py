@@ -159,3 +159,19 @@ def test_the_command_reports_a_sample_of_problem_1_as_json(capsys):
     assert tally["mutants"] == 3
     assert tally["killed"] + tally["equivalent"] + len(tally["survivors"]) + len(tally["errors"]) == 3
     assert code == (0 if not tally["survivors"] and not tally["errors"] else 1)
+
+
+def test_edge_points_move_a_vector_with_a_given_maximum_down():
+    # The sampler always puts such a vector's maximum at the top of its range (3 here); a claim
+    # false only for a negative maximum, like -x_j <= x_j, must still be caught.
+    import random
+
+    j = sp.Symbol("j", integer=True, positive=True)
+    assumptions = assume(Integer(n, 1, 3), Integer(j, 1, n), RealVector(x, n, max_at=j))
+    rng = random.Random(2)
+    points = [mutate.edge_sample(assumptions, rng) for _ in range(300)]
+    maxima = {point[x[point[j]]] for point in points}
+    assert min(maxima) < 0 and max(maxima) == 3
+    assert all(point[x[point[j]]] == max(point[x[i]] for i in range(1, point[n] + 1)) for point in points)
+    wrong = Step("mut.negative", -x[j], "<=", x[j], (), assumptions)
+    assert mutate.brute_counterexample(wrong, 0)[0].startswith("false at")
