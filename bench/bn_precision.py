@@ -2,7 +2,7 @@
 
 Run:  .venv/bin/python bench/bn_precision.py [--batches 32] [--batch-size 64] [--timing 5]
 
-Prints the precision table of :func:`derive.nn.smallnet.measure_precision` (one row per fold
+Prints the precision table of :func:`derive.documents.hw7.smallnet.measure_precision` (one row per fold
 mode) on more batches than its default, the justified tolerance, and how closely
 ``derive.nn.fold_bn`` agrees with torch's own fusion functions. With ``--timing N`` it also runs
 ``measure_precision()`` with its defaults in N fresh processes and prints the median wall time
@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from derive.nn.smallnet import (  # noqa: E402
+from derive.documents.hw7.smallnet import (  # noqa: E402
     DOT_LENGTHS,
     PrecisionRow,
     folding_tolerance_eps,
@@ -51,7 +51,7 @@ def print_table(rows: list[PrecisionRow]) -> None:
 
 def time_default_run(runs: int) -> list[float]:
     """Whole-process wall times of ``measure_precision()`` with its defaults."""
-    code = "from derive.nn.smallnet import measure_precision; measure_precision()"
+    code = "from derive.documents.hw7.smallnet import measure_precision; measure_precision()"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     times = []
     for _ in range(runs):

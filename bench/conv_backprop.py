@@ -35,7 +35,7 @@ WARM_CALLS = 10
 
 
 def _worker_numeric(n0: int) -> dict[str, object]:
-    from derive.nn.conv_torch import check_backprop
+    from derive.documents.hw7.conv_torch import check_backprop
 
     assert n0 == 1 + sum(f - 1 for f in NUMERIC_LENGTHS)
     times = []
@@ -54,7 +54,7 @@ def _filters(n0: int) -> tuple[int, int, int]:
 
 
 def _worker_symbolic(n0: int) -> dict[str, object]:
-    from derive.nn.conv import check_identities, deep_conv_net
+    from derive.documents.hw7.conv_identities import check_identities, deep_conv_net
 
     start = time.perf_counter()
     net = deep_conv_net(3, _filters(n0))
@@ -68,7 +68,7 @@ def _worker_symbolic(n0: int) -> dict[str, object]:
 def _worker_jacobian(n0: int) -> dict[str, object]:
     import sympy
 
-    from derive.nn.conv import deep_conv_net
+    from derive.documents.hw7.conv_identities import deep_conv_net
 
     start = time.perf_counter()
     net = deep_conv_net(3, _filters(n0))
@@ -142,7 +142,7 @@ def part_b(sizes: list[int], runs: int, jacobian_limit: float) -> None:
 
 
 def part_c() -> None:
-    from derive.nn.conv_torch import cost_table
+    from derive.documents.hw7.conv_torch import cost_table
 
     print(
         "\n(c) one product with A_w (or A_wᵀ): multiplications and median time, float64, 1 thread"

@@ -12,7 +12,7 @@ against Net1 run window by window (the sharing, measured). Then it prints the MA
 not a speed target, so no medians are taken.
 
 With ``--json PATH`` the differences of checks (a) and (b) are also written to PATH, in the format
-of :func:`derive.content.p5_figures.full_width_record`; ``derive build`` shows them in Problem 5
+of :func:`derive.documents.hw7.p5_figures.full_width_record`; ``derive build`` shows them in Problem 5
 when PATH is ``output/.cache/net_in_net_full.json`` or the path in ``$DERIVE_P5_FULL_RESULTS``.
 """
 
@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from derive.content.p5_figures import full_width_record  # noqa: E402
+from derive.documents.hw7.p5_figures import full_width_record  # noqa: E402
 from derive.nn.net_in_net import INPUT_SIZE, SHEET_WIDTHS, CostTable, sliding_costs  # noqa: E402
-from derive.nn.net_in_net_torch import (  # noqa: E402
+from derive.documents.hw7.net_in_net_torch import (  # noqa: E402
     Net1,
     SameOutputReport,
     SlidingReport,

@@ -44,3 +44,12 @@ class TexFailed(DeriveError):
     def __init__(self, message: str, log_excerpt: str = "") -> None:
         super().__init__(message)
         self.log_excerpt = log_excerpt
+
+
+class AuthoringError(InputError, ValueError):
+    """A document is malformed where it is written (a step, a document file). Exit 2.
+
+    Also a ValueError, so code that caught the old ``ValueError`` for a bad relation still does.
+    """
+
+    exit_code = 2

@@ -13,9 +13,9 @@ from typing import Sequence
 
 import sympy as sp
 
-from derive.content.notation import DISPLAY_NAMES
 from derive.core.checks.prepare import expand_definitions
-from derive.core.document import Problem
+from derive.core.document import Document, Problem
+from derive.core.notation import DISPLAY_NAMES
 from derive.render.printer import to_latex
 
 
@@ -42,15 +42,20 @@ class ResultEntry:
         return data
 
 
-def load(ids: Sequence[str] | None = None) -> list[ResultEntry]:
-    """Results of the whole document, or of just the problems that ``ids`` (p2.conv.macs, …) name."""
-    from derive.content import registry
+def load(ids: Sequence[str] | None = None, document: Document | None = None) -> list[ResultEntry]:
+    """Results of the whole document, or of just the problems that ``ids`` (p2.conv.macs, …) name.
 
+    ``document`` defaults to the built-in one.
+    """
+    if document is None:
+        from derive import loading
+
+        document = loading.load().document
     parts: tuple[str, ...] = ()
     if ids is not None:
         numbers = {int(m.group(1)) for i in ids if (m := re.match(r"p(\d+)\.", i))}
-        parts = tuple(str(n) for n in sorted(numbers & set(registry.PROBLEMS))) or ("1",)
-    return collect(registry.select(parts))
+        parts = tuple(str(n) for n in sorted(numbers & set(document.numbers))) or ("1",)
+    return collect(document.select(parts))
 
 
 def collect(problems: Sequence[Problem]) -> list[ResultEntry]:

@@ -6,7 +6,7 @@ import pytest
 import sympy as sp
 from sympy import KroneckerDelta, Limit, Sum, exp, log, oo, sqrt
 
-from derive.content.p1_softmax import Delta, S, beta, i, j, k, m, n, nu, x
+from derive.documents.hw7.p1_softmax import Delta, S, beta, i, j, k, m, n, nu, x
 from derive.core.assumptions import Constraint, Integer, Positive, Real, RealVector, assume
 from derive.core.checks import numeric, symbolic
 from derive.core.checks.result import FAILED, NUMERIC_ONLY, VERIFIED

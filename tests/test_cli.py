@@ -9,9 +9,9 @@ from click.testing import CliRunner
 
 from derive import __version__
 from derive.cli import main
-from derive.content import registry
+import derive.documents.hw7 as hw7
 from derive.core.assumptions import Real, assume
-from derive.core.document import Problem
+from derive.core.document import Document, Problem
 import sympy as sp
 
 
@@ -80,9 +80,15 @@ def _broken_problem() -> Problem:
     return problem
 
 
+def _broken_document() -> Document:
+    document = Document("Broken", name="hw7")
+    document.include(_broken_problem)
+    return document
+
+
 def test_a_failed_step_fails_check_and_build_with_exit_1(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(registry, "load_problem", lambda number: _broken_problem())
+    monkeypatch.setattr(hw7, "document", _broken_document)
     (tmp_path / "output").mkdir()
     (tmp_path / "output" / "hw7.pdf").write_bytes(b"%PDF-old")
     for command in (["check"], ["build", "-q"]):

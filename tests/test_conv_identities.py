@@ -8,13 +8,8 @@ import re
 import pytest
 import sympy
 
-from derive.nn.conv import (
-    SHEET_CLAIMS,
-    check_identities,
-    conv_matrix,
-    conv_operator,
-    deep_conv_net,
-)
+from derive.documents.hw7.conv_identities import SHEET_CLAIMS, check_identities, deep_conv_net
+from derive.nn.conv import conv_matrix, conv_operator
 
 NAMES = [
     "dyL/dy(L-1) = A_wL",

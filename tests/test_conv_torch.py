@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 from torch.nn import functional as F  # noqa: E402
 
 from derive.nn.conv import conv_matrix, multiplication_counts  # noqa: E402
-from derive.nn.conv_torch import (  # noqa: E402
+from derive.documents.hw7.conv_torch import (  # noqa: E402
     SHEET_RULES,
     BackpropRules,
     check_backprop,

@@ -14,7 +14,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 from derive.nn import fold_bn  # noqa: E402
-from derive.nn.smallnet import (  # noqa: E402
+from derive.documents.hw7.smallnet import (  # noqa: E402
     DOT_LENGTHS,
     FOLD_MODES,
     MSE_CRITERION,

@@ -119,7 +119,7 @@ def test_results_lists_ids_and_values():
 def test_grading_a_claim_is_cached_within_a_process():
     grader._grade_claim.cache_clear()
     expected = {e.id: e for e in __import__("derive.results", fromlist=["collect"]).collect(
-        __import__("derive.content.registry", fromlist=["select"]).select(["1b"]))}
+        __import__("derive.documents.hw7.registry", fromlist=["select"]).select(["1b"]))}
     for _ in range(3):
         grader.grade_answers({"p1.b.grad": "exp(x_k)/sum(exp(x_i), i, 1, n)"}, expected)
     assert grader._grade_claim.cache_info().hits == 2

@@ -19,7 +19,7 @@ from derive.nn.net_in_net import (  # noqa: E402
     linear_to_conv,
     sliding_costs,
 )
-from derive.nn.net_in_net_torch import (  # noqa: E402
+from derive.documents.hw7.net_in_net_torch import (  # noqa: E402
     Net1,
     Net2,
     check_same_output,

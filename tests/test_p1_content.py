@@ -8,7 +8,7 @@ import mpmath
 import pytest
 import sympy as sp
 
-from derive.content import p1_softmax as p1
+from derive.documents.hw7 import p1_softmax as p1
 from derive.core.checks.result import FAILED, NUMERIC_ONLY, VERIFIED
 from derive.core.checks.runner import check_steps
 from derive.results import collect

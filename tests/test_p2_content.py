@@ -9,8 +9,8 @@ import pytest
 import sympy as sp
 from sympy import Sum
 
-from derive.content import p2_counting as p2
-from derive.content.registry import load_problem
+from derive.documents.hw7 import p2_counting as p2
+from derive.documents.hw7.registry import load_problem
 from derive.core.assumptions import assume
 from derive.core.checks.result import DEFINITION, FAILED, NUMERIC_ONLY, VERIFIED
 from derive.core.checks.runner import check_step, check_steps

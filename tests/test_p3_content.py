@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from derive.content import p3_bn_fold as p3
-from derive.content import p3_figures
+from derive.documents.hw7 import p3_bn_fold as p3
+from derive.documents.hw7 import p3_figures
 from derive.core import measurements
 from derive.core.assumptions import Integer, RealArray, assume
 from derive.core.checks.result import DEFINITION, FAILED, VERIFIED
@@ -236,12 +236,12 @@ def test_without_torch_the_document_renders(checked_without_torch):
 
 def test_a_failing_torch_import_gives_the_note_too(monkeypatch):
     """torch installed but broken: importing it fails, and the build still goes through."""
-    import derive.nn
+    import derive.documents.hw7
 
     measurements.use_cache(None)
     monkeypatch.setitem(sys.modules, "torch", None)
-    monkeypatch.setitem(sys.modules, "derive.nn.smallnet", None)
-    monkeypatch.delattr(derive.nn, "smallnet", raising=False)
+    monkeypatch.setitem(sys.modules, "derive.documents.hw7.smallnet", None)
+    monkeypatch.delattr(derive.documents.hw7, "smallnet", raising=False)
     problem = p3.problem()
     texts = [_text(p) for p in _blocks(problem, "c", Prose)]
     assert len(texts) == 1
@@ -335,7 +335,7 @@ def test_wrong_fold_figures_show_which_test_catches_which_bug(measured_problem):
 
 
 def test_a_fold_that_disagrees_with_torch_fails_the_build():
-    from derive.content import p3_bn_fold
+    from derive.documents.hw7 import p3_bn_fold
     from derive.core.document import Problem
     from derive.errors import CheckFailed
 

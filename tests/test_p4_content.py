@@ -14,7 +14,7 @@ import pytest
 import sympy as sp
 from sympy import Derivative, Piecewise, Sum
 
-from derive.content import p4_conv_backprop as p4
+from derive.documents.hw7 import p4_conv_backprop as p4
 from derive.core import measurements
 from derive.core.assumptions import Integer, RealVector, assume
 from derive.core.checks.result import DEFINITION, FAILED, NUMERIC_ONLY, VERIFIED
@@ -22,11 +22,12 @@ from derive.core.checks.runner import check_steps
 from derive.core.document import Derivation, Problem, Prose, Table
 from derive.core.measurements import Unavailable
 from derive.errors import CheckFailed
-from derive.nn.conv import SHEET_CLAIMS, conv_matrix
+from derive.documents.hw7.conv_identities import SHEET_CLAIMS
+from derive.nn.conv import conv_matrix
 from derive.pipeline import Checked, render
 from derive.results import collect
 
-CANNOT_IMPORT = "PyTorch cannot be imported here (import of derive.nn.conv_torch halted; None in sys.modules)"
+CANNOT_IMPORT = "PyTorch cannot be imported here (import of derive.documents.hw7.conv_torch halted; None in sys.modules)"
 NOT_INSTALLED = "PyTorch is not installed (pip install 'derive[torch]')"
 
 # Independent copies of the symbols the results are stated in (same names and assumptions).
@@ -41,7 +42,7 @@ W, Y, V = (sp.IndexedBase(sp.Symbol(f"p4_{name}", real=True)) for name in "wyv")
 def checked():
     """Problem 4 built as if torch could not be imported, checked once for the module."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(sys.modules, "derive.nn.conv_torch", None)
+        mp.setitem(sys.modules, "derive.documents.hw7.conv_torch", None)
         measurements.use_cache(None)
         problem = p4.problem()
     return problem, check_steps(list(problem.steps()), jobs=1)
@@ -316,7 +317,7 @@ def test_torch_tables(tiny):
 @pytest.mark.torch
 def test_a_wrong_backward_pass_fails_the_build(tiny, monkeypatch):
     pytest.importorskip("torch")
-    from derive.nn import conv_torch
+    from derive.documents.hw7 import conv_torch
 
     wrong = conv_torch.BackpropRules(backward=lambda v, w: conv_torch._backward_transpose(v, w.flip(0)),
                                      filter_grad=conv_torch.SHEET_RULES.filter_grad)

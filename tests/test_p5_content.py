@@ -11,8 +11,8 @@ import sys
 import pytest
 import sympy as sp
 
-from derive.content import p5_figures
-from derive.content import p5_net_in_net as p5
+from derive.documents.hw7 import p5_figures
+from derive.documents.hw7 import p5_net_in_net as p5
 from derive.core import measurements
 from derive.core.checks.prepare import expand_definitions
 from derive.core.checks.result import FAILED, NUMERIC_ONLY, VERIFIED
@@ -329,10 +329,10 @@ def test_damaged_full_width_file_is_one_clear_input_error(tmp_path, text, proble
 
 @pytest.mark.torch
 def test_full_width_record_takes_the_real_reports(tmp_path):
-    """The bench writes reports of derive.nn.net_in_net_torch; the reader must accept them."""
+    """The bench writes reports of derive.documents.hw7.net_in_net_torch; the reader must accept them."""
     torch = pytest.importorskip("torch")
     from derive.nn.net_in_net import SMALL_WIDTHS
-    from derive.nn.net_in_net_torch import verify_net_in_net
+    from derive.documents.hw7.net_in_net_torch import verify_net_in_net
 
     report = verify_net_in_net(SMALL_WIDTHS, dtype=torch.float64, batch=1)
     record = p5_figures.full_width_record({"float64": (report.same, report.sliding)}, batch=1,
@@ -369,7 +369,7 @@ def test_cost_table_is_in_the_pdf_with_the_proved_window_count(problem):
 
 
 def test_a_disagreeing_check_fails_the_build():
-    from derive.content import p5_figures
+    from derive.documents.hw7 import p5_figures
     from derive.errors import CheckFailed
 
     record = {"shapes_match": True, "max_abs_diff": 1.0, "max_abs_output": 1.0}

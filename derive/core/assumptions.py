@@ -113,6 +113,29 @@ class RealArray(RealVector):
 
 
 @dataclass(frozen=True)
+class RealMatrix:
+    """Every entry ``symbol[i, j]`` of a MatrixSymbol with a concrete shape, drawn from [lo, hi].
+
+    A column vector is a matrix with one column: ``RealMatrix(MatrixSymbol('x', 3, 1))``.
+    """
+
+    symbol: sp.MatrixSymbol
+    lo: Bound = -3
+    hi: Bound = 3
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.symbol, sp.MatrixSymbol):
+            raise TypeError(f"RealMatrix needs a sympy MatrixSymbol, not {self.symbol!r}")
+        if not all(isinstance(n, (int, sp.Integer)) for n in self.symbol.shape):
+            raise TypeError(f"RealMatrix {self.symbol}: the shape {self.symbol.shape} must be concrete integers")
+
+    def draw(self, rng: random.Random, point: dict) -> dict:
+        lo, hi = _value(self.lo, point), _value(self.hi, point)
+        rows, cols = (int(n) for n in self.symbol.shape)
+        return {self.symbol[i, j]: _random_rational(rng, lo, hi) for i in range(rows) for j in range(cols)}
+
+
+@dataclass(frozen=True)
 class Positive(Real):
     """A positive real drawn from [lo, hi] with lo > 0."""
 
@@ -198,12 +221,15 @@ class Assumptions:
         return [(v.symbol, v.lo, v.hi) for v in self.variables if isinstance(v, Integer)]
 
 
+_VARIABLES = (Real, Integer, RealVector, RealMatrix)
+
+
 def assume(*items) -> Assumptions:
     """Gather variables, constraints and plain-language notes into one Assumptions."""
-    variables = tuple(i for i in items if isinstance(i, (Real, Integer, RealVector)))
+    variables = tuple(i for i in items if isinstance(i, _VARIABLES))
     constraints = tuple(i for i in items if isinstance(i, Constraint))
     notes = tuple(i for i in items if isinstance(i, str))
-    unknown = [i for i in items if not isinstance(i, (Real, Integer, RealVector, Constraint, str))]
+    unknown = [i for i in items if not isinstance(i, (*_VARIABLES, Constraint, str))]
     if unknown:
         raise TypeError(f"not an assumption: {unknown[0]!r}")
     return Assumptions(variables, constraints, notes)

@@ -7,56 +7,117 @@ Prose (text and inline maths), a Result (a boxed restatement of a checked step),
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence, Union
+from typing import Any, Callable, Iterator, Sequence, Union
 
 import sympy as sp
 
+from derive.core import authoring
 from derive.core.assumptions import Assumptions
+from derive.core.selection import parse_part_name
+from derive.core.step import RELATIONS, Squeeze, Step
 from derive.core.step import Prose as ProseParts
-from derive.core.step import Squeeze, Step
+from derive.errors import AuthoringError, InputError
+
+
+class _Notebook:
+    """Jupyter shows these objects checked and typeset (the work is in :mod:`derive.notebook`;
+    imported only when a notebook asks, so the data classes stay free of the renderer)."""
+
+    def _repr_latex_(self) -> str:
+        from derive import notebook
+
+        return notebook.latex(self)
+
+    def _repr_html_(self) -> str:
+        from derive import notebook
+
+        return notebook.html(self)
 
 
 @dataclass
-class Derivation:
-    """A chain of steps under shared assumptions and definitions."""
+class Derivation(_Notebook):
+    """A chain of steps under shared assumptions and definitions.
+
+    Made by :meth:`Part.derivation`. Each step is checked on its own (symbolically, and
+    numerically at random points that satisfy the assumptions), with every name introduced
+    by :meth:`define` replaced by its meaning. A malformed step is refused here, where it is
+    written, with an :class:`~derive.errors.AuthoringError` naming the file and line.
+    """
 
     id_prefix: str
     assumptions: Assumptions
     definitions: list[tuple[sp.Basic, sp.Basic]] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     counter: list[int] = field(default_factory=lambda: [0])
+    where: str = ""  # "Problem 1 'Title', part a", for messages
 
     def _next_id(self) -> str:
         self.counter[0] += 1
         return f"{self.id_prefix}.{self.counter[0]}"
 
-    def define(self, name: sp.Basic, meaning: sp.Basic, why: ProseParts | str = ()) -> Step:
+    def _validated(self, step_id: str, lhs: Any, rel: str, rhs: Any, assumptions: Assumptions) -> tuple[Any, Any]:
+        where = f"step {step_id}" + (f" ({self.where})" if self.where else "")
+        return authoring.validate(where, lhs, rel, rhs, assumptions, self.definitions, RELATIONS)
+
+    def define(self, name: sp.Basic, meaning: Any, why: ProseParts | str = ()) -> Step:
         """Introduce a name; later steps are checked with the name replaced by its meaning."""
-        step = Step(self._next_id(), name, "def", meaning, _prose(why), self.assumptions,
+        step_id = self._next_id()
+        name, meaning = self._validated(step_id, name, "def", meaning, self.assumptions)
+        step = Step(step_id, name, "def", meaning, _prose(why), self.assumptions,
                     definitions=tuple(self.definitions))
         self.definitions.append((name, meaning))
         self.steps.append(step)
         return step
 
     def step(self, lhs: Any, rel: str, rhs: Any, why: ProseParts | str = (),
-             assumptions: Assumptions | None = None, rule: Squeeze | None = None) -> Step:
-        """A new line: lhs rel rhs."""
-        step = Step(self._next_id(), lhs, rel, rhs, _prose(why),
-                    self.assumptions + assumptions if assumptions else self.assumptions,
-                    rule=rule, definitions=tuple(self.definitions))
+             assumptions: Assumptions | None = None, rule: Squeeze | None = None,
+             display: tuple[Any, Any] | None = None) -> Step:
+        """A new line: lhs rel rhs, where rel is one of =, <=, <, >=, >.
+
+        ``display=(shown_lhs, shown_rhs)`` prints those forms in the PDF instead; they are
+        checked to equal lhs and rhs, so what is shown is still what is proved.
+        """
+        step_id = self._next_id()
+        merged = self.assumptions + assumptions if assumptions else self.assumptions
+        lhs, rhs = self._validated(step_id, lhs, rel, rhs, merged)
+        shown = self._display(step_id, display, merged, pair=True)
+        step = Step(step_id, lhs, rel, rhs, _prose(why), merged, rule=rule,
+                    definitions=tuple(self.definitions), display=shown)
         self.steps.append(step)
         return step
 
     def then(self, rel: str, rhs: Any, why: ProseParts | str = (),
-             assumptions: Assumptions | None = None) -> Step:
-        """Continue the chain: the previous right-hand side rel rhs (shown as '= rhs')."""
+             assumptions: Assumptions | None = None, display: Any = None) -> Step:
+        """Continue the chain: the previous right-hand side rel rhs (shown as '= rhs').
+
+        ``display=shown_rhs`` prints that form of rhs instead (checked to equal rhs).
+        """
+        if not self.steps:
+            raise authoring.refuse(f"derivation {self.id_prefix}", "then() needs a step before it; start with step()")
         previous = self.steps[-1]
-        step = Step(self._next_id(), previous.rhs, rel, rhs, _prose(why),
-                    self.assumptions + assumptions if assumptions else self.assumptions,
-                    continued=True, definitions=tuple(self.definitions))
+        step_id = self._next_id()
+        merged = self.assumptions + assumptions if assumptions else self.assumptions
+        lhs, rhs = self._validated(step_id, previous.rhs, rel, rhs, merged)
+        shown = self._display(step_id, display, merged, pair=False)
+        step = Step(step_id, lhs, rel, rhs, _prose(why), merged, continued=True,
+                    definitions=tuple(self.definitions), display=shown)
         self.steps.append(step)
         return step
+
+    def _display(self, step_id: str, display: Any, assumptions: Assumptions, pair: bool) -> tuple[Any, Any] | None:
+        if display is None:
+            return None
+        if pair:
+            if not (isinstance(display, tuple) and len(display) == 2):
+                raise authoring.refuse(f"step {step_id}", "display= takes a pair (shown lhs, shown rhs)")
+            shown_lhs, shown_rhs = display
+        else:
+            shown_lhs, shown_rhs = None, display
+        checked = [authoring.as_expression(e, "display", f"step {step_id}") if e is not None else None
+                   for e in (shown_lhs, shown_rhs)]
+        return (checked[0], checked[1])
 
 
 @dataclass(frozen=True)
@@ -98,33 +159,45 @@ Block = Union[Derivation, Prose, Result, Table]
 
 
 @dataclass
-class Part:
+class Part(_Notebook):
+    """A part (a), (b), … of a problem: derivations, prose, results and tables, in order."""
+
     label: str
     title: str
     problem: int = 0
     blocks: list[Block] = field(default_factory=list)
+    problem_title: str = ""
 
     @property
     def id(self) -> str:
         return f"p{self.problem}.{self.label}"
 
     def derivation(self, assumptions: Assumptions, name: str = "") -> Derivation:
+        """A new chain of steps; every symbol its steps use must be declared in ``assumptions``."""
+        if not isinstance(assumptions, Assumptions):
+            raise authoring.refuse(f"part {self.id}", "derivation() takes assume(...) of the variables its steps use")
         prefix = f"{self.id}.{name}" if name else self.id
         existing = [b for b in self.blocks if isinstance(b, Derivation) and b.id_prefix == prefix]
-        block = Derivation(prefix, assumptions, counter=existing[-1].counter if existing else [0])
+        where = f"problem {self.problem}" + (f" {self.problem_title!r}" if self.problem_title else "") + f", part {self.label}"
+        block = Derivation(prefix, assumptions, counter=existing[-1].counter if existing else [0], where=where)
         self.blocks.append(block)
         return block
 
     def say(self, *parts: str | sp.Basic) -> None:
+        """A paragraph: strings are typeset literally (escaped), SymPy objects as inline maths."""
         self.blocks.append(Prose(tuple(parts)))
 
     def result(self, result_id: str, meaning: str, step: Step, lhs: Any = None) -> Result:
+        """Box a checked step as a result with a stable id (what ``derive results``/``grade`` use)."""
+        if not isinstance(step, Step):
+            raise authoring.refuse(f"result {result_id!r}", "result() takes the Step returned by step() or then()")
         block = Result(result_id, meaning, step, lhs)
         self.blocks.append(block)
         return block
 
     def table(self, caption: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
               align: str = "", note: str = "") -> None:
+        """A table: cells are strings (escaped), ints (grouped) or SymPy expressions."""
         self.blocks.append(Table(caption, tuple(header), tuple(tuple(r) for r in rows), align, note))
 
     def steps(self) -> Iterator[Step]:
@@ -134,14 +207,21 @@ class Part:
 
 
 @dataclass
-class Problem:
+class Problem(_Notebook):
+    """A numbered problem: a title, a statement and its parts."""
+
     number: int
     title: str
     statement: ProseParts = ()
     parts: list[Part] = field(default_factory=list)
 
     def part(self, label: str, title: str) -> Part:
-        part = Part(label, title, self.number)
+        """A new part; ``label`` is a short lowercase name such as 'a' (ids become p1.a.…)."""
+        if not (isinstance(label, str) and label.isalpha() and label.islower()):
+            raise authoring.refuse(f"problem {self.number}", f"part label {label!r} must be lowercase letters, like 'a'")
+        if any(p.label == label for p in self.parts):
+            raise authoring.refuse(f"problem {self.number}", f"there is already a part {label!r}")
+        part = Part(label, title, self.number, problem_title=self.title)
         self.parts.append(part)
         return part
 
@@ -152,6 +232,95 @@ class Problem:
     def results(self) -> Iterator[Result]:
         for part in self.parts:
             yield from (b for b in part.blocks if isinstance(b, Result))
+
+
+Builder = Callable[[], Problem]
+
+
+class Document(_Notebook):
+    """A document: a title, an author and numbered problems, checked and typeset by derive.
+
+    A document file defines ``document()`` returning one of these::
+
+        doc = Document("Backprop identities", author="A TA")
+        p = doc.problem("Softmax cross-entropy", "statement …")
+
+    Problems are numbered by their order. :meth:`include` adds a problem built only when it is
+    needed (so ``derive check FILE 2`` builds problem 2 alone).
+    """
+
+    def __init__(self, title: str, author: str = "", name: str = "") -> None:
+        if not isinstance(title, str) or not title.strip():
+            raise AuthoringError("Document(title): the title must be a non-empty string")
+        self.title = title
+        self.author = author
+        self.name = name  # file name of the outputs; derive uses the document file's name if empty
+        self._entries: list[Problem | Builder] = []
+
+    def problem(self, title: str, statement: ProseParts | str = ()) -> Problem:
+        """Add the next problem (numbered 1, 2, … in order) and return it to add parts to."""
+        problem = Problem(len(self._entries) + 1, title, _prose(statement))
+        self._entries.append(problem)
+        return problem
+
+    def include(self, builder: Builder) -> None:
+        """Add the next problem as a function that builds it, called only when it is selected.
+
+        The builder must return a Problem numbered as its position (``Problem(n, …)``).
+        """
+        if not callable(builder):
+            raise AuthoringError(f"Document.include takes a function returning a Problem, not {builder!r}")
+        self._entries.append(builder)
+
+    @property
+    def numbers(self) -> list[int]:
+        return list(range(1, len(self._entries) + 1))
+
+    def load(self, number: int) -> Problem:
+        """Problem ``number`` (1-based), built now if it was included as a builder."""
+        entry = self._entries[number - 1]
+        if isinstance(entry, Problem):
+            return entry
+        problem = entry()
+        if not isinstance(problem, Problem):
+            raise AuthoringError(f"problem {number}: its builder returned {type(problem).__name__}, not a Problem")
+        if problem.number != number:
+            raise AuthoringError(f"problem {number}: its builder numbered it {problem.number}; number it {number}")
+        return problem
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Every problem, built."""
+        return [self.load(n) for n in self.numbers]
+
+    def select(self, names: Sequence[str] = ()) -> list[Problem]:
+        """Problems (with only the named parts) for names such as '1', '1a', 'p1.a' or '2'.
+
+        No names means the whole document.
+        """
+        wanted: dict[int, set[str] | None] = {}
+        for name in names:
+            number, label = parse_part_name(name)
+            if number not in self.numbers:
+                known = ", ".join(str(n) for n in self.numbers)
+                raise InputError(f"no problem {number} in the document (part {name!r}); known problems: {known}")
+            if label is None:
+                wanted[number] = None
+            elif wanted.get(number, set()) is not None:
+                wanted.setdefault(number, set()).add(label)
+        problems = []
+        for number in sorted(wanted) if names else self.numbers:
+            problem = self.load(number)
+            labels = wanted.get(number)
+            if labels is not None:
+                missing = labels - {p.label for p in problem.parts}
+                if missing:
+                    have = ", ".join(p.label for p in problem.parts)
+                    raise InputError(f"problem {number} has no part {sorted(missing)[0]!r}; its parts are {have}")
+                # A copy: a document built once (not by a builder) keeps all its parts.
+                problem = dataclasses.replace(problem, parts=[p for p in problem.parts if p.label in labels])
+            problems.append(problem)
+        return problems
 
 
 def _prose(why: ProseParts | str) -> ProseParts:

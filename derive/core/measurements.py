@@ -52,16 +52,16 @@ def _load() -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=1)
 def code_digest() -> str:
-    """A hash of the code that measurements run (derive.nn and the content modules).
+    """A hash of the code that measurements run (derive.nn and the built-in documents).
 
     Part of every key, so editing that code measures again instead of showing stale figures;
     a hand-bumped version tag is easy to forget.
     """
     root = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
-    for folder in ("nn", "content"):
-        for source in sorted((root / folder).glob("*.py")):
-            digest.update(source.name.encode() + b"\0" + source.read_bytes())
+    for folder in ("nn", "documents"):
+        for source in sorted((root / folder).rglob("*.py")):
+            digest.update(source.relative_to(root).as_posix().encode() + b"\0" + source.read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -56,10 +56,15 @@ class Step:
     continued: bool = False  # shown as "= rhs" under the previous line
     rule: Squeeze | None = None
     definitions: tuple[tuple[sp.Basic, sp.Basic], ...] = ()
+    # What the PDF prints instead of (lhs, rhs), when the author gave display=; never checked,
+    # so it is not part of the content hash.
+    display: tuple[Any, Any] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.rel not in RELATIONS:
-            raise ValueError(f"step {self.id}: unknown relation {self.rel!r}; use one of {RELATIONS}")
+            from derive.errors import AuthoringError  # a ValueError too, as before
+
+            raise AuthoringError(f"step {self.id}: unknown relation {self.rel!r}; use one of {RELATIONS}")
 
     @property
     def is_definition(self) -> bool:
@@ -83,4 +88,6 @@ class Step:
             repr(self.rule),
             *(_definition_text(pair) for pair in self.definitions),
         ]
+        if self.display is not None:  # the shown form is checked against the canonical one
+            parts.append("display:" + sp.srepr(self.display))
         return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()

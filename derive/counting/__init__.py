@@ -19,18 +19,22 @@ from derive.counting.counts import (
     count_layer,
     count_network,
 )
-from derive.counting.layers import Layer, Network
+from derive.counting.layers import Conv2d, Layer, Linear, MaxPool2d, Network
 from derive.counting.loading import builtin_spec_text, builtin_specs, load_network
-from derive.counting.spec import LAYER_TYPES, parse_spec
+from derive.counting.spec import LAYER_TYPES, build_network, parse_spec
 
 __all__ = [
     "LAYER_TYPES",
+    "Conv2d",
     "Convention",
     "Layer",
     "LayerCount",
+    "Linear",
+    "MaxPool2d",
     "Network",
     "NetworkCount",
     "Totals",
+    "build_network",
     "builtin_spec_text",
     "builtin_specs",
     "count_layer",

@@ -17,6 +17,7 @@ _LAZY: dict[str, str] = {
     "linear_to_conv": "net_in_net",
     "conv_matrix": "conv",
     "conv_operator": "conv",
+    "multiplication_counts": "conv",
 }
 
 __all__ = sorted(_LAZY)

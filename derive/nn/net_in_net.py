@@ -12,7 +12,7 @@ windows. This module holds the pieces that need only numpy or plain integers:
 * :func:`sliding_costs` — multiply–accumulate counts of the shared computation against running
   the original network on every window, in exact integers.
 
-The torch modules and the numeric checks live in :mod:`derive.nn.net_in_net_torch`.
+The torch modules and the numeric checks live in :mod:`derive.documents.hw7.net_in_net_torch`.
 """
 
 from __future__ import annotations
@@ -208,46 +208,59 @@ class CostTable:
         return self.net1_total / self.net2_total
 
 
-def _conv_macs(c_out: int, c_in: int, kernel: int, h_out: int, w_out: int) -> int:
-    return c_out * h_out * w_out * c_in * kernel * kernel
+def _spec(widths: Widths, height: int, width: int, classifier_as_conv: bool) -> dict[str, Any]:
+    """Net2 (classifier as convolutions) or Net1 (flatten, linear layers) as a counting spec."""
+    layers: list[dict[str, Any]] = [
+        {"name": f"conv{i}", "type": "conv2d", "out_channels": c, "kernel_size": k}
+        for i, (c, k) in enumerate(zip(widths.channels, KERNELS), start=1)
+    ]
+    if classifier_as_conv:
+        kernels = [FEATURE_SIZE] + [1] * (len(widths.linear_sizes) - 1)
+        layers += [{"name": f"fc{i}", "type": "conv2d", "out_channels": n_out, "kernel_size": k}
+                   for i, ((_, n_out), k) in enumerate(zip(widths.linear_sizes, kernels), start=1)]
+    else:
+        layers.append({"name": "flatten", "type": "flatten"})
+        layers += [{"name": f"fc{i}", "type": "linear", "out_features": n_out}
+                   for i, (_, n_out) in enumerate(widths.linear_sizes, start=1)]
+    name = "net2" if classifier_as_conv else "net1"
+    return {"name": name, "input": [widths.in_channels, height, width], "layers": layers}
+
+
+def _macs_by_layer(spec: dict[str, Any]) -> dict[str, int]:
+    # The counting engine (derive.counting) is the one place that knows what a layer costs.
+    from derive.counting import build_network, count_network
+
+    counted = count_network(build_network(spec, f"sliding_costs {spec['name']}"))
+    return {row.name: row.macs for row in counted.layers}
 
 
 def sliding_costs(height: int, width: int, widths: Widths = SHEET_WIDTHS) -> CostTable:
     """Count MACs of Net2 on an h × w input against Net1 on each of its (h−31)(w−31) windows.
 
-    A convolution costs ``c_out·h_out·w_out·c_in·k²`` and a linear layer ``in·out``; biases
-    and ReLUs are not counted. The feature convolutions are where sharing pays: Net2 computes each
-    feature pixel once, Net1 recomputes it for every window that contains it. The classifier
-    saves nothing — an 18 × 18 convolution evaluated at (h−31)(w−31) positions is the first
-    linear layer applied (h−31)(w−31) times — which the table makes visible.
+    The counts come from the counting engine (:mod:`derive.counting`, the course's convention:
+    one operation per multiply–add, biases and ReLUs not counted), applied to Net2 on the big
+    input and to Net1 on one 32 × 32 window. The feature convolutions are where sharing pays:
+    Net2 computes each feature pixel once, Net1 recomputes it for every window that contains
+    it. The classifier saves nothing — an 18 × 18 convolution evaluated at (h−31)(w−31)
+    positions is the first linear layer applied (h−31)(w−31) times — which the table shows.
     """
     for name, value in (("height", height), ("width", width)):
         if isinstance(value, bool) or not isinstance(value, int) or value < INPUT_SIZE:
             raise ValueError(f"{name} must be an integer ≥ {INPUT_SIZE}, got {value!r}")
     rows, cols = height - INPUT_SIZE + 1, width - INPUT_SIZE + 1
     patches = rows * cols
+    net2 = _macs_by_layer(_spec(widths, height, width, classifier_as_conv=True))
+    net1 = _macs_by_layer(_spec(widths, INPUT_SIZE, INPUT_SIZE, classifier_as_conv=False))
     layers: list[LayerCost] = []
-    c_in, side, big_h, big_w = widths.in_channels, INPUT_SIZE, height, width
+    c_in = widths.in_channels
     for index, (c_out, kernel) in enumerate(zip(widths.channels, KERNELS), start=1):
-        side, big_h, big_w = side - kernel + 1, big_h - kernel + 1, big_w - kernel + 1
-        layers.append(
-            LayerCost(
-                f"conv{index} {c_in}→{c_out} k{kernel}",
-                _conv_macs(c_out, c_in, kernel, big_h, big_w),
-                patches * _conv_macs(c_out, c_in, kernel, side, side),
-            )
-        )
+        key = f"conv{index}"
+        layers.append(LayerCost(f"conv{index} {c_in}→{c_out} k{kernel}", net2[key], patches * net1[key]))
         c_in = c_out
     kernel = FEATURE_SIZE
     for index, (n_in, n_out) in enumerate(widths.linear_sizes, start=1):
-        c_in = n_in // (kernel * kernel)
-        layers.append(
-            LayerCost(
-                f"fc{index} {n_in}→{n_out} (conv k{kernel})",
-                _conv_macs(n_out, c_in, kernel, rows, cols),
-                patches * n_in * n_out,
-            )
-        )
+        key = f"fc{index}"
+        layers.append(LayerCost(f"fc{index} {n_in}→{n_out} (conv k{kernel})", net2[key], patches * net1[key]))
         kernel = 1
     return CostTable(height, width, patches, tuple(layers))
 

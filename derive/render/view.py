@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 
 import sympy as sp
 
-from derive.core.assumptions import Constraint, Integer, Positive, Real, RealVector
+from derive.core.assumptions import Constraint, Integer, Positive, Real, RealMatrix, RealVector
 from derive.core.checks.result import DEFINITION, FAILED, NUMERIC_ONLY, STATUSES, VERIFIED, CheckResult
 from derive.core.document import Derivation, Problem, Prose, Result, Table
 from derive.core.step import Step
@@ -45,15 +45,18 @@ class Viewer:
 
     def step(self, step: Step) -> dict:
         result = self.results[step.id]
+        shown_lhs, shown_rhs = step.display if step.display is not None else (None, None)
         return {
             "id": escape(step.id),
             "short_id": escape(step.id.split(".", 2)[-1]),
-            "lhs": Tex("") if step.continued else self.math(step.lhs),
+            "lhs": Tex("") if step.continued else self.math(step.lhs if shown_lhs is None else shown_lhs),
             "rel": Tex(RELATION_TEX[step.rel]),
-            "rhs": self.math(step.rhs),
+            "rhs": self.math(step.rhs if shown_rhs is None else shown_rhs),
             "why": self.prose(step.why),
             "status": result.status,
             "mark": STATUS_MARK[result.status],
+            # Only failed steps reach the PDF with a message (derive build --keep-going).
+            "failure": escape(_short_failure(result.message)) if result.status == FAILED else Tex(""),
         }
 
     def assumption_lines(self, derivation: Derivation) -> list[Tex]:
@@ -78,6 +81,9 @@ class Viewer:
             return Tex(f"${self.math(v.symbol)} \\in \\mathbb{{R}}$")
         if isinstance(v, RealVector):
             return Tex(f"${self.math(v.base)} \\in \\mathbb{{R}}^{{{self.math(v.length)}}}$")
+        if isinstance(v, RealMatrix):
+            rows, cols = v.symbol.shape
+            return Tex(f"${self.math(v.symbol)} \\in \\mathbb{{R}}^{{{rows} \\times {cols}}}$")
         raise TypeError(f"no display for {v!r}")
 
     def _constraint(self, c: Constraint) -> Tex:
@@ -144,6 +150,12 @@ def appendix(problems: Sequence[Problem], results: Mapping[str, CheckResult]) ->
                 "note": escape(_first_reason(result)),
             })
     return rows
+
+
+def _short_failure(message: str, limit: int = 300) -> str:
+    """The counterexample of a failed step, short enough for a line under it in the PDF."""
+    text = " ".join(message.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _first_reason(result: CheckResult) -> str:

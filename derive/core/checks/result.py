@@ -24,6 +24,9 @@ class MethodResult:
 
 @dataclass(frozen=True)
 class CheckResult:
+    """The verdict on one step: its status (verified, numeric-only, failed, definition), what
+    each method concluded, and why a step is not verified."""
+
     step_id: str
     status: str
     methods: tuple[MethodResult, ...] = field(default=())
@@ -33,6 +36,16 @@ class CheckResult:
     @property
     def seconds(self) -> float:
         return sum(m.seconds for m in self.methods)
+
+    def _repr_html_(self) -> str:  # Jupyter: the status in its colour, and why
+        from derive import notebook
+
+        return notebook.result_html(self)
+
+    def _repr_latex_(self) -> str:
+        from derive import notebook
+
+        return notebook.result_latex(self)
 
     def to_json(self) -> dict:
         data = asdict(self)

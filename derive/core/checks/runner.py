@@ -11,9 +11,10 @@ from typing import Callable, Iterable, Sequence
 
 import sympy as sp
 
-from derive.core.checks import numeric, rules, symbolic
+from derive.core import functions
+from derive.core.checks import matrices, numeric, rules, symbolic
 from derive.core.checks.prepare import expand_definitions
-from derive.core.checks.result import DEFINITION, FAILED, CheckResult, MethodResult, combine
+from derive.core.checks.result import DEFINITION, FAILED, NUMERIC_ONLY, VERIFIED, CheckResult, MethodResult, combine
 from derive.core.step import Step
 
 # Bump when a checker changes meaning, so cached results of the old checker are not reused.
@@ -26,6 +27,8 @@ def check_step(step: Step) -> CheckResult:
         return CheckResult(step.id, DEFINITION)
     expand = lambda e: expand_definitions(e, step.definitions)  # noqa: E731
     lhs, rhs = expand(step.lhs), expand(step.rhs)
+    if matrices.has_matrices(lhs) or matrices.has_matrices(rhs):
+        lhs, rhs = matrices.explicit_pair(lhs, rhs)  # checked entry by entry
     ranges = step.assumptions.index_ranges()
     methods: list[MethodResult] = []
     if step.rule is not None:
@@ -35,8 +38,40 @@ def check_step(step: Step) -> CheckResult:
         methods.append(symbolic.check_equal(lhs, rhs, ranges, symbolic.SYMBOLIC_SECONDS))
     else:
         methods.append(symbolic.check_order(lhs, step.rel, rhs, ranges, symbolic.SYMBOLIC_SECONDS))
-    methods.append(numeric.check(step.id, lhs, step.rel, rhs, step.assumptions))
-    return combine(step.id, methods)
+    methods.append(functions.numeric_with_stand_ins(numeric.check, step.id, lhs, step.rel, rhs, step.assumptions))
+    methods.extend(_check_display(step, lhs, rhs, expand))
+    result = combine(step.id, methods)
+    if result.status == VERIFIED and any(m.method == "display" and m.outcome == "inconclusive" for m in methods):
+        return CheckResult(step.id, NUMERIC_ONLY, result.methods, "display: the shown form is equal only numerically")
+    return result
+
+
+def _check_display(step: Step, lhs, rhs, expand) -> list[MethodResult]:
+    """A shown form (display=) must equal the checked one, so the PDF never shows an unchecked claim."""
+    if step.display is None:
+        return []
+    shown = [(s, c) for s, c in zip(step.display, (lhs, rhs)) if s is not None]
+    methods = []
+    for form, checked in shown:
+        form = expand(form)
+        if matrices.has_matrices(form):
+            form = matrices.explicit(form)
+        proof = symbolic.check_equal(form, checked, step.assumptions.index_ranges(), symbolic.SYMBOLIC_SECONDS)
+        sample = functions.numeric_with_stand_ins(numeric.check, step.id + "/display", form, "=", checked,
+                                                  step.assumptions)
+        method = "display"
+        if proof.outcome == "failed" or sample.outcome == "failed":
+            methods.append(MethodResult(method, "failed", proof.seconds + sample.seconds,
+                                        f"the shown form differs from the checked one: {proof.detail or sample.detail}"))
+        elif proof.outcome == "proved":
+            # "passed", not "proved": a proof about the shown form must never stand in for a
+            # proof of the step itself when combine() weighs the methods.
+            methods.append(MethodResult(method, "passed", proof.seconds + sample.seconds, "the shown form is proved equal to the checked one"))
+        else:
+            # Not proved equal to what is checked: the step can be no better than numeric-only.
+            methods.append(MethodResult(method, "inconclusive", proof.seconds + sample.seconds,
+                                        "the shown form agrees with the checked one only numerically"))
+    return methods
 
 
 class CheckCache:

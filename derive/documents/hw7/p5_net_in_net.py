@@ -10,7 +10,7 @@ larger input computes Net1 on every 32 × 32 window; the output sizes follow fro
 Arrays are SymPy functions printed with subscripts (``K_{c,r,s}``) and defined as maps
 (``K ≔ (c, r, s) ↦ a_{τ(c,r,s)}``): the checker substitutes the map, so a shifted entry such as
 ``X_{c, i+r−1, j+s−1}`` is evaluated correctly. Figures measured with torch and the cost table
-come from :mod:`derive.content.p5_figures`.
+come from :mod:`derive.documents.hw7.p5_figures`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,8 @@ import sympy as sp
 from sympy import Lambda, Max, Sum
 from sympy.core.function import FunctionClass
 
-from derive.content import p5_figures
-from derive.content.notation import named
-from derive.core.assumptions import Integer, Real, RealVector, assume
-from derive.core.document import Part, Problem
+from derive import Integer, Part, Problem, Real, RealVector, assume, named
+from derive.documents.hw7 import p5_figures
 
 C, H, W, n, k = sp.symbols("C H W n k", integer=True, positive=True)
 m_, n_ = sp.symbols("m n", integer=True, positive=True)  # the window's height and width

@@ -15,12 +15,8 @@ from fractions import Fraction
 import sympy as sp
 from sympy import And, Eq, Mod, Piecewise, Sum, floor
 
-from derive.content.notation import named
-from derive.core.assumptions import Constraint, Integer, assume
-from derive.core.document import Derivation, Part, Problem
-from derive.core.step import Step
-from derive.counting import Convention, NetworkCount, count_network, load_network
-from derive.counting.layers import Conv2d, Layer, Linear, MaxPool2d, Network
+from derive import Constraint, Derivation, Integer, Part, Problem, Step, assume, named
+from derive.counting import Conv2d, Convention, Layer, Linear, MaxPool2d, Network, NetworkCount, count_network, load_network
 
 # ── symbols ─────────────────────────────────────────────────────────────────────────────────
 _size = {"integer": True, "positive": True}

@@ -4,7 +4,7 @@ Part (a) derives the four identities of the sheet entry by entry, for general si
 Kronecker deltas over symbolic n and f, so no step depends on a chosen size), then backs them with
 two measured checks: the whole network at concrete sizes with a symbolic, undefined sigma
 (``derive.nn.conv.check_identities``) and the matrix-free backward pass against torch's autograd
-(``derive.nn.conv_torch.check_backprop``). Part (b) shows which convolution computes each product
+(``derive.documents.hw7.conv_torch.check_backprop``). Part (b) shows which convolution computes each product
 and what forming A_w would cost.
 
 Sigma. The problem assumes only that sigma is differentiable. SymPy checks the chain-rule steps
@@ -26,16 +26,9 @@ import sympy as sp
 from mpmath.libmp import prec_to_dps
 from sympy import Derivative, KroneckerDelta, Piecewise, Sum
 
-from derive.content.notation import named
-from derive.core.assumptions import Assumptions, Integer, Real, RealVector, assume
-from derive.core.document import Part, Problem
-from derive.core.measurements import Unavailable, measured, require, torch_version
-from derive.nn.conv import (
-    check_identities,
-    conv_matrix,
-    deep_conv_net,
-    multiplication_counts,
-)
+from derive import Assumptions, Integer, Part, Problem, Real, RealVector, Unavailable, assume, measured, named, require, torch_version
+from derive.documents.hw7.conv_identities import check_identities, deep_conv_net
+from derive.nn import conv_matrix, multiplication_counts
 
 # Bump when a measurement below changes meaning, so cached figures of the old code are not reused.
 MEASUREMENT_VERSION = "p4-1"
@@ -368,7 +361,7 @@ def _torch_figures(name: str, compute: Callable[[Any], Any]) -> Any:
         try:
             # import_module consults sys.modules, so a module marked missing stays missing even
             # after an earlier import left it as an attribute of derive.nn.
-            conv_torch = importlib.import_module("derive.nn.conv_torch")
+            conv_torch = importlib.import_module("derive.documents.hw7.conv_torch")
         except ImportError as exc:
             raise Unavailable(f"PyTorch cannot be imported here ({exc})") from None
         return compute(conv_torch)

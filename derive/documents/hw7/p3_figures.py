@@ -1,6 +1,6 @@
 """Problem 3's measured figures: how closely folded networks reproduce the sheet's BN network.
 
-Everything here runs torch (through :mod:`derive.nn.smallnet`) and is cached with
+Everything here runs torch (through :mod:`derive.documents.hw7.smallnet`) and is cached with
 :func:`derive.core.measurements.measured`, so a build with an unchanged key neither imports
 torch nor runs a network. Each figure group's key names the code version, the torch version and
 every setting it depends on. Without torch, :func:`collect` raises ``Unavailable`` and the
@@ -17,8 +17,8 @@ import copy
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from derive.core.measurements import Unavailable, measured, torch_version
-from derive.nn.bn import fold_bn
+from derive import Unavailable, measured, torch_version
+from derive.nn import fold_bn
 
 # Bump when what a figure means or how it is computed changes, so old cached figures go.
 FIGURES_VERSION = "p3-figures-1"
@@ -87,9 +87,9 @@ def collect(settings: PrecisionSettings) -> dict[str, Any]:
 
 
 def _smallnet() -> Any:
-    """``derive.nn.smallnet``, or Unavailable when torch cannot be imported."""
+    """``derive.documents.hw7.smallnet``, or Unavailable when torch cannot be imported."""
     try:
-        from derive.nn import smallnet
+        from derive.documents.hw7 import smallnet
     except ImportError as error:
         raise Unavailable(f"PyTorch cannot be imported ({error}); pip install 'derive[torch]'") from None
     return smallnet

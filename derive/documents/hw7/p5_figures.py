@@ -23,9 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from derive.core.document import Part
-from derive.core.measurements import Unavailable, measured, require, torch_version
-from derive.errors import InputError
+from derive import InputError, Part, Unavailable, measured, require, torch_version
 
 #: Environment variable naming the full-width results file written by bench/net_in_net.py.
 FULL_RESULTS_ENV = "DERIVE_P5_FULL_RESULTS"
@@ -45,7 +43,7 @@ MEASUREMENT_VERSION = "p5-small-checks/1"
 
 
 def check_record(report: Any) -> dict[str, Any]:
-    """The JSON-able figures of a SameOutputReport or SlidingReport (derive.nn.net_in_net_torch)."""
+    """The JSON-able figures of a SameOutputReport or SlidingReport (derive.documents.hw7.net_in_net_torch)."""
     record = {
         "max_abs_diff": float(report.max_abs_diff),
         "max_abs_output": float(report.max_abs_output),
@@ -144,8 +142,8 @@ def _measure_small_widths() -> dict[str, Any]:
     try:
         import torch
 
+        from derive.documents.hw7.net_in_net_torch import verify_net_in_net
         from derive.nn.net_in_net import SMALL_WIDTHS
-        from derive.nn.net_in_net_torch import verify_net_in_net
     except ImportError as exc:
         raise Unavailable(f"the torch checks cannot run here ({exc})") from None
     results = {}
@@ -250,8 +248,7 @@ def show_sliding_windows(part: Part) -> None:
 
 def _counted(name: str, shape: tuple[int, int, int] | None = None):
     """The counting engine's per-layer counts of a built-in network, at another input size."""
-    from derive.counting import builtin_spec_text, count_network
-    from derive.counting.spec import build_network
+    from derive.counting import build_network, builtin_spec_text, count_network
 
     data = tomllib.loads(builtin_spec_text(name))
     if shape is not None:

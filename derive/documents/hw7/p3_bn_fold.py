@@ -4,7 +4,7 @@
 by BN in eval mode is one conv (linear layer) with W' = γ/√(σ²+ε)·W and b' = γ(b − μ)/√(σ²+ε) + β.
 (c) measures how closely that holds in floating point on the sheet's network and justifies a
 tolerance; (d) shows with checked steps and measurements what two common wrong folds do.
-The measurements come from :mod:`derive.content.p3_figures` (torch, cached); without torch the
+The measurements come from :mod:`derive.documents.hw7.p3_figures` (torch, cached); without torch the
 PDF says so in place of the tables, and the derivations are unaffected.
 """
 
@@ -17,19 +17,8 @@ import sympy as sp
 from sympy import Lambda, Sum, sqrt
 from sympy.core.function import FunctionClass
 
-from derive.content import p3_figures
-from derive.content.notation import named
-from derive.core.assumptions import (
-    Integer,
-    Positive,
-    Real,
-    RealArray,
-    RealVector,
-    assume,
-)
-from derive.core.document import Part, Problem
-from derive.core.measurements import Unavailable, require
-from derive.core.step import Step
+from derive import Integer, Part, Positive, Problem, Real, RealArray, RealVector, Step, Unavailable, assume, named, require
+from derive.documents.hw7 import p3_figures
 
 # Settings of the measurements shown in (c) and (d); tests swap in smaller ones.
 SETTINGS = p3_figures.PrecisionSettings()

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from derive.nn.conv import conv_matrix, conv_operator, multiplication_counts
+from derive.nn import conv_matrix, conv_operator, multiplication_counts
 
 __all__ = [
     "SHEET_RULES",

@@ -5,10 +5,7 @@ from __future__ import annotations
 import sympy as sp
 from sympy import Limit, Ne, exp, log, oo
 
-from derive.core.assumptions import Constraint, Integer, Positive, RealVector, assume
-from derive.core.document import Derivation, Problem
-from derive.core.step import Squeeze
-from derive.content.notation import named
+from derive import Constraint, Derivation, Integer, Positive, Problem, RealVector, Squeeze, assume, named
 
 beta = sp.Symbol("beta", positive=True)
 Delta = sp.Symbol("Delta", positive=True)

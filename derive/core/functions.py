@@ -1,0 +1,135 @@
+"""Unknown functions: ``arbitrary('f')`` stands for any smooth f.
+
+Why: a derivation about "any differentiable f" must not be checked for one convenient f only.
+SymPy's symbolic checks treat an arbitrary function as undefined, so a symbolic proof holds for
+every f. The numeric check cannot evaluate an undefined function, so it replaces each arbitrary
+function by several random smooth stand-ins of different kinds (trigonometric, exponential,
+rational) and asks the step to hold for every one of them: an identity that is true only for,
+say, f = exp is caught by the others.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Callable
+
+import sympy as sp
+from sympy.core.function import AppliedUndef, UndefinedFunction
+
+from derive.core.checks.result import MethodResult
+
+#: How many different stand-ins the numeric check tries for every arbitrary function.
+STAND_INS = 3
+
+_ARBITRARY: dict[UndefinedFunction, int] = {}
+
+
+def arbitrary(name: str, nargs: int = 1) -> UndefinedFunction:
+    """A function symbol for "any smooth function of ``nargs`` real arguments".
+
+    Use it like any SymPy function: ``f = arbitrary('f'); f(t)``, ``sp.diff(f(t)**2, t)``.
+    Symbolic checks treat it as undefined (a proof holds for every f); numeric checks try
+    several random smooth stand-ins and the step must hold for each of them.
+    """
+    if not isinstance(nargs, int) or nargs < 1:
+        raise ValueError(f"arbitrary({name!r}): nargs must be a positive integer, not {nargs!r}")
+    function = sp.Function(name)
+    _ARBITRARY[function] = nargs
+    return function
+
+
+def is_arbitrary(function: Any) -> bool:
+    return function in _ARBITRARY
+
+
+def arbitrary_in(*exprs: Any) -> list[UndefinedFunction]:
+    """The arbitrary functions applied anywhere in ``exprs`` (matrices included), in a stable order."""
+    found = set()
+    for expr in exprs:
+        items = list(expr) if isinstance(expr, sp.MatrixBase) else [expr]
+        for item in items:
+            if isinstance(item, sp.Basic):
+                found |= {a.func for a in item.atoms(AppliedUndef) if a.func in _ARBITRARY}
+    return sorted(found, key=str)
+
+
+def undefined_in(expr: Any) -> list[str]:
+    """Names of undefined functions in ``expr`` that were not declared with ``arbitrary``."""
+    items = list(expr) if isinstance(expr, sp.MatrixBase) else [expr]
+    names = set()
+    for item in items:
+        if isinstance(item, sp.Basic):
+            names |= {str(a.func) for a in item.atoms(AppliedUndef) if a.func not in _ARBITRARY}
+    return sorted(names)
+
+
+def _coefficient(rng: random.Random, lo: float, hi: float) -> sp.Rational:
+    return sp.Rational(round(rng.uniform(lo, hi) * 1000), 1000)
+
+
+def stand_in(kind: int, nargs: int, rng: random.Random) -> sp.Lambda:
+    """A random smooth function of ``nargs`` arguments; ``kind`` picks the family.
+
+    The families differ in kind, not just in coefficients, so no nontrivial identity between f,
+    f', f'' … holds for all of them: 0 trigonometric, 1 exponential, 2 rational plus polynomial.
+    """
+    args = sp.symbols(f"u1:{nargs + 1}", real=True)
+    weights = [_coefficient(rng, 0.5, 1.5) * rng.choice((-1, 1)) for _ in args]
+    s = sum(w * a for w, a in zip(weights, args))
+    a, b, c, d = (_coefficient(rng, 0.4, 1.6) for _ in range(4))
+    family = kind % 3
+    if family == 0:
+        body = a * sp.sin(b * s + c) + d * s
+    elif family == 1:
+        body = a * sp.exp(b * s / 2) - c * s + d
+    else:
+        body = a / (1 + (s - c) ** 2) + d * s**2 / 4 + b
+    if nargs > 1:  # a term that couples the arguments, so f(x, y) is not a function of one sum
+        body += _coefficient(rng, 0.2, 0.8) * sp.Mul(*[sp.tanh(x) for x in args])
+    return sp.Lambda(args, body)
+
+
+def substitute(expr: Any, replacements: dict[UndefinedFunction, sp.Lambda]) -> Any:
+    """``expr`` with each arbitrary function replaced by its stand-in, derivatives worked out."""
+    if isinstance(expr, sp.MatrixBase):
+        return expr.applyfunc(lambda e: substitute(e, replacements))
+    if not isinstance(expr, sp.Basic):
+        return expr
+    out = expr
+    for function, lam in replacements.items():
+        out = out.replace(function, lam)
+    # Derivatives and Subs of the stand-ins are evaluated; nothing else is rewritten.
+    return out.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit())
+
+
+NumericCheck = Callable[..., MethodResult]
+
+
+def _guarded(check: NumericCheck, step_id: str, lhs: Any, rel: str, rhs: Any, assumptions: Any) -> MethodResult:
+    """A crash while evaluating fails the step with one line, never a worker's traceback."""
+    try:
+        return check(step_id, lhs, rel, rhs, assumptions)
+    except Exception as error:  # noqa: BLE001 - SymPy or mpmath raising is "cannot confirm", a failure
+        return MethodResult("numeric", "failed", 0.0, f"could not evaluate the step: {type(error).__name__}: {error}"[:300])
+
+
+def numeric_with_stand_ins(check: NumericCheck, step_id: str, lhs: Any, rel: str, rhs: Any,
+                           assumptions: Any) -> MethodResult:
+    """Run ``check`` once per stand-in of every arbitrary function; all must pass."""
+    functions = arbitrary_in(lhs, rhs)
+    if not functions:
+        return _guarded(check, step_id, lhs, rel, rhs, assumptions)
+    seconds = 0.0
+    last: MethodResult | None = None
+    for kind in range(STAND_INS):
+        rng = random.Random(f"{step_id}/stand-in/{kind}")
+        replacements = {f: stand_in(kind, _ARBITRARY[f], rng) for f in functions}
+        # A different seed per stand-in, so the points differ as well as the functions.
+        last = _guarded(check, f"{step_id}#{kind}", substitute(lhs, replacements), rel,
+                        substitute(rhs, replacements), assumptions)
+        seconds += last.seconds
+        if last.outcome != "passed":
+            shown = ", ".join(f"{f} = {sp.sstr(lam.expr)}" for f, lam in replacements.items())
+            return MethodResult(last.method, last.outcome, seconds, f"{last.detail} (with {shown})")
+    names = ", ".join(str(f) for f in functions)
+    return MethodResult(last.method, "passed", seconds, f"{last.detail}, each for {STAND_INS} random stand-ins of {names}")
