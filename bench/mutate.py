@@ -13,7 +13,8 @@ shift, relation flipped or made strict, a bound halved), re-checked with the pub
 
 The kill rate of a problem is killed / (mutants − equivalent); the target is 100 % for every seed.
 
-    .venv/bin/python bench/mutate.py [--seed S] [--problem N ...] [--sample N] [--json] [--jobs J]
+    .venv/bin/python bench/mutate.py [--document FILE.py] [--seed S] [--problem N ...] [--sample N]
+                                     [--operator OP ...] [--jobs J] [--json] [-q]
 """
 
 from __future__ import annotations
@@ -333,15 +334,16 @@ def judge(problem: int, mutant: Mutant, premises: Sequence[Step], seed: int) -> 
 
 # --- the document --------------------------------------------------------------------------------
 
-def load_problems(numbers: Sequence[int]) -> list:
-    """The document's problems (all, or the numbers given), as the build sees them."""
+def load_problems(numbers: Sequence[int], document: Path | None = None) -> list:
+    """The problems (all, or the numbers given) of a document file, or of the built-in one,
+    as the build sees them."""
     try:
         from derive.core import measurements
         measurements.use_cache(Path(__file__).resolve().parent / "results" / "measurements.json")
     except (ImportError, AttributeError):
         pass  # measuring again is slower, not wrong
-    from derive.content import registry
-    return registry.select([str(n) for n in numbers])
+    from derive import loading
+    return loading.load(document).document.select([str(n) for n in numbers])
 
 
 @dataclass(frozen=True)
@@ -432,6 +434,7 @@ def report(tallies: dict[int, Tally]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seed", type=int, default=0, help="picks where each operator acts (and the sample)")
+    parser.add_argument("--document", type=Path, default=None, help="a document file (default: the built-in one)")
     parser.add_argument("--problem", type=int, action="append", default=[], help="only this problem (repeatable)")
     parser.add_argument("--sample", type=int, default=None, help="judge only N mutants, drawn by the seed")
     parser.add_argument("--operator", action="append", choices=OPERATORS, default=[], help="only this operator")
@@ -440,7 +443,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    problems = load_problems(args.problem)
+    problems = load_problems(args.problem, args.document)
     jobs = plan(problems, args.seed, args.sample, tuple(args.operator) or OPERATORS)
 
     def show(o: Outcome) -> None:  # progress on stderr, so --json output stays clean
