@@ -287,8 +287,10 @@ def test_every_file_the_probe_reads_comes_from_the_setup_packages(probe_inputs, 
 
 def test_every_file_the_document_reads_comes_from_the_setup_packages(tmp_path, closure):
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["build", "--tex-only", "--out", str(out), "-q"])
-    assert result.exit_code == 0, result.output
+    # --keep-going: a step that fails (or runs out of time on a loaded machine) is typeset with
+    # its × mark instead of stopping the build; which files TeX reads is all this test is about.
+    result = CliRunner().invoke(main, ["build", "--tex-only", "--keep-going", "--out", str(out), "-q"])
+    assert result.exit_code in (0, 1), result.output
     folder = tmp_path / "tex"
     shutil.copytree(out, folder, ignore=shutil.ignore_patterns(".cache"))
     documents = [p for p in sorted(folder.glob("*.tex")) if r"\documentclass" in p.read_text()]
