@@ -4,24 +4,35 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import click
+import platformdirs
 
 from derive import __version__
-from derive.errors import DeriveError, InputError
+from derive.errors import DeriveError, InputError, clean
 
 EXIT_CODES = """\b
 Exit codes:
   0  success
-  1  a check failed (or a graded answer is wrong)
+  1  a check failed or timed out (or a graded answer is wrong)
   2  usage or input error
   3  TeX missing or failed (the .tex and JSON are still written)"""
+# For commands that neither check nor typeset.
+SIMPLE_EXIT_CODES = """\b
+Exit codes:
+  0  success
+  2  usage or input error"""
 
 
-# Commands without --out keep their caches where `derive build` keeps them by default.
-CACHE_DIR = Path("output") / ".cache"
+# Commands without --out keep their caches in the user's cache folder (XDG on Linux), never in
+# the folder they are run from.
+CACHE_DIR = Path(platformdirs.user_cache_dir("derive", appauthor=False))
 
 
 def _use_measurement_cache() -> None:
@@ -39,15 +50,55 @@ def _one_line_errors(command):
             return command(*args, **kwargs)
         except DeriveError as error:
             _fail(error)
+        except BrokenPipeError:
+            _closed_pipe()
         except OSError as error:
             where = f"{error.filename}: " if error.filename else ""
             _fail(InputError(f"{where}{error.strerror or error}; check the path and its permissions"))
+        finally:
+            try:
+                sys.stdout.flush()
+            except BrokenPipeError:
+                _closed_pipe()
+            except (OSError, ValueError):
+                pass
 
     return wrapper
 
 
+def _closed_pipe() -> None:
+    """The reader of our output went away (``derive list | head``): end quietly, as cat does —
+    no message, and the status of a process ended by SIGPIPE (141), so `set -o pipefail` still
+    sees that the output was cut short."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush cannot complain
+    except (OSError, ValueError, AttributeError):
+        pass
+    sys.exit(128 + 13)  # 13 = SIGPIPE
+
+
+@contextmanager
+def _cleanup_on_sigterm() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl-C: worker processes, TeX and temporary folders are cleaned up."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _terminate(signum, frame):  # noqa: ARG001
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _fail(error: DeriveError) -> None:
-    click.echo(f"error: {error.message}", err=True)
+    click.echo(f"error: {clean(error.message, 600)}", err=True)
     excerpt = getattr(error, "log_excerpt", "")
     if excerpt:
         click.echo("TeX log:\n" + excerpt, err=True)
@@ -80,62 +131,100 @@ def _document_and_parts(arguments: tuple[str, ...], name: str | None = None):
     return loading.load(None, name), arguments
 
 
-def _progress(step, result) -> None:
-    mark = {"verified": "ok", "numeric-only": "~ ", "failed": "XX", "definition": "  "}[result.status]
-    cached = " (cached)" if result.cached else ""
-    click.echo(f"  {mark} {step.id:<16} {result.status}{cached}", err=True)
+def _verbosity(command):
+    """-q (nothing but errors) and -v (every step) for a command that prints progress."""
+    command = click.option("--verbose", "-v", is_flag=True, help="List every step as it is checked.")(command)
+    return click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")(command)
+
+
+def _level(quiet: bool, verbose: bool) -> int:
+    from derive.progress import NORMAL, QUIET, VERBOSE
+
+    if quiet and verbose:
+        raise click.UsageError("-q and -v contradict each other; give one")
+    return QUIET if quiet else VERBOSE if verbose else NORMAL
+
+
+def _say(quiet: bool, message: str, err: bool = False) -> None:
+    if not quiet:
+        click.echo(message, err=err)
 
 
 @main.command(epilog=EXIT_CODES)
 @click.argument("parts", nargs=-1, metavar="[DOCUMENT.py] [PARTS]...")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("output"),
-              show_default=True, help="Folder for NAME.tex, NAME.pdf and the verification JSON.")
+              show_default=True, help="Folder for NAME.tex, NAME.pdf and the verification JSON "
+                                      "(a partial build writes NAME-p1.tex, NAME-p1.pdf, NAME-p1.verification.json).")
 @click.option("--name", default=None, help="Name of the outputs (default: the document file's name; hw7 for the built-in).")
 @click.option("--title", default=None, help="Title on the PDF (plain text, typeset literally).")
 @click.option("--author", default=None, help="Author on the PDF (plain text, typeset literally).")
 @click.option("--tex-only", is_flag=True, help="Write the .tex and the JSON, skip TeX.")
 @click.option("--keep-going", is_flag=True, help="Typeset failed steps too, marked × with their counterexample (exit 1 still).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress lines.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary and the files written as JSON.")
+@_verbosity
 @_one_line_errors
 def build(parts: tuple[str, ...], out_dir: Path, name: str | None, title: str | None, author: str | None,
-          tex_only: bool, keep_going: bool, quiet: bool) -> None:
+          tex_only: bool, keep_going: bool, as_json: bool, quiet: bool, verbose: bool) -> None:
     """Check every step and build the PDF. PARTS: e.g. 1, 1a, p1.b (default: everything)."""
     from derive import pipeline
+    from derive.progress import StepProgress
+    from derive.render.escape import check_typesettable
 
+    level = _level(quiet, verbose)
+    for option, text in (("--title", title), ("--author", author)):
+        if text is not None:
+            check_typesettable(option, text)
     loaded, parts = _document_and_parts(parts, name)
     options = pipeline.BuildOptions(parts, out_dir, title, author, tex_only, loaded.name,
                                     loaded.document, keep_going)
-    click.echo("checking steps …", err=True)
+    progress = StepProgress(level)
+    _say(quiet, "checking steps …", err=True)
     try:
-        report = pipeline.build(options, None if quiet else _progress,
-                                on_tex=lambda: click.echo("running TeX …", err=True))
+        with _cleanup_on_sigterm():
+            report = pipeline.build(options, progress, on_tex=lambda: _say(quiet, "running TeX …", err=True))
     except DeriveError as error:
+        progress.close()
         _fail(error)
+    except BrokenPipeError:
+        raise
     except OSError as error:
-        _fail(InputError(f"cannot write to {out_dir}: {error.strerror or error}; choose another folder with --out"))
+        progress.close()
+        _fail(InputError(f"cannot write to {str(out_dir)[:200]}: {error.strerror or error}; choose another folder with --out"))
+    progress.close()
     counts = pipeline.view.summary(report.checked.results)
-    click.echo(f"{counts['verified']} verified, {counts['numeric-only']} numeric-only, "
-               f"{counts['definition']} definitions, {counts['failed']} failed")
-    click.echo(f"wrote {report.tex_path} and {report.json_path}")
+    pdf_state = None if not report.pdf_path else "unchanged" if report.tex_skipped else "written"
+    if as_json:
+        click.echo(json.dumps({"summary": counts, "tex": str(report.tex_path), "json": str(report.json_path),
+                               "pdf": str(report.pdf_path) if report.pdf_path else None, "pdf_state": pdf_state},
+                              indent=2))
+        return
+    _say(quiet, f"{counts['verified']} verified, {counts['numeric-only']} numeric-only, "
+                f"{counts['definition']} definitions, {counts['failed']} failed")
+    _say(quiet, f"wrote {report.tex_path} and {report.json_path}")
     if report.pdf_path:
-        click.echo(f"{'unchanged' if report.tex_skipped else 'wrote'} {report.pdf_path}")
+        _say(quiet, f"{'unchanged' if report.tex_skipped else 'wrote'} {report.pdf_path}")
 
 
 @main.command(epilog=EXIT_CODES)
 @click.argument("parts", nargs=-1, metavar="[DOCUMENT.py] [PARTS]...")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--no-cache", is_flag=True, help="Check everything again, ignoring cached results.")
+@_verbosity
 @_one_line_errors
-def check(parts: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
+def check(parts: tuple[str, ...], as_json: bool, no_cache: bool, quiet: bool, verbose: bool) -> None:
     """Run every check and print a table: step, status, method, seconds. PARTS as for build."""
     from derive import pipeline
+    from derive.progress import QUIET, StepProgress
 
     loaded, parts = _document_and_parts(parts)
     cache = None if no_cache else CACHE_DIR / "checks.json"
-    checked = pipeline.check(parts, cache, None if as_json else _progress, loaded.document)
+    progress = StepProgress(QUIET if as_json else _level(quiet, verbose))
+    with _cleanup_on_sigterm():
+        checked = pipeline.check(parts, cache, progress, loaded.document)
+    progress.close()
     if as_json:
         click.echo(json.dumps(pipeline.verification_json(checked), indent=2))
-    else:
+    elif not quiet:
         click.echo(f"{'step':<18} {'status':<13} {'methods':<44} {'seconds':>8}")
         for step in checked.steps():
             r = checked.results[step.id]
@@ -147,49 +236,61 @@ def check(parts: tuple[str, ...], as_json: bool, no_cache: bool) -> None:
         sys.exit(1)
 
 
-@main.command(name="list")
+@main.command(name="list", epilog=SIMPLE_EXIT_CODES)
 @click.argument("document", required=False, metavar="[DOCUMENT.py]")
+@click.option("--json", "as_json", is_flag=True, help="Print the problems and parts as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_one_line_errors
-def list_parts(document: str | None) -> None:
+def list_parts(document: str | None, as_json: bool, quiet: bool) -> None:
     """List the problems and their parts."""
     _only_a_document(document)
     loaded, _ = _document_and_parts((document,) if document else ())
     _use_measurement_cache()
 
+    listing = []
     for number in loaded.document.numbers:
         problem = loaded.document.load(number)
-        click.echo(f"{number}  {problem.title}")
-        for part in problem.parts:
-            steps = sum(1 for _ in part.steps())
-            click.echo(f"   {number}{part.label}  {part.title}  ({steps} steps)")
+        parts = [{"id": f"{number}{part.label}", "title": part.title, "steps": sum(1 for _ in part.steps())}
+                 for part in problem.parts]
+        listing.append({"number": number, "title": problem.title, "parts": parts})
+    if as_json:
+        click.echo(json.dumps(listing, indent=2))
+        return
+    for problem in listing:
+        _say(quiet, f"{problem['number']}  {problem['title']}")
+        for part in problem["parts"]:
+            _say(quiet, f"   {part['id']}  {part['title']}  ({part['steps']} steps)")
 
 
-@main.command()
+@main.command(epilog=EXIT_CODES)
 @click.argument("document", required=False, metavar="[DOCUMENT.py]")
 @click.option("--json", "as_json", is_flag=True, help="Print ids, meanings and values as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
 @_one_line_errors
-def results(document: str | None, as_json: bool) -> None:
-    """List the results the document proves, by stable id, with their values."""
+def results(document: str | None, as_json: bool, quiet: bool) -> None:
+    """List the results the document proves, by stable id, with their values as answers write them."""
+    from derive.grade import printed
+
     _only_a_document(document)
     loaded, _ = _document_and_parts((document,) if document else ())
     entries = list(_expected_results(None, loaded.document).values())
     if as_json:
-        click.echo(json.dumps([e.to_json() for e in entries], indent=2))
+        click.echo(json.dumps([printed.entry_json(e) for e in entries], indent=2))
         return
-    for entry in entries:
-        data = entry.to_json()
-        value = data.get("exact", data["sympy"])
+    width = max((len(e.id) for e in entries), default=0) + 2
+    for entry in [] if quiet else entries:
+        data = printed.entry_json(entry)
+        value = data.get("exact", data["answer"])
         decimal = f"  (≈ {data['decimal']})" if "decimal" in data else ""
-        click.echo(f"{entry.id:<18} {value}{decimal}")
-        click.echo(f"{'':<18} {entry.meaning}")
+        click.echo(f"{entry.id:<{width}}{value}{decimal}")
+        click.echo(f"{'':<{width}}{entry.meaning}")
 
 
 def _expected_results(ids: list[str] | None = None, document=None) -> dict:
     """The proven results; with ``ids``, only the problems those ids name are built."""
-    from derive import results as results_module
+    from derive.grade.expected import expected_results
 
-    _use_measurement_cache()
-    return {e.id: e for e in results_module.load(ids, document)}
+    return expected_results(ids, document)
 
 
 @main.command(epilog=EXIT_CODES)
@@ -209,13 +310,15 @@ def grade(path: Path, document: str | None, as_json: bool, csv_path: Path | None
       "p1.b.grad"    = "exp(x_k)/sum(exp(x_i), i, 1, n)"
     Verdicts: correct, wrong (with a diagnosis where one fits), unparseable, and
     undecided (the comparison ran out of time or could not evaluate: not the student's fault).
+    Each file is graded in its own process under a time limit; in a folder, a file that cannot
+    be read or graded is reported in its row and the others are graded.
     Exit 0 if every answer is correct, 1 if any is not, 2 for a malformed file.
     DOCUMENT.py: whose result ids are graded (default: the built-in Homework 7).
     """
     from derive.grade import grader
+    from derive.grade.safe_text import shown
 
     _only_a_document(document)
-    loaded, _ = _document_and_parts((document,) if document else ())
     loaded, _ = _document_and_parts((document,) if document else ())
     if csv_path is not None and not path.is_dir():
         raise click.UsageError("--csv applies to a folder of answer files, not to one file")
@@ -223,35 +326,39 @@ def grade(path: Path, document: str | None, as_json: bool, csv_path: Path | None
         expected = _expected_results(None, loaded.document)
         grades = grader.grade_folder(path, expected, jobs)
     else:
-        answers = grader.read_answers(path)
+        answers = grader.read_answers(path)  # a malformed file: one line, exit 2
         expected = _expected_results(list(answers), loaded.document)
-        grades = [grader.FileGrade(str(path), tuple(grader.grade_answers(answers, expected)))]
+        grades = grader.grade_paths([path], expected, 1)
+        if grades[0].error:
+            raise InputError(grades[0].error)
     if as_json:
         click.echo(json.dumps([g.to_json() for g in grades], indent=2))
     elif path.is_dir():
         _print_class_summary(grades, list(expected))
     else:
+        width = max(18, *(len(shown(c.id)) + 1 for c in grades[0].claims))
         for claim in grades[0].claims:
-            line = f"{claim.id:<18} {claim.status:<12} {claim.answer}"
+            line = f"{shown(claim.id):<{width}} {claim.status:<12} {shown(claim.answer)}"
             if claim.status != grader.CORRECT and claim.expected:
                 line += f"   (expected {claim.expected})"
             click.echo(line)
             if claim.diagnosis:
-                click.echo(f"{'':<18} {claim.diagnosis}")
+                click.echo(f"{'':<{width}} {shown(claim.diagnosis, 300)}")
     if path.is_dir():
         target = csv_path or path / "grades.csv"
         grader.write_csv(grades, list(expected), target)
-        click.echo(f"wrote {target}", err=True)
+        click.echo(f"wrote {shown(target, 300)}", err=True)
     sys.exit(0 if all(g.all_correct for g in grades) else 1)
 
 
 def _print_class_summary(grades, ids) -> None:
     from derive.grade import grader
+    from derive.grade.safe_text import shown
 
     for grade in grades:
-        name = Path(grade.path).name
+        name = shown(Path(grade.path).name, 40)
         if grade.error:
-            click.echo(f"{name:<28} unreadable: {grade.error}")
+            click.echo(f"{name:<28} unreadable: {shown(grade.error, 200)}")
             continue
         correct = sum(1 for c in grade.claims if c.status == grader.CORRECT)
         click.echo(f"{name:<28} {correct}/{len(grade.claims)} correct")
@@ -260,7 +367,7 @@ def _print_class_summary(grades, ids) -> None:
         answered = [c for g in grades for c in g.claims if c.id == result_id]
         if answered:
             right = sum(1 for c in answered if c.status == grader.CORRECT)
-            click.echo(f"{result_id:<18} {right}/{len(answered)} correct")
+            click.echo(f"{result_id:<22} {right}/{len(answered)} correct")
     unreadable = sum(1 for g in grades if g.error)
     click.echo(f"{len(grades)} files graded, {sum(g.all_correct for g in grades)} all correct, {unreadable} unreadable")
 

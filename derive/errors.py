@@ -7,6 +7,26 @@ Exit codes (documented in ``derive --help`` and the README):
 
 from __future__ import annotations
 
+import re
+
+# Terminal escape sequences (CSI, OSC) and any other control character, C0 or C1.
+_TERMINAL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|[\x00-\x1f\x7f-\x9f]")
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """A user's value as an error message echoes it: quoted, no terminal escapes or control
+    characters, cut to a readable length."""
+    text = _TERMINAL.sub("?", str(value))
+    if len(text) > limit:
+        text = text[: limit - 1] + f"… ({len(str(value))} characters)"
+    return repr(text)
+
+
+def clean(message: str, limit: int = 2000) -> str:
+    """A whole message made safe for a terminal (the last line of defence before printing)."""
+    text = _TERMINAL.sub("?", message)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 class DeriveError(Exception):
     """Base class: an error meant for the user, printed as one line."""

@@ -3,7 +3,7 @@
     problems = document.select(parts)
     results  = check_steps(steps of problems, cache)     # symbolic + numeric, cached by content
     tex      = render(problems, results)                 # Jinja2 templates, escaped text
-    files    = NAME.tex, verification.json, NAME.pdf     # each replaced atomically
+    files    = NAME.tex, verification.json, NAME.pdf     # published together (derive.publish)
 
 The document comes from the caller (``derive.loading``); with none, the built-in one is loaded.
 """
@@ -11,21 +11,24 @@ The document comes from the caller (``derive.loading``); with none, the built-in
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 import sympy as sp
 
-from derive.build import compile_pdf, content_hash, write_atomically
-from derive import loading
+from derive import loading, publish
+from derive.build import content_hash, typeset
 from derive.core.notation import DISPLAY_NAMES
-from derive.core.checks.result import FAILED, CheckResult
+from derive.core.checks.result import FAILED, UNDECIDED, CheckResult
 from derive.core.checks.runner import CheckCache, check_steps
 from derive.core import measurements
 from derive.core.document import Document, Problem
 from derive.core.step import Step
-from derive.errors import CheckFailed
+from derive.errors import CheckFailed, InputError, TexFailed, TexMissing
+from derive.core.selection import parse_part_name
+from derive.outlock import folder_lock
 from derive.render import view
 from derive.render.environment import environment
 
@@ -68,6 +71,9 @@ def check(parts: Sequence[str] = (), cache_path: Path | None = None, progress: P
     document = document if document is not None else loading.load().document
     problems = document.select(parts)
     steps = [s for p in problems for s in p.steps()]
+    plan = getattr(progress, "plan", None)
+    if plan is not None:  # a progress display that wants to know the work ahead (bars per problem)
+        plan(problems)
     cache = CheckCache(cache_path)
     results = check_steps(steps, cache, progress=progress)
     cache.save()
@@ -80,6 +86,12 @@ def first_failure(checked: Checked) -> CheckFailed | None:
         if result.status == FAILED:
             claim = f"{sp.sstr(step.lhs)} {step.rel} {sp.sstr(step.rhs)}"
             return CheckFailed(f"step {step.id} failed: {claim[:200]} — {result.message}")
+    for step in checked.steps():
+        result = checked.results[step.id]
+        if result.status == UNDECIDED:  # no verdict is not a pass: it may never be shown as ✓ or ≈
+            return CheckFailed(f"step {step.id} is undecided: its check timed out ({result.message}); "
+                               "no counterexample was found — rerun on a less loaded machine or with "
+                               "DERIVE_TIME_SCALE=4")
     return None
 
 
@@ -103,17 +115,68 @@ def verification_json(checked: Checked) -> dict:
     return {"steps": steps, "summary": view.summary(checked.results)}
 
 
+def preflight(out: Path) -> None:
+    """Before any check runs: the output folder and its cache can be written. One line if not."""
+    shown = str(out)[:200]
+    parent = out.absolute().parent
+    if not out.exists() and not parent.is_dir():
+        raise InputError(f"cannot write to {shown}: its parent folder {str(parent)[:200]} does not exist; "
+                         "create it or choose another folder with --out")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"cannot write to {shown}: it is a file, not a folder; choose another folder with --out")
+    cache = out / ".cache"
+    if cache.exists() and not cache.is_dir():
+        raise InputError(f"cannot use {str(cache)[:200]}: it is a file, not a folder; move it away")
+    for folder in (out, cache):
+        if folder.exists() and not writable(folder):
+            raise InputError(f"cannot write to {str(folder)[:200]}: permission denied; "
+                             "fix its permissions or choose another folder with --out")
+
+
+def writable(folder: Path) -> bool:
+    """Whether a file can be created in ``folder`` (tried, not guessed: root ignores mode bits)."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def output_name(options: BuildOptions) -> str:
+    """NAME for the whole document; a partial build is named apart (hw7-p1, hw7-p1a-p2) so that it
+    never replaces the whole document's PDF."""
+    if not options.parts:
+        return options.name
+    labels = sorted({f"p{n}{label or ''}" for n, label in map(parse_part_name, options.parts)})
+    suffix = "-".join(labels)
+    if len(suffix) > 40:
+        suffix = suffix[:30] + "-" + content_hash(suffix)[:8]
+    return f"{options.name}-{suffix}"
+
+
 def build(options: BuildOptions, progress: Progress | None = None,
           on_tex: Callable[[], None] | None = None) -> BuildReport:
+    out = options.out_dir
+    name = output_name(options)
+    preflight(out)
+    out.mkdir(exist_ok=True)
+    with folder_lock(out):
+        publish.remove_stale_staging(out)
+        return _build_locked(options, name, progress, on_tex)
+
+
+def _build_locked(options: BuildOptions, name: str, progress: Progress | None,
+                  on_tex: Callable[[], None] | None) -> BuildReport:
     out = options.out_dir
     document = options.document if options.document is not None else loading.load().document
     checked = check(options.parts, out / ".cache" / "checks.json", progress, document)
     failure = first_failure(checked)
-    if failure is not None and not options.keep_going:
-        raise failure  # the previous outputs stay as they were
+    undecided = any(r.status == UNDECIDED for r in checked.results.values())
+    if failure is not None and (not options.keep_going or undecided):
+        raise failure  # the previous outputs stay as they were (an undecided step has no mark to show)
     title = options.title if options.title is not None else document.title
     author = options.author if options.author is not None else document.author
-    report = _write(options, checked, render(checked, title, author), on_tex)
+    report = _write(options, name, checked, render(checked, title, author), on_tex)
     if failure is not None:
         raise failure  # --keep-going: the PDF shows the failures, the exit code still says so
     return report
@@ -124,20 +187,25 @@ def json_name(name: str) -> str:
     return "verification.json" if name == "hw7" else f"{name}.verification.json"
 
 
-def _write(options: BuildOptions, checked: Checked, tex: str, on_tex: Callable[[], None] | None) -> BuildReport:
+def _write(options: BuildOptions, name: str, checked: Checked, tex: str,
+           on_tex: Callable[[], None] | None) -> BuildReport:
     out = options.out_dir
-    tex_path, pdf_path = out / f"{options.name}.tex", out / f"{options.name}.pdf"
-    json_path = out / json_name(options.name)
-    write_atomically(json_path, json.dumps(verification_json(checked), indent=2) + "\n")
-    write_atomically(tex_path, tex)
+    tex_path, pdf_path, json_path = out / f"{name}.tex", out / f"{name}.pdf", out / json_name(name)
+    files = {json_path.name: (json.dumps(verification_json(checked), indent=2) + "\n").encode(),
+             tex_path.name: tex.encode()}
     if options.tex_only:
+        publish.publish(out, files)
         return BuildReport(checked, tex_path, json_path, None)
-    state = out / ".cache" / f"{options.name}.pdf-source.sha256"
-    digest = content_hash(tex)
-    if pdf_path.is_file() and state.is_file() and state.read_text().strip() == digest:
+    if publish.pdf_is_current(out, pdf_path.name, tex):
+        publish.publish(out, files)
         return BuildReport(checked, tex_path, json_path, pdf_path, tex_skipped=True)
     if on_tex:
         on_tex()
-    compile_pdf(tex, pdf_path, options.name)
-    write_atomically(state, digest + "\n")
+    try:
+        with publish.scratch_folder(out) as scratch:
+            pdf = typeset(tex, name, scratch)
+    except (TexFailed, TexMissing):
+        publish.publish(out, files)  # documented: the .tex and JSON are still written (exit 3)
+        raise
+    publish.publish(out, {pdf_path.name: pdf, **files}, tex_source=tex)
     return BuildReport(checked, tex_path, json_path, pdf_path)

@@ -25,6 +25,9 @@ class ResultEntry:
     meaning: str
     value: sp.Basic
     step_id: str
+    # (vector, index) pairs the result's step assumes: entry ``index`` is the vector's largest,
+    # so a grader may read an answer's max(x) as x[index].
+    maxima: tuple[tuple[sp.Basic, sp.Basic], ...] = ()
 
     @property
     def is_number(self) -> bool:
@@ -53,9 +56,16 @@ def load(ids: Sequence[str] | None = None, document: Document | None = None) -> 
         document = loading.load().document
     parts: tuple[str, ...] = ()
     if ids is not None:
-        numbers = {int(m.group(1)) for i in ids if (m := re.match(r"p(\d+)\.", i))}
+        # At most 6 ASCII digits: a 5000-digit id is no problem of ours, and int() would refuse it.
+        numbers = {int(m.group(1)) for i in ids if (m := re.match(r"p([0-9]{1,6})\.", i))}
         parts = tuple(str(n) for n in sorted(numbers & set(document.numbers))) or ("1",)
     return collect(document.select(parts))
+
+
+def _maxima(step) -> tuple[tuple[sp.Basic, sp.Basic], ...]:
+    variables = getattr(getattr(step, "assumptions", None), "variables", ())
+    return tuple((v.base, sp.sympify(v.max_at)) for v in variables
+                 if getattr(v, "max_at", None) is not None)
 
 
 def collect(problems: Sequence[Problem]) -> list[ResultEntry]:
@@ -63,5 +73,6 @@ def collect(problems: Sequence[Problem]) -> list[ResultEntry]:
     for problem in problems:
         for result in problem.results():
             value = expand_definitions(result.value, result.step.definitions)
-            entries.append(ResultEntry(result.result_id, result.meaning, value, result.step.id))
+            entries.append(ResultEntry(result.result_id, result.meaning, value, result.step.id,
+                                       _maxima(result.step)))
     return entries

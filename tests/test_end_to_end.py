@@ -25,7 +25,7 @@ def built(tmp_path_factory):
                                        "--author", r"\input{/etc/hostname} & 100% $x$",
                                        "--title", "Homework_7 {draft} ~ #1"])
     assert result.exit_code == 0, result.output
-    text = subprocess.run(["pdftotext", "-layout", str(out / "hw7.pdf"), "-"], capture_output=True,
+    text = subprocess.run(["pdftotext", "-layout", str(out / "hw7-p1.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout
     return out, text
 
@@ -47,7 +47,7 @@ def test_hostile_author_and_title_appear_literally(built):
 
 def test_verification_json_counts_every_step(built):
     out, _ = built
-    data = json.loads((out / "verification.json").read_text())
+    data = json.loads((out / "hw7-p1.verification.json").read_text())
     assert data["summary"]["failed"] == 0
     assert data["summary"]["verified"] >= 10
     assert all(s["status"] in ("verified", "numeric-only", "definition") for s in data["steps"])
@@ -56,12 +56,12 @@ def test_verification_json_counts_every_step(built):
 
 def test_unchanged_rebuild_skips_tex_and_uses_the_cache(built):
     out, _ = built
-    before = (out / "hw7.pdf").stat().st_mtime_ns
-    result = CliRunner().invoke(main, ["build", "1", "--out", str(out), "-q",
+    before = (out / "hw7-p1.pdf").stat().st_mtime_ns
+    result = CliRunner().invoke(main, ["build", "1", "--out", str(out),
                                        "--author", r"\input{/etc/hostname} & 100% $x$",
                                        "--title", "Homework_7 {draft} ~ #1"])
     assert result.exit_code == 0
-    assert f"unchanged {out / 'hw7.pdf'}" in result.output
-    assert (out / "hw7.pdf").stat().st_mtime_ns == before
-    data = json.loads((out / "verification.json").read_text())
+    assert f"unchanged {out / 'hw7-p1.pdf'}" in result.output
+    assert (out / "hw7-p1.pdf").stat().st_mtime_ns == before
+    data = json.loads((out / "hw7-p1.verification.json").read_text())
     assert all(s["cached"] for s in data["steps"] if s["status"] != "definition")

@@ -17,7 +17,7 @@ CASES = [
     ("control characters dropped", "a\x00b\x1bc", "abc"),
     ("maths symbols get their LaTeX spelling", "lhs − rhs ≤ β·Δ", r"lhs - rhs \ensuremath{\le} \ensuremath{\beta}\ensuremath{\cdot}\ensuremath{\Delta}"),
     ("no glyph becomes a question mark", "Wang 王", "Wang ?"),
-    ("Latin-1 letters pass", "Gödel, Lovász? Erdős", "Gödel, Lovász? Erd?s"),
+    ("Latin-1 and Latin Extended-A letters pass", "Gödel, Lovász? Erdős Łukasz Dvořák", "Gödel, Lovász? Erdős Łukasz Dvořák"),
     ("ligatures broken", "a--b a---b ?`` ``q''", "a-{}-{}b a-{}-{}-b ?{}`{}` `{}`{}q'{}'{}"),
     ("write18", r"\immediate\write18{rm -rf /}", r"\textbackslash{}immediate\textbackslash{}write18\{rm -rf /\}"),
 ]

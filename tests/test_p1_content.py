@@ -32,9 +32,13 @@ def test_every_step_is_verified_or_numeric_only(problem):
     statuses = check_steps(list(problem.steps()), jobs=2)
     assert FAILED not in {r.status for r in statuses.values()}
     assert sum(r.status == VERIFIED for r in statuses.values()) >= 15
-    # Only inequalities resting on "x_j is the maximum" and the case-split limit stay numeric.
-    numeric_only = [s for s in problem.steps() if statuses[s.id].status == NUMERIC_ONLY]
-    assert all(s.rel in ("<=", "<") or s.id == "p1.c.both.2" for s in numeric_only)
+    # The bounds resting on "x_j is the maximum" are proved by slack substitution; only the
+    # case-split limit stays numeric.
+    numeric_only = [s.id for s in problem.steps() if statuses[s.id].status == NUMERIC_ONLY]
+    assert numeric_only in ([], ["p1.c.both.2"])
+    for bound in ("p1.a.5", "p1.a.6", "p1.a.7", "p1.a.8", "p1.c.top.3", "p1.c.top.4", "p1.c.rest.3",
+                  "p1.c.ties.2", "p1.c.ties.3"):
+        assert any(m.method == "slack" and m.outcome == "proved" for m in statuses[bound].methods), bound
 
 
 def test_gradient_result_matches_finite_differences(results):

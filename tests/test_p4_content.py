@@ -66,6 +66,8 @@ def test_every_identity_step_is_proved(checked):
     part_a = {s: v for s, v in statuses.items() if s.startswith("p4.a.")}
     assert set(part_a.values()) == {VERIFIED, DEFINITION}, part_a
     assert set(statuses.values()) <= {VERIFIED, NUMERIC_ONLY, DEFINITION}
+    for sum_step in ("p4.b.fwd.2", "p4.b.bwd.7", "p4.b.C.3"):  # index shifts and bracket sums
+        assert statuses[sum_step] == VERIFIED, sum_step
 
 
 def test_numeric_only_steps_say_why(checked):

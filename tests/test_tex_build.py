@@ -53,24 +53,25 @@ def test_missing_tex_writes_tex_and_json_and_exits_3(tmp_path, monkeypatch):
     assert result.exit_code == 3, result.output
     assert "error: TeX Live is not installed" in result.stderr
     assert "apt-get install -y texlive-latex-base" in result.stderr
-    assert (tmp_path / "hw7.tex").is_file() and (tmp_path / "verification.json").is_file()
-    assert not (tmp_path / "hw7.pdf").exists()
+    # a partial build is named apart from the whole document's files
+    assert (tmp_path / "hw7-p1b.tex").is_file() and (tmp_path / "hw7-p1b.verification.json").is_file()
+    assert not (tmp_path / "hw7-p1b.pdf").exists()
 
 
 def test_tex_failure_through_the_cli_exits_3_and_keeps_the_pdf(tmp_path, monkeypatch):
-    (tmp_path / "hw7.pdf").write_bytes(b"%PDF-old")
+    (tmp_path / "hw7-p1b.pdf").write_bytes(b"%PDF-old")
 
-    def broken(tex, pdf_path, name="hw7"):
+    def broken(tex, name="hw7", scratch=None):
         raise TexFailed("TeX failed; the previous PDF was kept. ./hw7.tex:3: Undefined control sequence.",
                         "./hw7.tex:3: Undefined control sequence.")
 
-    monkeypatch.setattr("derive.pipeline.compile_pdf", broken)
+    monkeypatch.setattr("derive.pipeline.typeset", broken)
     result = CliRunner().invoke(main, ["build", "1b", "--out", str(tmp_path), "-q"])
     assert result.exit_code == 3
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert errors == ["error: TeX failed; the previous PDF was kept. ./hw7.tex:3: Undefined control sequence."]
     assert "Traceback" not in result.output
-    assert (tmp_path / "hw7.pdf").read_bytes() == b"%PDF-old"
+    assert (tmp_path / "hw7-p1b.pdf").read_bytes() == b"%PDF-old"
 
 
 def test_log_excerpt_picks_the_error_not_the_whole_log():

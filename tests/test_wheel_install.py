@@ -49,11 +49,11 @@ def test_installed_wheel_builds_from_another_directory(installed, tmp_path):
         args.append("--tex-only")
     run = subprocess.run(args, cwd=workdir, capture_output=True, text=True, env=env)
     assert run.returncode == 0, run.stderr
-    tex = (workdir / "out" / "hw7.tex").read_text()
+    tex = (workdir / "out" / "hw7-p1b.tex").read_text()
     assert r"\section*{Problem 1: The true softmax}" in tex
     located = subprocess.run([str(installed / "bin" / "python"), "-c",
                               "import derive.render.environment as e; print(e.PACKAGE_TEMPLATES.is_dir())"],
                              cwd=workdir, capture_output=True, text=True, env=env)
     assert located.stdout.strip() == "True"  # the templates came from the wheel, not this checkout
     if "--tex-only" not in args:
-        assert (workdir / "out" / "hw7.pdf").read_bytes().startswith(b"%PDF")
+        assert (workdir / "out" / "hw7-p1b.pdf").read_bytes().startswith(b"%PDF")

@@ -18,7 +18,7 @@ from derive.core.assumptions import Assumptions
 from derive.core.selection import parse_part_name
 from derive.core.step import RELATIONS, Squeeze, Step
 from derive.core.step import Prose as ProseParts
-from derive.errors import AuthoringError, InputError
+from derive.errors import AuthoringError, InputError, shown
 
 
 class _Notebook:
@@ -73,23 +73,24 @@ class Derivation(_Notebook):
 
     def step(self, lhs: Any, rel: str, rhs: Any, why: ProseParts | str = (),
              assumptions: Assumptions | None = None, rule: Squeeze | None = None,
-             display: tuple[Any, Any] | None = None) -> Step:
+             display: tuple[Any, Any] | None = None, unproved: str = "") -> Step:
         """A new line: lhs rel rhs, where rel is one of =, <=, <, >=, >.
 
         ``display=(shown_lhs, shown_rhs)`` prints those forms in the PDF instead; they are
-        checked to equal lhs and rhs, so what is shown is still what is proved.
+        checked to equal lhs and rhs, so what is shown is still what is proved. ``unproved``: why
+        no proof is expected, shown in the appendix if the step ends numeric-only.
         """
         step_id = self._next_id()
         merged = self.assumptions + assumptions if assumptions else self.assumptions
         lhs, rhs = self._validated(step_id, lhs, rel, rhs, merged)
         shown = self._display(step_id, display, merged, pair=True)
         step = Step(step_id, lhs, rel, rhs, _prose(why), merged, rule=rule,
-                    definitions=tuple(self.definitions), display=shown)
+                    definitions=tuple(self.definitions), display=shown, unproved=unproved)
         self.steps.append(step)
         return step
 
     def then(self, rel: str, rhs: Any, why: ProseParts | str = (),
-             assumptions: Assumptions | None = None, display: Any = None) -> Step:
+             assumptions: Assumptions | None = None, display: Any = None, unproved: str = "") -> Step:
         """Continue the chain: the previous right-hand side rel rhs (shown as '= rhs').
 
         ``display=shown_rhs`` prints that form of rhs instead (checked to equal rhs).
@@ -102,7 +103,7 @@ class Derivation(_Notebook):
         lhs, rhs = self._validated(step_id, previous.rhs, rel, rhs, merged)
         shown = self._display(step_id, display, merged, pair=False)
         step = Step(step_id, lhs, rel, rhs, _prose(why), merged, continued=True,
-                    definitions=tuple(self.definitions), display=shown)
+                    definitions=tuple(self.definitions), display=shown, unproved=unproved)
         self.steps.append(step)
         return step
 
@@ -122,9 +123,14 @@ class Derivation(_Notebook):
 
 @dataclass(frozen=True)
 class Prose:
-    """A paragraph: plain strings (escaped) and SymPy expressions (printed inline)."""
+    """A paragraph: plain strings (escaped) and SymPy expressions (printed inline).
+
+    ``argued`` marks a paragraph that links checked steps by an argument in words, which derive
+    does not check; the PDF shows it as "argued, not checked".
+    """
 
     parts: ProseParts
+    argued: bool = False
 
 
 @dataclass(frozen=True)
@@ -186,6 +192,10 @@ class Part(_Notebook):
     def say(self, *parts: str | sp.Basic) -> None:
         """A paragraph: strings are typeset literally (escaped), SymPy objects as inline maths."""
         self.blocks.append(Prose(tuple(parts)))
+
+    def argue(self, *parts: str | sp.Basic) -> None:
+        """A link between checked steps argued in words, shown plainly as not checked."""
+        self.blocks.append(Prose(tuple(parts), argued=True))
 
     def result(self, result_id: str, meaning: str, step: Step, lhs: Any = None) -> Result:
         """Box a checked step as a result with a stable id (what ``derive results``/``grade`` use)."""
@@ -303,7 +313,7 @@ class Document(_Notebook):
             number, label = parse_part_name(name)
             if number not in self.numbers:
                 known = ", ".join(str(n) for n in self.numbers)
-                raise InputError(f"no problem {number} in the document (part {name!r}); known problems: {known}")
+                raise InputError(f"no problem {number} in the document (part {shown(name)}); known problems: {known}")
             if label is None:
                 wanted[number] = None
             elif wanted.get(number, set()) is not None:

@@ -9,15 +9,17 @@ what is missing instead of failing the build.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 _cache_path: Path | None = None
 _entries: dict[str, Any] | None = None
+_skipping = False  # set by not_measuring(): grading and listing results need no figures
 
 
 def require(holds: bool, message: str) -> None:
@@ -38,15 +40,30 @@ def use_cache(path: Path | None) -> None:
     _cache_path, _entries = path, None
 
 
+@contextlib.contextmanager
+def not_measuring() -> Iterator[None]:
+    """Within this block every measurement is Unavailable, so building the document's content
+    (for its results, say) runs no torch and writes no cache; content already says "not
+    measured here" for an Unavailable figure."""
+    global _skipping
+    previous, _skipping = _skipping, True
+    try:
+        yield
+    finally:
+        _skipping = previous
+
+
 def _load() -> dict[str, Any]:
     global _entries
     if _entries is None:
         _entries = {}
         if _cache_path is not None and _cache_path.is_file():
             try:
-                _entries = json.loads(_cache_path.read_text())
-            except (OSError, ValueError):
-                _entries = {}
+                loaded = json.loads(_cache_path.read_text())
+            except (OSError, ValueError, RecursionError):
+                loaded = {}
+            # Valid JSON of the wrong shape (a list, null) is as damaged as invalid JSON.
+            _entries = loaded if isinstance(loaded, dict) else {}
     return _entries
 
 
@@ -67,6 +84,8 @@ def code_digest() -> str:
 
 def measured(key: str, compute: Callable[[], Any]) -> Any:
     """The JSON-able result of ``compute()``, computed once per key, code version and cache file."""
+    if _skipping:
+        raise Unavailable("measurements are not run when only the results are wanted")
     entries = _load()
     key = f"{key}@{code_digest()}"
     if key not in entries:

@@ -59,6 +59,9 @@ class Step:
     # What the PDF prints instead of (lhs, rhs), when the author gave display=; never checked,
     # so it is not part of the content hash.
     display: tuple[Any, Any] | None = field(default=None, compare=False)
+    # Why no proof is expected, for the appendix when the step ends numeric-only (display only,
+    # so not part of the content hash: it changes no check).
+    unproved: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         if self.rel not in RELATIONS:

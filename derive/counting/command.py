@@ -13,10 +13,15 @@ from derive.counting.convention import Convention
 from derive.counting.counts import count_network
 from derive.counting.loading import builtin_specs, load_network
 from derive.counting.report import to_dict, to_text
-from derive.errors import DeriveError
+from derive.errors import DeriveError, clean
+
+EXIT_CODES = """\b
+Exit codes:
+  0  success
+  2  usage or input error (the spec, a name, an option)"""
 
 
-@click.command("count")
+@click.command("count", epilog=EXIT_CODES)
 @click.argument("spec", required=False, metavar="[SPEC|NAME]")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option(
@@ -29,6 +34,7 @@ from derive.errors import DeriveError
 @click.option(
     "--list", "list_", is_flag=True, help="List the built-in networks and exit."
 )
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors (check a spec).")
 @click.pass_context
 def count(
     ctx: click.Context,
@@ -38,6 +44,7 @@ def count(
     strict: bool,
     exclude_padding: bool,
     list_: bool,
+    quiet: bool = False,
 ) -> None:
     """Count the parameters and operations of a network.
 
@@ -60,8 +67,10 @@ def count(
             load_network(spec), Convention(bias, strict, exclude_padding)
         )
     except DeriveError as exc:
-        click.echo(f"error: {exc.message}", err=True)
+        click.echo(f"error: {clean(exc.message, 600)}", err=True)
         ctx.exit(exc.exit_code)
+    if quiet:
+        return
     if as_json:
         import json  # only when asked for
 

@@ -127,21 +127,52 @@ def count_layer(layer: L.Layer, convention: Convention = HOMEWORK) -> LayerCount
     )
 
 
+def floor_sum(n: int, m: int, a: int, b: int) -> int:
+    """Σ_{i=0}^{n-1} ⌊(a·i + b)/m⌋ for n ≥ 0, m ≥ 1, a ≥ 0, b ≥ 0, in O(log) steps (a Euclid-like
+    reduction), so any size answers at once."""
+    total = 0
+    while n > 0:
+        if a >= m:
+            total += (n - 1) * n // 2 * (a // m)
+            a %= m
+        if b >= m:
+            total += n * (b // m)
+            b %= m
+        top = a * n + b
+        if top < m:
+            break
+        n, b, m, a = top // m, top % m, a, m
+    return total
+
+
+def _taps_at_most(limit: int, out: int, kernel: int, stride: int, dilation: int) -> int:
+    """#{(o, t): 0 ≤ o < out, 0 ≤ t < kernel, o·s + t·d ≤ limit}, in closed form."""
+    if limit < 0 or out <= 0 or kernel <= 0:
+        return 0
+    # For output o the taps t ≤ ⌊(limit − o·s)/d⌋ count: all k of them while o ≤ full, some up to last.
+    full = min((limit - (kernel - 1) * dilation) // stride, out - 1)
+    last = min(limit // stride, out - 1)
+    total = kernel * max(full + 1, 0)
+    first = max(full + 1, 0)
+    if last >= first:
+        # Σ_{o=first}^{last} (⌊(limit − o·s)/d⌋ + 1), summed backwards from o = last (j = last − o).
+        count = last - first + 1
+        total += count + floor_sum(count, dilation, stride, limit - last * stride)
+    return total
+
+
 def axis_pairs(
     size: int, out: int, kernel: int, stride: int, padding: int, dilation: int
 ) -> int:
     """How many (output position, kernel tap) pairs along one axis read a real input element.
 
-    Tap t of output o reads position o·s − p + t·d; for each tap the valid o form an interval,
-    so the count is a sum of k interval lengths — no loop over output positions.
+    Tap t of output o reads position o·s − p + t·d, real when 0 ≤ o·s + t·d − p ≤ size − 1: a
+    difference of two lattice-point counts under a line, each a floor sum — no loop over taps or
+    outputs, so a kernel of 10⁸ or a padding of 10¹² answers at once.
     """
-    total = 0
-    for t in range(kernel):
-        shift = padding - t * dilation  # o·s must lie in [shift, shift + size − 1]
-        first = max(0, -(-shift // stride))
-        last = min(out - 1, (shift + size - 1) // stride)
-        total += max(0, last - first + 1)
-    return total
+    return _taps_at_most(padding + size - 1, out, kernel, stride, dilation) - _taps_at_most(
+        padding - 1, out, kernel, stride, dilation
+    )
 
 
 def axis_covered(
@@ -150,21 +181,15 @@ def axis_covered(
     """How many output positions along one axis read at least one real input element.
 
     When dilation ≤ size the taps are at most ``size`` apart, so a window reads the input exactly
-    when its span overlaps it: an interval of o. Otherwise the taps can straddle the whole input;
-    that degenerate case is checked position by position along this one axis.
+    when its span overlaps it: an interval of o. Otherwise taps are more than ``size`` apart, so at
+    most one tap of a window lands in the input, and the covered outputs are the reading pairs.
     """
     span = dilation * (kernel - 1)
     if dilation <= size:
         first = max(0, -(-(padding - span) // stride))
         last = min(out - 1, (size - 1 + padding) // stride)
         return max(0, last - first + 1)
-    covered = 0
-    for o in range(out):
-        start = o * stride - padding
-        lo = max(0, -(start // dilation))  # first tap at or after position 0
-        if lo < kernel and start + lo * dilation <= size - 1:
-            covered += 1
-    return covered
+    return axis_pairs(size, out, kernel, stride, padding, dilation)
 
 
 Counted = tuple[

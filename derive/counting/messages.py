@@ -11,7 +11,14 @@ def show(value: object) -> str:
     """Render a user's value the way they wrote it in TOML (strings quoted, true/false)."""
     import json  # only on the error path: keeps `derive count` start-up lean
 
-    return json.dumps(value, ensure_ascii=False, default=str)
+    from derive.errors import clean
+
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (ValueError, RecursionError):  # a 5000-digit integer, a deeply nested array
+        text = f"a {type(value).__name__} too large to show"
+    # Cut to a readable length, without terminal escapes (C1 controls pass through json.dumps).
+    return clean(text, 80)
 
 
 def suggest(word: str, choices: tuple[str, ...]) -> str:

@@ -33,6 +33,8 @@ from derive.counting.shapes import resolve
 from derive.errors import InputError
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: No real layer comes near it; it keeps every count a readable integer (and every loop short).
+MAX_SIZE = 10**12
 _TOP_LEVEL = ("name", "description", "input", "layers")
 
 
@@ -182,7 +184,15 @@ def parse_spec(text: str, source: str) -> L.Network:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{source}: not valid TOML: {exc}") from None
-    return build_network(data, source)
+    except RecursionError:
+        raise InputError(f"{source}: arrays or tables nested too deeply to read; a spec needs two levels") from None
+    except ValueError as exc:  # an integer literal beyond Python's 4300-digit conversion limit
+        raise InputError(f"{source}: a number has too many digits to read ({str(exc)[:40]}…); "
+                         "sizes are at most 10^12") from None
+    try:
+        return build_network(data, source)
+    except RecursionError:
+        raise InputError(f"{source}: values nested too deeply; sizes are integers or [height, width]") from None
 
 
 def build_network(data: Mapping[str, Any], source: str) -> L.Network:
@@ -229,11 +239,18 @@ def _input_shape(value: object, source: str) -> L.Shape:
         and len(value) in (1, 3)
         and all(_is_int(v) and v > 0 for v in value)
     ):
+        _not_too_large(tuple(value), f"{source}: input")
         return tuple(value)
     raise InputError(
         f"{source}: input must be [channels, height, width] or [features] "
         f"of positive integers, got {show(value)}"
     )
+
+
+def _not_too_large(value: object, where: str) -> None:
+    values = value if isinstance(value, tuple) else (value,)
+    if any(_is_int(v) and v > MAX_SIZE for v in values):
+        raise InputError(f"{where} is too large ({show(value)}); sizes are at most 10^12")
 
 
 def _parse_layers(tables: list[dict[str, Any]], source: str) -> list[L.RawLayer]:
@@ -292,6 +309,7 @@ def _parse_layer(index: int, table: dict[str, Any], source: str) -> L.RawLayer:
             raise InputError(
                 f"{where}: {field} must be {kind.expected}, got {show(table[field])}"
             )
+        _not_too_large(checked, f"{where}: {field}")
         values[field] = checked
     if values.get("stride", ()) is None:
         values["stride"] = values["kernel_size"]

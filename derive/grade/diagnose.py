@@ -73,6 +73,7 @@ _MIN_COUNT = 1000  # whole expected values from here on are read as operation co
 _MAX_FACTOR_HEIGHT = 100  # "off by a factor of 37/12" helps nobody
 _MAX_SUM_TERMS = 1000  # sums written out for the numeric test
 _MIN_POINTS = 3
+_CASES_POINTS = 60  # sample points when either side distinguishes cases (Piecewise)
 
 Status = Literal["correct", "wrong", "undecided"]
 Sampler = Callable[[sympy.Expr, random.Random], sympy.Expr]  # (symbol or entry, rng) → value
@@ -426,16 +427,23 @@ def _sample(
     sizes = sorted(_sum_bound_symbols(claim) | _sum_bound_symbols(expected), key=str)
     indices = sorted((_index_symbols(claim) | _index_symbols(expected)) - set(sizes), key=str)
     smallest = max(2, len(indices) + 1)
+    # A case distinction on the indices (a band: 1 <= k - i + 1 <= f) differs from a wrong one
+    # only at its edges, where indices may be equal: sample many more points, half of them with
+    # indices drawn independently (equal ones included).
+    cases = claim.has(sympy.Piecewise) or expected.has(sympy.Piecewise)
+    wanted = max(options.points, _CASES_POINTS) if cases else options.points
     samples: list[tuple[mpmath.mpc, mpmath.mpc]] = []
-    for point in range(3 * options.points):
-        if len(samples) == options.points:
+    for point in range(3 * wanted):
+        if len(samples) == wanted:
             break
         sizes_at = {s: sympy.Integer(rng.randint(smallest, smallest + 4)) for s in sizes}
         top = min((int(v) for v in sizes_at.values()), default=smallest + 1)
-        indices_at = {
-            s: sympy.Integer(v)
-            for s, v in zip(indices, rng.sample(range(1, top + 1), len(indices)), strict=True)
-        }
+        drawn = (
+            [rng.randint(1, top) for _ in indices]
+            if cases and point % 2
+            else rng.sample(range(1, top + 1), len(indices))
+        )
+        indices_at = {s: sympy.Integer(v) for s, v in zip(indices, drawn, strict=True)}
         fixed = {**sizes_at, **indices_at}
         try:
             sides = [_write_out_sums(side.xreplace(fixed)) for side in (claim, expected)]

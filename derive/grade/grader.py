@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import csv
 import difflib
-import multiprocessing
 import os
-import tomllib
-from concurrent.futures import ProcessPoolExecutor
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,10 +26,22 @@ import sympy as sp
 
 from derive.errors import InputError
 from derive.grade.diagnose import compare
-from derive.grade.parser import AnswerParseError, parse_answer, stated_decimals, symbols_of
+from derive.grade.answer_file import read_answers
+from derive.grade import printed
+from derive.grade.parser import AnswerParseError, EntryMax, parse_answer, stated_decimals
+from derive.grade.safe_text import csv_cell, shown
+from derive.grade.workers import available_cores, run_limited
 from derive.results import ResultEntry
 
+__all__ = ["ANSWER_SECONDS", "CORRECT", "FILE_SECONDS", "UNDECIDED", "UNPARSEABLE", "WRONG",
+           "ClaimGrade", "FileGrade", "grade_answers", "grade_file", "grade_paths", "grade_folder",
+           "read_answers", "write_csv"]
+
 CORRECT, WRONG, UNPARSEABLE, UNDECIDED = "correct", "wrong", "unparseable", "undecided"
+
+ANSWER_SECONDS = 6.0  # parse and compare one answer (compare itself stops after 1 + 3 s)
+FILE_ANSWER_SECONDS = 10.0  # all answers of one file together
+FILE_SECONDS = 30.0  # one file, wall clock, in its own process: then the process is killed
 
 
 @dataclass(frozen=True)
@@ -52,104 +67,146 @@ class FileGrade:
         return {"file": self.path, "error": self.error, "claims": [asdict(c) for c in self.claims]}
 
 
-def read_answers(path: Path) -> dict[str, str]:
-    """id → answer text, or InputError naming the file and what is wrong with it."""
+class _OutOfTime(BaseException):
+    """Raised by the alarm; a BaseException so that SymPy's ``except Exception`` lets it pass."""
+
+
+@contextmanager
+def _answer_time_limit(seconds: float) -> Iterator[None]:
+    """Raise _OutOfTime after ``seconds`` (main thread only; elsewhere the per-file process
+    limit is what stops a runaway answer)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def on_alarm(signum: int, frame: object) -> None:
+        raise _OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such answer file") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text; save the answers as UTF-8") from None
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(f"{path}: not valid TOML ({error}); quote answers, e.g. \"p2.conv.macs\" = \"655566528\"") from None
-    except OSError as error:
-        raise InputError(f"{path}: cannot read it ({error.strerror})") from None
-    answers: dict[str, str] = {}
-    _flatten(data, "", answers, path)
-    if not answers:
-        raise InputError(f"{path}: no answers in this file; write lines like \"p2.conv.macs\" = \"655566528\"")
-    return answers
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
-def _flatten(data: Mapping, prefix: str, into: dict[str, str], path: Path) -> None:
-    for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            _flatten(value, f"{name}.", into, path)
-        elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise InputError(f"{path}: the answer to {name} is a {type(value).__name__}; "
-                             "give a number or a quoted expression")
-        else:
-            into[name] = value if isinstance(value, str) else repr(value)
+def _known_maxima(claim: sp.Expr, expected: ResultEntry) -> sp.Expr:
+    """max(x) → x[j] where the result's step assumes x[j] is the largest entry of x."""
+    if not claim.has(EntryMax):
+        return claim
+    return claim.xreplace({EntryMax(base): base[index] for base, index in expected.maxima})
 
 
 @lru_cache(maxsize=4096)
 def _grade_claim(result_id: str, answer: str, expected: ResultEntry) -> ClaimGrade:
-    """One claim; cached, since a class repeats the same answers many times."""
-    shown = sp.sstr(expected.value)
+    """One claim, parsed and compared; cached, since a class repeats the same answers many
+    times. The caller bounds its time: an answer stopped by the alarm raises, so a timeout is
+    never cached."""
+    shown_value = printed.plain(expected.value)
     try:
-        claim = parse_answer(answer, symbols_of(expected.value))
+        claim = parse_answer(answer, printed.answer_names(expected.value),
+                             functions=printed.answer_functions(expected.value))
     except AnswerParseError as error:
-        return ClaimGrade(result_id, answer, UNPARSEABLE, shown, error.message)
-    verdict = compare(claim, expected.value, decimals=stated_decimals(answer))
-    return ClaimGrade(result_id, answer, verdict.status, shown, verdict.diagnosis or "")
+        return ClaimGrade(result_id, answer, UNPARSEABLE, shown_value, shown(error.message, 200))
+    try:
+        claim = _known_maxima(claim, expected)
+        verdict = compare(claim, expected.value, decimals=stated_decimals(answer))
+    except RecursionError:
+        return ClaimGrade(result_id, answer, UNDECIDED, shown_value, "the answer is nested too deeply to compare")
+    except Exception as error:  # noqa: BLE001 - a defect of derive, never the student's fault
+        return ClaimGrade(result_id, answer, UNDECIDED, shown_value,
+                          f"derive could not grade this answer ({type(error).__name__}); please report it")
+    return ClaimGrade(result_id, answer, verdict.status, shown_value, verdict.diagnosis or "")
 
 
-def grade_answers(answers: Mapping[str, str], expected: Mapping[str, ResultEntry]) -> list[ClaimGrade]:
+def _grade_claim_in_time(result_id: str, answer: str, expected: ResultEntry, seconds: float) -> ClaimGrade:
+    if seconds <= 0:
+        return ClaimGrade(result_id, answer, UNDECIDED, printed.plain(expected.value),
+                          f"not graded: this file's answers used up their {FILE_ANSWER_SECONDS:g} s")
+    try:
+        with _answer_time_limit(seconds):
+            return _grade_claim(result_id, answer, expected)
+    except _OutOfTime:
+        return ClaimGrade(result_id, answer, UNDECIDED, printed.plain(expected.value),
+                          f"reading and comparing this answer took longer than {seconds:.3g} s")
+
+
+def grade_answers(answers: Mapping[str, str], expected: Mapping[str, ResultEntry],
+                  seconds: float = FILE_ANSWER_SECONDS) -> list[ClaimGrade]:
+    """Each answer's verdict; each within ANSWER_SECONDS and all together within ``seconds``
+    (what is left over when time runs out is undecided, not wrong)."""
+    deadline = time.monotonic() + seconds
     grades = []
     for result_id, answer in answers.items():
         if result_id not in expected:
             near = difflib.get_close_matches(result_id, list(expected), n=1)
             hint = f"; did you mean {near[0]}?" if near else "; `derive results` lists them"
-            grades.append(ClaimGrade(result_id, answer, UNPARSEABLE, "", f"no result has the id {result_id}{hint}"))
+            grades.append(ClaimGrade(result_id, answer, UNPARSEABLE, "",
+                                     f"no result has the id {shown(result_id)}{hint}"))
             continue
-        grades.append(_grade_claim(result_id, answer, expected[result_id]))
+        remaining = min(ANSWER_SECONDS, deadline - time.monotonic())
+        grades.append(_grade_claim_in_time(result_id, answer, expected[result_id], remaining))
     return grades
 
 
 def grade_file(path: Path, expected: Mapping[str, ResultEntry]) -> FileGrade:
-    return FileGrade(str(path), tuple(grade_answers(read_answers(path), expected)))
-
-
-_EXPECTED: Mapping[str, ResultEntry] = {}
-
-
-def _grade_in_worker(path: str) -> FileGrade:
+    """One file's grades; a file that cannot be read is a FileGrade with ``error``, not a raise."""
     try:
-        return grade_file(Path(path), _EXPECTED)
+        return FileGrade(str(path), tuple(grade_answers(read_answers(path), expected)))
     except InputError as error:
-        return FileGrade(path, (), error.message)
+        return FileGrade(str(path), (), error.message)
 
 
-def grade_folder(folder: Path, expected: Mapping[str, ResultEntry], jobs: int | None = None) -> list[FileGrade]:
-    """Every *.toml in ``folder``, graded on all cores; a malformed file is reported, not fatal."""
-    global _EXPECTED
-    paths = sorted(str(p) for p in folder.glob("*.toml"))
+def grade_paths(paths: Sequence[Path], expected: Mapping[str, ResultEntry], jobs: int | None = None,
+                file_seconds: float = FILE_SECONDS) -> list[FileGrade]:
+    """Each file graded in a worker process under a wall-clock limit, in the order given. One
+    bad file -- unreadable, hostile, hung, crashing -- is that file's error, never the class's."""
+
+    def failed(path: Path, reason: str) -> FileGrade:
+        return FileGrade(str(path), (), reason)
+
+    return run_limited(lambda path: grade_file(path, expected), list(paths),
+                       jobs=jobs or available_cores(), seconds=file_seconds, on_failure=failed)
+
+
+def grade_folder(folder: Path, expected: Mapping[str, ResultEntry], jobs: int | None = None,
+                 file_seconds: float = FILE_SECONDS) -> list[FileGrade]:
+    """Every *.toml in ``folder``; whatever is not a readable answer file is reported, not fatal."""
+    paths = sorted(folder.glob("*.toml"))
     if not paths:
-        raise InputError(f"{folder}: no answer files (*.toml) in this folder")
-    _EXPECTED = expected
-    jobs = jobs or os.cpu_count() or 1
-    try:
-        if jobs > 1 and len(paths) > 1:
-            # fork: workers inherit the expected results and SymPy without re-importing them.
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-                return list(pool.map(_grade_in_worker, paths, chunksize=max(1, len(paths) // (jobs * 8))))
-        return [_grade_in_worker(p) for p in paths]
-    finally:
-        _EXPECTED = {}
+        raise InputError(f"{shown(folder)}: no answer files (*.toml) in this folder")
+    return grade_paths(paths, expected, jobs, file_seconds)
 
 
 def write_csv(grades: Sequence[FileGrade], ids: Sequence[str], path: Path) -> None:
-    """One row per file, one column per result id (its status), plus counts."""
+    """One row per file, one column per result id (its status), plus counts.
+
+    Written to a fresh temporary file created exclusively beside ``path`` and renamed over it:
+    a planted link (``grades.csv.tmp`` → someone's file) is never followed, and readers never
+    see half a table. Cells that a spreadsheet would run as formulas are neutralised."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".csv.tmp")
-    with temporary.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["file", "correct", "answered", "error", *ids])
-        for grade in grades:
-            status = {c.id: c.status for c in grade.claims}
-            correct = sum(1 for c in grade.claims if c.status == CORRECT)
-            writer.writerow([Path(grade.path).name, correct, len(grade.claims), grade.error,
-                             *(status.get(i, "") for i in ids)])
-    os.replace(temporary, path)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["file", "correct", "answered", "error", *ids])
+            for grade in grades:
+                status = {c.id: c.status for c in grade.claims}
+                correct = sum(1 for c in grade.claims if c.status == CORRECT)
+                writer.writerow([csv_cell(shown(Path(grade.path).name, 200)), correct, len(grade.claims),
+                                 csv_cell(shown(grade.error, 300)), *(status.get(i, "") for i in ids)])
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

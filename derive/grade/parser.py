@@ -149,6 +149,15 @@ _LATEX_WRAPPERS = frozenset(
     "text mathrm mathit mathbf boldsymbol bm underline vec operatorname".split()
 )
 _CLOSERS = {"(": ")", "\\{": "\\}", "{": "}", "[": "]"}
+_UNICODE_RELATIONS = {"≤": "<=", "≥": ">=", "⩽": "<=", "⩾": ">="}
+_LATEX_RELATIONS = {
+    "le": "<=", "leq": "<=", "leqslant": "<=", "ge": ">=", "geq": ">=", "geqslant": ">=",
+    "lt": "<", "gt": ">",
+}  # fmt: skip
+_ENVIRONMENT = re.compile(r"\{\s*([A-Za-z*]+)\s*\}")
+# Words that structure a case distinction; never read as names there.
+_KEYWORDS = frozenset(("if", "else", "otherwise", "and"))
+_RELATIONS = {"<": sympy.Lt, "<=": sympy.Le, ">": sympy.Gt, ">=": sympy.Ge}
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _MACRO = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
 _WORD_IN_BRACES = re.compile(r"\{\s*(\\?[A-Za-z][A-Za-z0-9]*)\s*\}")
@@ -157,12 +166,19 @@ _SIGNED_DIGITS = re.compile(r"[+-]?[0-9]+")
 _OPERAND = "a number, a name or '('"
 
 
+_SHOWN_CHARS = 40  # of a piece of the answer quoted in a message
+
+
 def _show(text: str) -> str:
-    """Quote a piece of the answer for an error message, readably even for quotes and controls."""
+    """Quote a piece of the answer for an error message, readably even for quotes and controls:
+    cut to a readable length, control characters (terminal escapes) replaced by '?'."""
     if not text:
         return "end of answer"
     if len(text) == 1 and not text.isprintable():
         return f"U+{ord(text):04X}"
+    if len(text) > _SHOWN_CHARS:
+        text = text[: _SHOWN_CHARS - 1] + "…"
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
     return f'"{text}"' if "'" in text else f"'{text}'"
 
 
@@ -200,15 +216,23 @@ class _Lexer:
             return self._number(pos, grouping)
         if ch.isascii() and ch.isalpha():
             end = _IDENT.match(text, pos).end()  # type: ignore[union-attr]
-            return self._word(text[pos:end], text[pos:end], pos), end
+            return self._primed(self._word(text[pos:end], text[pos:end], pos), end)
         if ch in _UNICODE_GREEK:
-            return _Token("name", ch, pos + 1, _UNICODE_GREEK[ch]), pos + 1
+            return self._primed(_Token("name", ch, pos + 1, _UNICODE_GREEK[ch]), pos + 1)
         if ch == "*" and text.startswith("**", pos):
             return _Token("op", "**", pos + 1, "^"), pos + 2
         if ch in "+-*/^":
             return _Token("op", ch, pos + 1, ch), pos + 1
         if ch in _UNICODE_OPERATORS:
             return _Token("op", ch, pos + 1, _UNICODE_OPERATORS[ch]), pos + 1
+        if ch in "<>":
+            if text.startswith("=", pos + 1):
+                return _Token("rel", ch + "=", pos + 1, ch + "="), pos + 2
+            return _Token("rel", ch, pos + 1, ch), pos + 1
+        if ch in _UNICODE_RELATIONS:
+            return _Token("rel", ch, pos + 1, _UNICODE_RELATIONS[ch]), pos + 1
+        if ch == "&" and self.latex:
+            return _Token("&", ch, pos + 1), pos + 1
         if ch in "(){}|,_=" or (self.latex and ch in "[]"):
             return _Token(ch, ch, pos + 1), pos + 1
         if ch == "\\":
@@ -220,6 +244,13 @@ class _Lexer:
             pos,
             "expected a number, a name, an operator or '('",
         )
+
+    def _primed(self, tok: _Token, end: int) -> tuple[_Token, int]:
+        """``sigma'`` (a derivative's name, as in ``sigma'(z)``) is one name token."""
+        if self.text.startswith("'", end) and tok.kind == "name":
+            value = f"{tok.value}'"
+            return _Token("name", self.text[tok.col - 1 : end + 1], tok.col, value), end + 1
+        return tok, end
 
     def _skip_blanks(self, pos: int) -> int:
         text = self.text
@@ -250,11 +281,24 @@ class _Lexer:
         name, end = match.group(1), match.end()
         raw = match.group(0)
         if name in _GREEK or name in _GREEK_VARIANTS or name == "pi":
-            return _Token("name", raw, pos + 1, _GREEK_VARIANTS.get(name, name)), end
+            return self._primed(_Token("name", raw, pos + 1, _GREEK_VARIANTS.get(name, name)), end)
         if name in _LATEX_OPERATORS:
             return _Token("op", raw, pos + 1, _LATEX_OPERATORS[name]), end
         if name in _LATEX_FUNCTIONS:
             return _Token("func", raw, pos + 1, _LATEX_FUNCTIONS[name]), end
+        if name in _LATEX_RELATIONS:
+            return _Token("rel", raw, pos + 1, _LATEX_RELATIONS[name]), end
+        if name == "\\":
+            return _Token("rowsep", raw, pos + 1), end
+        if name in ("land", "wedge"):
+            return _Token("name", raw, pos + 1, "and"), end
+        if name in ("begin", "end"):
+            env = _ENVIRONMENT.match(self.text, end)
+            if env is None or env.group(1) != "cases":
+                raise self.error(
+                    f"unknown environment after '\\{name}'", end, "only {cases} is understood"
+                )
+            return _Token(f"{name}_cases", self.text[pos : env.end()], pos + 1), env.end()
         if name in _LATEX_BARS:
             return _Token("|", raw, pos + 1), end
         if name == "{":
@@ -274,7 +318,13 @@ class _Lexer:
                     raise self.error(f"unknown LaTeX command '{word}'", end, "expected a name")
                 word = _GREEK_VARIANTS.get(greek, greek)
             full = self.text[pos : inner.end()]
-            if name == "operatorname" or word in _ARITY:
+            if name == "operatorname" and word not in _ARITY:
+                raise self.error(
+                    f"unknown function {_show(word)}",
+                    pos,
+                    f"known functions: {', '.join(FUNCTIONS)}",
+                )
+            if word in _ARITY:
                 return _Token("func", full, pos + 1, word), inner.end()
             return _Token("name", full, pos + 1, word), inner.end()
         raise self.error(
@@ -370,8 +420,10 @@ class _Parser:
         indexed: frozenset[str],
         latex: bool,
         limits: ParseLimits,
+        functions: Mapping[str, type] | None = None,
     ) -> None:
         self.lexer = _Lexer(text, latex, limits)
+        self.functions = dict(functions or {})
         self.table = table
         self.indexed = indexed
         self.latex = latex
@@ -459,6 +511,90 @@ class _Parser:
         return result
 
     def expr(self) -> sympy.Expr:
+        """An arithmetic expression, or a case distinction ``a if 1 <= k <= f else b``."""
+        value = self.arith()
+        if self.at_keyword("if"):
+            tok = self.tok
+            with self.nested(tok.col):
+                self.advance()
+                condition = self.condition()
+                if not self.at_keyword("else"):
+                    raise self.unexpected("expected 'else' and the value otherwise")
+                self.advance()
+                otherwise = self.expr()
+            return self.piecewise([(value, condition), (otherwise, sympy.true)], tok)
+        return value
+
+    def at_keyword(self, word: str | None = None) -> bool:
+        tok = self.tok
+        if tok.kind != "name" or tok.value not in _KEYWORDS or tok.value in self.table:
+            return False
+        return word is None or tok.value == word
+
+    def condition(self) -> sympy.Basic:
+        """Comparisons joined by 'and' or ',': ``1 <= k - i + 1 <= f``, ``i \\le k, k < n``."""
+        parts = [self.comparison()]
+        while self.at_keyword("and") or self.tok.kind == ",":
+            self.advance()
+            parts.append(self.comparison())
+        return sympy.And(*parts)
+
+    def comparison(self) -> sympy.Basic:
+        left = self.arith()
+        relations = []
+        while self.tok.kind in ("rel", "="):
+            tok = self.tok
+            self.advance()
+            right = self.arith()
+            op = "==" if tok.kind == "=" else str(tok.value)
+            try:
+                relations.append(
+                    sympy.Eq(left, right) if op == "==" else _RELATIONS[op](left, right)
+                )
+            except TypeError:
+                raise self.error(
+                    "these cannot be compared", tok.col, "compare real quantities"
+                ) from None
+            left = right
+        if not relations:
+            raise self.unexpected("expected a comparison such as 1 <= k <= f")
+        return sympy.And(*relations)
+
+    def cases(self, opener: _Token) -> sympy.Expr:
+        """``\\begin{cases} a & 1 \\le k \\le f \\\\ 0 & \\text{otherwise} \\end{cases}``."""
+        pieces: list[tuple[sympy.Expr, sympy.Basic]] = []
+        with self.nested(opener.col):
+            self.advance()
+            while True:
+                value = self.expr()
+                self.expect("&", "expected '&' and a condition")
+                if self.at_keyword("otherwise") or self.at_keyword("else"):
+                    self.advance()
+                    condition: sympy.Basic = sympy.true
+                else:
+                    if self.at_keyword("if"):
+                        self.advance()
+                    condition = self.condition()
+                pieces.append((value, condition))
+                if self.tok.kind == "rowsep":
+                    self.advance()
+                if self.tok.kind == "end_cases":
+                    self.advance()
+                    break
+                if self.tok.kind == "end":
+                    raise self.unexpected("expected '\\end{cases}'")
+        return self.piecewise(pieces, opener)
+
+    def piecewise(self, pieces: list[tuple[sympy.Expr, sympy.Basic]], tok: _Token) -> sympy.Expr:
+        if pieces[-1][1] is not sympy.true:
+            raise self.error(
+                "a case distinction without a value otherwise",
+                tok.col,
+                "end with a row such as 0 & \\text{otherwise}, or '... else 0'",
+            )
+        return sympy.Piecewise(*pieces)
+
+    def arith(self) -> sympy.Expr:
         terms = [self.term()]
         while self.tok.kind == "op" and self.tok.value in ("+", "-"):
             negate = self.tok.value == "-"
@@ -480,7 +616,11 @@ class _Parser:
                 if divisor == 0:
                     raise self.error("division by zero", tok.col, "check the denominator")
                 factors.append(sympy.Pow(divisor, -1))
-            elif self.juxtaposition_allowed() and tok.kind in ("name", "func", "(", "{"):
+            elif (
+                self.juxtaposition_allowed()
+                and tok.kind in ("name", "func", "(", "{")
+                and not self.at_keyword()
+            ):
                 factors.append(self.power())
             else:
                 return sympy.Mul(*factors)
@@ -525,17 +665,34 @@ class _Parser:
         if tok.kind == "func":
             self.advance()
             return self.call(tok)
+        if tok.kind == "begin_cases":
+            return self.cases(tok)
         if tok.kind in ("(", "{", "|"):
             with self.nested(tok.col):
                 opener = self.open_group(True)
                 inner = self.expr()
                 self.close_group(opener, f"expected an operator or {_show(_closer_text(opener))}")
-            return sympy.Abs(inner) if opener.kind == "|" else inner
+            return _build(sympy.Abs, inner) if opener.kind == "|" else inner
         raise self.unexpected(f"expected {_OPERAND}")
 
     # -- names and subscripts ---------------------------------------------------------------
     def name(self, tok: _Token) -> sympy.Expr:
         base = str(tok.value)
+        if base in self.functions and self.tok.kind == "(":
+            args = self.arguments(tok)
+            if len(args) != 1:
+                raise self.error(
+                    f"wrong number of arguments to {base}", tok.col, f"expected 1, got {len(args)}"
+                )
+            return _build(self.functions[base], args[0])
+        if base.endswith("'") and base not in self.table:
+            called = self.tok.kind == "("
+            raise self.error(
+                f"unknown {'function' if called else 'name'} {_show(base)}",
+                tok.col,
+                f"no {'function' if called else 'name'} of that name appears in this answer"
+                + (f"; known here: {', '.join(sorted(self.functions))}" if self.functions else ""),
+            )
         label: str | None = None
         index: sympy.Expr | None = None
         if self.tok.kind == "_":
@@ -550,7 +707,20 @@ class _Parser:
                 tok.col,
                 f"write {written}*(...) for a product; known functions: {', '.join(FUNCTIONS)}",
             )
+        if base == "delta" and label is not None and base not in self.table:
+            delta = self.kronecker(label)
+            if delta is not None:
+                return delta
         return self.resolve(base, label, index, tok)
+
+    def kronecker(self, label: str) -> sympy.Expr | None:
+        """``delta_{km}`` and ``\\delta_{km}``: Kronecker's delta of two one-character indices."""
+        if len(label) == 2 and label.isalnum():
+            first, second = (
+                sympy.Integer(int(c)) if c.isdigit() else self.symbol(c) for c in label
+            )
+            return sympy.KroneckerDelta(first, second)
+        return None
 
     def subscript(self, underscore: _Token) -> tuple[str | None, sympy.Expr | None]:
         """A subscript is a label (``k``, ``12``, ``i_max``, ``{i_{\\max}}``) or, for indexed
@@ -675,6 +845,12 @@ class _Parser:
             return self.divide(numerator, denominator, denominator_col)
         if name == "sqrt" and self.tok.kind in ("{", "["):
             return self.latex_sqrt(tok)
+        if name in ("max", "min") and self.tok.kind == "_":
+            return self.entry_extremum(tok)
+        if name in ("max", "min") and self.tok.kind == "(":
+            vector = self.bare_vector()
+            if vector is not None:
+                return (EntryMax if name == "max" else EntryMin)(vector)
         if self.tok.kind == "(":
             args = self.arguments(tok)
         elif self.latex and name in ("exp", "log", "ln", "sqrt"):
@@ -683,6 +859,60 @@ class _Parser:
         else:
             raise self.unexpected(f"expected '(' after {_show(tok.text)}")
         return self.apply(tok, args)
+
+    def is_vector(self, name: str) -> bool:
+        value = self.table.get(name)
+        return isinstance(value, sympy.IndexedBase) or (value is None and name in self.indexed)
+
+    def bare_vector(self) -> sympy.IndexedBase | None:
+        """``max(x)`` for an indexed ``x``: the vector itself, the brackets consumed; else None
+        and nothing consumed (an ordinary argument list follows)."""
+        first, after_first = self.lexer.next(self.pos, False)
+        if first.kind != "name" or not self.is_vector(str(first.value)):
+            return None
+        closer, after_closer = self.lexer.next(after_first, False)
+        if closer.kind != ")" or closer.text != ")":
+            return None
+        self.tok, self.pos = closer, after_closer
+        self.call_closers.add(closer.col)
+        self.advance()
+        return self.vector(str(first.value))
+
+    def vector(self, name: str) -> sympy.IndexedBase:
+        value = self.table.get(name)
+        return value if isinstance(value, sympy.IndexedBase) else sympy.IndexedBase(name)
+
+    def entry_extremum(self, tok: _Token) -> sympy.Expr:
+        """``max_i x_i``, ``\\max_{i} x_i``, ``max_{i=1}^{n} x_i``: the largest (smallest) entry
+        of the vector x, whatever the bounds (the document's vectors are indexed from 1)."""
+        with self.nested(tok.col):
+            self.advance()  # the '_'
+            braced = self.tok.kind == "{"
+            if braced:
+                opener = self.open_group(True)
+            index_tok = self.expect("name", "expected the index, as in max_i x_i")
+            if braced:
+                if self.tok.kind == "=":
+                    self.advance()
+                    self.expr()
+                self.close_group(opener, "expected '}'")
+                if self.tok.kind == "op" and self.tok.value == "^":
+                    self.advance()
+                    self.atom()
+            body_tok = self.tok
+            body = self.power()
+        index = self.symbol(str(index_tok.value))
+        if isinstance(body, sympy.Indexed) and body.indices == (index,):
+            return (EntryMax if tok.value == "max" else EntryMin)(body.base)
+        if isinstance(body, sympy.Symbol) and body.name.endswith(f"_{index_tok.value}"):
+            return (EntryMax if tok.value == "max" else EntryMin)(
+                self.vector(body.name[: -len(str(index_tok.value)) - 1])
+            )
+        raise self.error(
+            f"{_show(tok.text)} with an index needs an entry with that index",
+            body_tok.col,
+            f"write {tok.value}_{index_tok.value} x_{index_tok.value}, or {tok.value}(x)",
+        )
 
     def arguments(self, tok: _Token) -> list[sympy.Expr]:
         with self.nested(self.tok.col):
@@ -763,22 +993,22 @@ class _Parser:
                 f"expected {description}, got {len(args)}",
             )
         if name == "exp":
-            return sympy.exp(args[0])
+            return _build(sympy.exp, args[0])
         if name in ("log", "ln"):
             if len(args) == 2 and args[1] in (0, 1):
                 raise self.error(
                     "logarithm to base 0 or 1", tok.col, "give a base other than 0 and 1"
                 )
-            return sympy.log(*args)
+            return _build(sympy.log, *args)
         if name == "sqrt":
             return self.make_power(args[0], sympy.S.Half, tok.col)
         if name == "abs":
-            return sympy.Abs(args[0])
+            return _build(sympy.Abs, args[0])
         if name in ("max", "min"):
             if len(args) == 1:
                 return args[0]
             function = sympy.Max if name == "max" else sympy.Min
-            # Pairwise symbolic comparison is quadratic and slow; numbers compare cheaply.
+            # Pairwise symbolic comparison is quadratic and slow; rationals compare cheaply.
             evaluate = all(isinstance(arg, sympy.Rational) for arg in args)
             return function(*args, evaluate=evaluate)
         if name == "frac":
@@ -835,7 +1065,35 @@ class _Parser:
                         col,
                         f"numbers in an exponent are limited to {self.limits.max_exponent}",
                     )
-        return sympy.Pow(base, exponent)
+        return _build(sympy.Pow, base, exponent)
+
+
+class EntryMax(sympy.Function):
+    """``max(x)``, ``max_i x_i``: the largest entry of the vector x (an IndexedBase).
+
+    SymPy cannot evaluate it; a grader that knows which entry is the largest (the document
+    assumes x_j is) replaces it by that entry."""
+
+    nargs = 1
+
+
+class EntryMin(sympy.Function):
+    """``min(x)``, ``min_i x_i``: the smallest entry of the vector x."""
+
+    nargs = 1
+
+
+def _build(function: type, *args: sympy.Expr) -> sympy.Expr:
+    """``function(*args)``, left unevaluated when an argument is a compound constant (log(2), not 2 or e).
+
+    Why: SymPy's automatic evaluation asks whether a constant argument is positive, zero, ...,
+    and answers by evaluating it numerically, which for nested functions of constants
+    (``log(log(...log(2)...))``) re-evaluates every inner level at every outer one: 12 levels
+    took a minute. Left unevaluated, building is linear in the answer's length; the comparison
+    (under its own time limit) decides what such a constant equals."""
+    if any(arg.is_number and not arg.is_Atom for arg in args):
+        return function(*args, evaluate=False)
+    return function(*args)
 
 
 def _closer_text(opener: _Token) -> str:
@@ -887,12 +1145,15 @@ def parse_answer(
     *,
     indexed: Iterable[str] = (),
     limits: ParseLimits = DEFAULT_LIMITS,
+    functions: Mapping[str, type] | None = None,
 ) -> sympy.Expr:
     """Read an answer (plain maths or a LaTeX subset) as an exact SymPy expression.
 
     ``symbols`` maps names to the objects to use for them -- typically ``symbols_of(expected)``
     so that the claim shares the expected answer's symbols, assumptions and indexed bases;
-    ``indexed`` names further bases whose subscripts mean indexing (``x_k`` → ``x[k]``).
+    ``indexed`` names further bases whose subscripts mean indexing (``x_k`` → ``x[k]``);
+    ``functions`` maps names to the document's own one-argument functions (``"sigma'"`` →
+    its class), so that ``sigma'(z)`` and ``σ'(z)`` are read as that function.
     Raises :class:`AnswerParseError` with the column and what was expected; nothing is executed.
     """
     if not isinstance(text, str):
@@ -902,7 +1163,7 @@ def parse_answer(
             f"answer too long: {len(text)} characters; the limit is {limits.max_length}"
         )
     table, names = _table(symbols, indexed)
-    result = _Parser(text, table, names, _is_latex(text), limits).parse()
+    result = _Parser(text, table, names, _is_latex(text), limits, functions).parse()
     if result.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
         raise AnswerParseError("the answer is undefined or infinite (a logarithm of 0?); check it")
     return result

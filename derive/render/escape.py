@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from derive.render.glyphs import has_glyph
+
 CHAR_ESCAPE = {
     "&": r"\&",
     "%": r"\%",
@@ -43,10 +45,10 @@ CHAR_ESCAPE.update({
     "--": "-{}-{}", "?`": "?{}`{}", "!`": "!{}`{}", "``": "`{}`{}", "''": "'{}'{}", ",,": ",{},{}",
 })
 _PATTERN = re.compile("|".join(re.escape(c) for c in sorted(CHAR_ESCAPE, key=len, reverse=True)))
-# Control characters, and characters beyond Latin-1 that pdflatex has no glyph for (they would
-# stop TeX): dropped or replaced by '?', never passed on.
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_NO_GLYPH = re.compile(r"[^\x00-\xff]")
+# Control characters are dropped; characters the T1/TS1 fonts have no glyph for (they would stop
+# TeX) become '?' — titles and authors are checked up front instead (check_typesettable).
+# C1 controls (U+0080–U+009F) and Unicode format characters (bidi overrides, zero-width) too.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
 class Tex(str):
@@ -63,4 +65,25 @@ def escape(text: object) -> Tex:
     escaped = _PATTERN.sub(lambda m: "\x00" + CHAR_ESCAPE[m.group()] + "\x01", plain)
     # Text outside the escapes that still has no glyph becomes '?'; the escapes themselves stay.
     parts = re.split("(\x00[^\x01]*\x01)", escaped)
-    return Tex("".join(p[1:-1] if p.startswith("\x00") else _NO_GLYPH.sub("?", p) for p in parts))
+    return Tex("".join(p[1:-1] if p.startswith("\x00") else _with_glyphs(p) for p in parts))
+
+
+def _with_glyphs(text: str) -> str:
+    return "".join(c if c in " \t" or has_glyph(c) else "?" for c in text)
+
+
+def untypesettable(text: str) -> list[str]:
+    """The characters of ``text`` that ``escape`` cannot typeset (it would print '?')."""
+    plain = _PATTERN.sub("", _UNPRINTABLE.sub("", text))
+    return sorted({c for c in plain if not (c in " \t" or has_glyph(c))})
+
+
+def check_typesettable(option: str, text: str) -> None:
+    """One clear line (InputError, exit 2) when a title or author has characters the PDF cannot show."""
+    from derive.errors import InputError
+
+    missing = untypesettable(text)
+    if missing:
+        listed = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in missing[:5]) + (" …" if len(missing) > 5 else "")
+        raise InputError(f"{option}: the PDF's fonts (Latin, T1 encoding) cannot typeset {listed}; "
+                         "write it in Latin script")

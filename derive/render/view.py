@@ -100,7 +100,7 @@ class Viewer:
             return {"kind": "derivation", "steps": [self.step(s) for s in block.steps],
                     "assumptions": self.assumption_lines(block)}
         if isinstance(block, Prose):
-            return {"kind": "prose", "text": self.prose(block.parts)}
+            return {"kind": "prose", "text": self.prose(block.parts), "argued": block.argued}
         if isinstance(block, Result):
             lhs = block.lhs if block.lhs is not None else block.step.lhs
             return {"kind": "result", "id": escape(block.result_id), "meaning": escape(block.meaning),
@@ -147,7 +147,7 @@ def appendix(problems: Sequence[Problem], results: Mapping[str, CheckResult]) ->
                 "mark": STATUS_MARK[result.status],
                 "methods": escape(methods),
                 "seconds": escape(f"{result.seconds:.2f}"),
-                "note": escape(_first_reason(result)),
+                "note": escape(_first_reason(result, step)),
             })
     return rows
 
@@ -158,8 +158,10 @@ def _short_failure(message: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _first_reason(result: CheckResult) -> str:
+def _first_reason(result: CheckResult, step: Step | None = None) -> str:
     if result.status == NUMERIC_ONLY:
+        if step is not None and step.unproved:  # the author's reason, then SymPy's
+            return f"{step.unproved} ({result.message.split('; ')[0].removeprefix('symbolic: ')})"
         return result.message.split("; ")[0].removeprefix("symbolic: ")
     return ""
 

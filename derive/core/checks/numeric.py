@@ -135,7 +135,7 @@ def check(step_id: str, lhs: Any, rel: str, rhs: Any, assumptions: Assumptions,
                 if failure:
                     return MethodResult(method, "failed", time.perf_counter() - started, failure)
     except CheckTimeout as exc:
-        return MethodResult(method, "failed", time.perf_counter() - started, f"numeric check {exc}")
+        return MethodResult(method, "timeout", time.perf_counter() - started, f"numeric check {exc}")
     except (NotEvaluable, SamplingError) as exc:
         return MethodResult(method, "failed", time.perf_counter() - started, str(exc))
     detail = f"{samples} points, {DIGITS} digits"

@@ -8,8 +8,9 @@ VERIFIED = "verified"  # a symbolic proof, and every numeric sample agrees
 NUMERIC_ONLY = "numeric-only"  # symbolic check inconclusive, every numeric sample passes
 FAILED = "failed"
 DEFINITION = "definition"  # a definition claims nothing, so there is nothing to check
+UNDECIDED = "undecided"  # a check ran out of time: no verdict either way (never shown as a mark)
 
-STATUSES = (VERIFIED, NUMERIC_ONLY, FAILED, DEFINITION)
+STATUSES = (VERIFIED, NUMERIC_ONLY, FAILED, DEFINITION, UNDECIDED)
 
 
 @dataclass(frozen=True)
@@ -71,4 +72,8 @@ def combine(step_id: str, methods: list[MethodResult]) -> CheckResult:
     if numeric_passed:
         why = "; ".join(f"{m.method}: {m.detail}" for m in methods if m.outcome in ("inconclusive", "timeout"))
         return CheckResult(step_id, NUMERIC_ONLY, tuple(methods), why)
+    timeouts = [m for m in methods if m.outcome == "timeout"]
+    if timeouts:  # out of time is not a counterexample
+        message = "; ".join(f"{m.method}: {m.detail}" for m in timeouts)
+        return CheckResult(step_id, UNDECIDED, tuple(methods), f"timed out after {sum(m.seconds for m in methods):.1f} s ({message})")
     return CheckResult(step_id, FAILED, tuple(methods), "no method could confirm the step")

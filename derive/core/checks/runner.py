@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.connection import wait
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import sympy as sp
 
 from derive.core import functions
-from derive.core.checks import matrices, numeric, rules, symbolic
+from derive.core.checks import matrices, numeric, rules, slack, sums, symbolic, timelimit
 from derive.core.checks.prepare import expand_definitions
-from derive.core.checks.result import DEFINITION, FAILED, NUMERIC_ONLY, VERIFIED, CheckResult, MethodResult, combine
+from derive.core.checks.result import (DEFINITION, FAILED, NUMERIC_ONLY, STATUSES, UNDECIDED, VERIFIED, CheckResult,
+                                       MethodResult, combine)
 from derive.core.step import Step
 
 # Bump when a checker changes meaning, so cached results of the old checker are not reused.
-CHECKER_VERSION = "derive-checks-2"
+CHECKER_VERSION = "derive-checks-4"
+# An undecided step is tried once more, alone, with limits this many times longer.
+RETRY_SCALE = 4.0
 
 
 def check_step(step: Step) -> CheckResult:
@@ -35,15 +37,24 @@ def check_step(step: Step) -> CheckResult:
         # That the bounds hold is checked by the premise steps the rule names (_settle_premises).
         methods.append(rules.check_squeeze(lhs, rhs, step.rule, expand))
     elif step.rel == "=":
-        methods.append(symbolic.check_equal(lhs, rhs, ranges, symbolic.SYMBOLIC_SECONDS))
+        methods.append(symbolic.check_equal(lhs, rhs, ranges, symbolic.SYMBOLIC_SECONDS * timelimit.scale()))
+        if methods[-1].outcome in ("inconclusive", "timeout"):  # try index shifts and Iverson sums
+            methods.append(sums.prove_equal(lhs, rhs, step.assumptions))
     else:
-        methods.append(symbolic.check_order(lhs, step.rel, rhs, ranges, symbolic.SYMBOLIC_SECONDS))
-    methods.append(functions.numeric_with_stand_ins(numeric.check, step.id, lhs, step.rel, rhs, step.assumptions))
+        methods.append(symbolic.check_order(lhs, step.rel, rhs, ranges, symbolic.SYMBOLIC_SECONDS * timelimit.scale()))
+        if methods[-1].outcome in ("inconclusive", "timeout"):  # try the declared order constraints
+            methods.append(slack.prove_order(lhs, step.rel, rhs, step.assumptions))
+    methods.append(functions.numeric_with_stand_ins(_numeric_check, step.id, lhs, step.rel, rhs, step.assumptions))
     methods.extend(_check_display(step, lhs, rhs, expand))
     result = combine(step.id, methods)
     if result.status == VERIFIED and any(m.method == "display" and m.outcome == "inconclusive" for m in methods):
         return CheckResult(step.id, NUMERIC_ONLY, result.methods, "display: the shown form is equal only numerically")
     return result
+
+
+def _numeric_check(*args: Any) -> MethodResult:
+    """The numeric check with its limit scaled like every other (a retry gets a longer one)."""
+    return numeric.check(*args, seconds=numeric.NUMERIC_SECONDS * timelimit.scale())
 
 
 def _check_display(step: Step, lhs, rhs, expand) -> list[MethodResult]:
@@ -56,8 +67,9 @@ def _check_display(step: Step, lhs, rhs, expand) -> list[MethodResult]:
         form = expand(form)
         if matrices.has_matrices(form):
             form = matrices.explicit(form)
-        proof = symbolic.check_equal(form, checked, step.assumptions.index_ranges(), symbolic.SYMBOLIC_SECONDS)
-        sample = functions.numeric_with_stand_ins(numeric.check, step.id + "/display", form, "=", checked,
+        proof = symbolic.check_equal(form, checked, step.assumptions.index_ranges(),
+                                      symbolic.SYMBOLIC_SECONDS * timelimit.scale())
+        sample = functions.numeric_with_stand_ins(_numeric_check, step.id + "/display", form, "=", checked,
                                                   step.assumptions)
         method = "display"
         if proof.outcome == "failed" or sample.outcome == "failed":
@@ -82,19 +94,27 @@ class CheckCache:
         self.entries: dict[str, dict] = {}
         if path is not None and path.is_file():
             try:
-                self.entries = json.loads(path.read_text())
-            except (OSError, ValueError):
-                self.entries = {}  # a damaged cache costs time, never correctness
+                loaded = json.loads(path.read_text())
+            except (OSError, ValueError, RecursionError):
+                loaded = {}  # a damaged cache costs time, never correctness
+            # Valid JSON of the wrong shape ([], null, "x", string entries) is damage too.
+            if isinstance(loaded, dict):
+                self.entries = {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, dict)}
 
     def get(self, step: Step) -> CheckResult | None:
         data = self.entries.get(step.content_hash(CHECKER_VERSION))
         if data is None:
             return None
-        result = CheckResult.from_json(data)
+        try:
+            result = CheckResult.from_json(data)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None  # an entry of the wrong shape is checked again, never trusted
+        if result.status not in STATUSES or result.status in (FAILED, UNDECIDED):
+            return None
         return CheckResult(result.step_id, result.status, result.methods, result.message, cached=True)
 
     def put(self, step: Step, result: CheckResult) -> None:
-        if result.status != FAILED:  # a failure is always checked again
+        if result.status not in (FAILED, UNDECIDED):  # a failure or a timeout is always checked again
             self.entries[step.content_hash(CHECKER_VERSION)] = result.to_json()
 
     def save(self) -> None:
@@ -116,10 +136,70 @@ def _check_pending(index: int) -> CheckResult:
     return check_step(_PENDING[index])
 
 
+def step_seconds() -> float:
+    """The hard limit (CPU time) of one step's check: a backstop for work the methods' own soft
+    limits cannot interrupt, so it allows every method its limit several times over (numeric
+    checks run once per stand-in function and again for a displayed form)."""
+    methods = (symbolic.SYMBOLIC_SECONDS + sums.SUMS_SECONDS + slack.SLACK_SECONDS + rules.RULE_SECONDS
+               + numeric.NUMERIC_SECONDS)
+    return 4 * methods * timelimit.scale()
+
+
+def _timed_out(step: Step, seconds: float, used: float) -> CheckResult:
+    detail = f"the check did not finish within its {seconds:.0f} s limit (used {used:.1f} s of CPU time)"
+    return combine(step.id, [MethodResult("limit", "timeout", used, detail)])
+
+
+def _run_limited(todo: Sequence[Step], jobs: int,
+                 report: Callable[[Step, CheckResult], None]) -> None:
+    """Check the steps in ``jobs`` worker processes, each step killed at its deadline.
+
+    A killed step is undecided (a timeout, never a counterexample) and its worker is replaced.
+    Workers die with this process, and any still running when this function leaves (an error,
+    Ctrl-C, SIGTERM) are killed here.
+    """
+    global _PENDING
+    forked = timelimit._context().get_start_method() == "fork"
+    _PENDING = todo  # fork: workers inherit the steps, no pickling of SymPy trees
+    waiting = list(range(len(todo)))
+    workers: list[timelimit.Worker] = []
+    try:
+        while waiting or any(w.busy for w in workers):
+            for worker in workers:
+                if waiting and not worker.busy:
+                    index = waiting.pop(0)
+                    worker.submit(index, (index,) if forked else (todo[index],), step_seconds())
+            while waiting and len(workers) < jobs:
+                worker = timelimit.Worker(_check_pending if forked else check_step)
+                workers.append(worker)
+                index = waiting.pop(0)
+                worker.submit(index, (index,) if forked else (todo[index],), step_seconds())
+            busy = [w for w in workers if w.busy]
+            wait([w.connection for w in busy], timeout=0.5)  # wake to look at the CPU time used
+            for worker in busy:
+                index = worker.task
+                if worker.ready():
+                    try:
+                        result = worker.take()
+                    except RuntimeError as exc:  # the worker died: no verdict on this step
+                        result = combine(todo[index].id, [MethodResult("limit", "timeout", worker.seconds, str(exc))])
+                elif worker.expired():
+                    used = worker.used()
+                    worker.kill()
+                    result = _timed_out(todo[index], worker.seconds, used)
+                else:
+                    continue
+                report(todo[index], result)
+            workers = [w for w in workers if w.process.is_alive()]
+    finally:
+        for worker in workers:
+            worker.stop()
+        _PENDING = ()
+
+
 def check_steps(steps: Sequence[Step], cache: CheckCache | None = None, jobs: int | None = None,
                 progress: Callable[[Step, CheckResult], None] | None = None) -> dict[str, CheckResult]:
     """Check all steps, reusing cached results; then settle the premises of rule steps."""
-    global _PENDING
     cache = cache or CheckCache(None)
     results: dict[str, CheckResult] = {}
     todo = []
@@ -131,22 +211,25 @@ def check_steps(steps: Sequence[Step], cache: CheckCache | None = None, jobs: in
                 progress(step, hit)
         else:
             todo.append(step)
-    jobs = jobs or min(len(todo), os.cpu_count() or 1)
-    if jobs > 1 and len(todo) > 1 and "fork" in multiprocessing.get_all_start_methods():
-        # fork: workers inherit the steps (no pickling of SymPy trees) and SymPy already imported.
-        _PENDING = todo
+    jobs = jobs or min(len(todo), os.cpu_count() or 1) or 1
+
+    def report(step: Step, result: CheckResult) -> None:
+        results[step.id] = result
+        if progress and result.status != UNDECIDED:
+            progress(step, result)
+
+    _run_limited(todo, jobs, report)
+    retry = [s for s in todo if results[s.id].status == UNDECIDED]
+    if retry:
+        # Out of time is not a verdict: a loaded or slow machine gets a second, longer try, alone.
+        previous = timelimit.scale()
+        timelimit.set_scale(previous * RETRY_SCALE)
         try:
-            with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-                for step, result in zip(todo, pool.map(_check_pending, range(len(todo)))):
-                    results[step.id] = result
-                    if progress:
-                        progress(step, result)
+            _run_limited(retry, 1, report)
         finally:
-            _PENDING = ()
-    else:
-        for step in todo:
-            results[step.id] = check_step(step)
-            if progress:
+            timelimit.set_scale(previous)
+        for step in retry:
+            if results[step.id].status == UNDECIDED and progress:
                 progress(step, results[step.id])
     _settle_premises(steps, results)
     for step in todo:

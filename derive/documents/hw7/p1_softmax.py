@@ -112,8 +112,8 @@ def gradient_tends_to_argmax(part) -> None:
     low = top.step(1 / (1 + (n - 1) * exp(-beta * Delta)), "<=", mu_m_beta,
                    ("the term ", sp.Eq(i, m, evaluate=False), " is 1 and each other term is at most ", exp(-beta * Delta)))
     high = top.step(mu_m_beta, "<=", sp.Integer(1), ("the sum is at least its term ", sp.Eq(i, m, evaluate=False), ", which is 1"))
-    top.step(Limit(mu_m_beta, beta, oo), "=", sp.Integer(1), ("squeeze: ", exp(-beta * Delta), " tends to 0"),
-             rule=Squeeze(low.lhs, high.rhs, low.id, high.id))
+    top_limit = top.step(Limit(mu_m_beta, beta, oo), "=", sp.Integer(1), ("squeeze: ", exp(-beta * Delta), " tends to 0"),
+                         rule=Squeeze(low.lhs, high.rhs, low.id, high.id))
     part.say("Away from the maximum, ", sp.Ne(k, m, evaluate=False), ", the entry is crushed by the larger term ",
              sp.Eq(i, m, evaluate=False), ":")
     other = part.derivation(unique_max + assume(Constraint(Ne(k, m))), "rest")
@@ -121,19 +121,21 @@ def gradient_tends_to_argmax(part) -> None:
     low = other.step(sp.Integer(0), "<=", mu_k_beta, "a ratio of positive numbers")
     high = other.step(mu_k_beta, "<=", exp(-beta * Delta),
                       ("the denominator exceeds its term ", exp(beta * x[m]), ", and ", sp.Le(x[k] - x[m], -Delta, evaluate=False)))
-    other.step(Limit(mu_k_beta, beta, oo), "=", sp.Integer(0), "squeeze",
-               rule=Squeeze(low.lhs, high.rhs, low.id, high.id))
+    rest_limit = other.step(Limit(mu_k_beta, beta, oo), "=", sp.Integer(0), "squeeze",
+                            rule=Squeeze(low.lhs, high.rhs, low.id, high.id))
     whole = part.derivation(unique_max, "both")
     whole.define(nu, log_sum_exp(beta), "the log-sum-exp")
     limit = whole.step(Limit(sp.Derivative(nu, x[k]), beta, oo), "=", sp.KroneckerDelta(k, m),
-                       ("the two cases above: 1 at ", sp.Eq(k, m, evaluate=False), " and 0 elsewhere, the k-th entry of ", sp.Symbol("e_m")))
+                       ("the two cases above: 1 at ", sp.Eq(k, m, evaluate=False), " and 0 elsewhere, the k-th entry of ", sp.Symbol("e_m")),
+                       unproved=f"SymPy cannot take the limit of a ratio over a sum of n terms; the cases "
+                                f"k = m and k != m are the squeezes {top_limit.id} and {rest_limit.id}")
     part.result("p1.c.limit", "the limit of the k-th entry of the gradient: the k-th entry of e_m, m the unique argmax",
                 limit)
     tie_case(part)
 
 
 def tie_case(part) -> None:
-    part.say("Remark (ties). If the maximum is attained at ", q, " indices, relabel them ",
+    part.argue("Remark (ties). If the maximum is attained at ", q, " indices, relabel them ",
              sp.Tuple(1, sp.Symbol("..."), q), ". The same squeeze gives ", 1 / q, " at each of them, so the gradient "
              "tends to the average of their basis vectors, ",
              sp.Mul(1 / q, sp.Sum(sp.Symbol("e_i"), (i, 1, q)), evaluate=False), ".")

@@ -333,7 +333,9 @@ def general_formulas(part: Part) -> None:
                                     " to ", k - 1 - t))
     pad.define(V, Sum(reads, *pairs), "pairs that read the input")
     pairs_step = pad.then("=", N_out * k - p * (p + 1),
-                          ("all ", N_out * k, " pairs but the two triangles ", L_pad, " and ", R_pad))
+                          ("all ", N_out * k, " pairs but the two triangles ", L_pad, " and ", R_pad),
+                          unproved="the bracket is two-sided, so which bound limits the taps depends on "
+                                   "whether n >= k; derive's bracket sums do not split cases on the sizes")
     part.result("p2.a.padding.pairs", "per axis, (output, tap) pairs that read the input (stride and dilation 1)",
                 pairs_step, lhs=V)
     part.say(

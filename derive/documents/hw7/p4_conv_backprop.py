@@ -247,7 +247,7 @@ def inner_layer(part: Part) -> None:
 
 
 def backpropagated_row(part: Part) -> None:
-    part.say(
+    part.argue(
         "The sheet's row ", named("p4_vrow", r"v_{\ell} = \frac{\partial y_{L}}{\partial y_{\ell}} "
                                              r"\operatorname{diag}(\sigma'(z_{\ell}))"),
         " is the derivative of the output by the pre-activation of its layer (and ",
@@ -260,7 +260,7 @@ def backpropagated_row(part: Part) -> None:
     d.step(Derivative(Sum(g[i] * Sigma(z[i]), (i, 1, m)), z[q]), "=", g[q] * SigmaPrime(z[q]),
            ("chain rule; only the term ", eq(i, q), " depends on ", z[q]))
     d.then("=", v_q, "the definition of v")
-    part.say(
+    part.argue(
         "So, by the chain rule through z, the derivative of the output by any parameter of the layer "
         "is the derivative of the sum of the products of v and z, with v held fixed:",
     )
@@ -334,7 +334,11 @@ def require_passed(rows: list[dict], what: str, where: Callable[[dict], str]) ->
 
 def concrete_checks(part: Part) -> None:
     key = f"p4.identities.{MEASUREMENT_VERSION}.{CONCRETE_NETS}"
-    rows = measured(key, _concrete_rows)
+    try:
+        rows = measured(key, _concrete_rows)
+    except Unavailable as exc:  # results only (derive grade, derive results): nothing measured
+        part.say(f"The checks of whole networks were not run here: {exc}.")
+        return
     require_passed(rows, "the symbolic check of the whole network",
                    lambda r: f"sizes {tuple(r['sizes'])}: {r['detail']}")
     part.say(
@@ -426,9 +430,10 @@ def forward_product(part: Part) -> None:
     d.step(Sum(A_ik * y[k], (k, 1, n)), "=", conv(w, f, y, i),
            ("only the columns ", eq(k, i + j - 1), " of the band count"))
     part.say(
-        "SymPy cannot move a sum from the columns k to the filter taps j (a shift of the summation "
-        "index), so this step and the two like it below are checked numerically only: at random sizes, "
-        "indices and entries, every sum expanded, to 40 digits.",
+        "SymPy alone cannot move a sum from the columns k to the filter taps j, so derive proves this "
+        "step and the two like it below with its sum technique: the band's bracket cuts the sum to "
+        "the columns i to i + f - 1 (inside 1 to n, as i <= m), and the shift k = i + j - 1 moves "
+        "them onto the taps 1 to f.",
     )
 
 

@@ -125,7 +125,7 @@ def linear_as_convolution(part: Part) -> None:
     row = bijection.step(tau(c, r + 1, 1), "=", tau(c, r, W) + 1, "the next row follows the end of a row")
     channel = bijection.step(tau(c + 1, 1, 1), "=", tau(c, H, W) + 1,
                              "the next channel follows the end of a channel")
-    part.say(
+    part.argue(
         "Listing the triples (c, r, s) in flatten's order (s fastest, then r, then c), steps ",
         column.id, ", ", row.id, " and ", channel.id, " say that each position is one more than "
         "the last, and steps ", first.id, " and ", last.id, " that they start at 1 and end at CHW. "
@@ -168,7 +168,7 @@ def linear_as_convolution(part: Part) -> None:
                              "so a 1 x 1 convolution is the linear layer on the vector")
     part.result("p5.a.one_by_one", "a 1 x 1 convolution on a C x 1 x 1 map is the linear layer "
                 "on the vector of its C entries", one_by_one)
-    part.say(
+    part.argue(
         "ReLU acts entry by entry, and a vector of 4096 entries and a 4096 x 1 x 1 map hold the "
         "same entries, so taking the maximum with 0 gives the same numbers either way. Hence, with "
         "the features copied, the first linear weight reshaped to 4096 x 256 x 18 x 18 (step ",
@@ -265,7 +265,7 @@ def equivariance(part: Part) -> None:
     relu.define(relu_X, Lambda((c, r, s), Max(0, Xb(c, r, s))), "ReLU of the map, entry by entry")
     commutes = relu.step(relu_X(c, i + r - 1, j + s - 1), "=", Max(0, window(c, r, s)),
                          "the window of ReLU(X) is ReLU of the window")
-    part.say(
+    part.argue(
         "A bias adds the same number at every position, so it commutes with cropping too. Now follow "
         "a 32 x 32 window with corner (i, j) through Net2. By step ", shift.id, " (for every p and q) "
         "and step ", commutes.id, ", each layer's output on the window is the window with the same "

@@ -1,0 +1,84 @@
+"""Declared facts about integer indices, and a small prover for linear index inequalities.
+
+Only what the author *declared* is a fact here. An ``Integer(j, 1, n)`` whose bound is an
+expression in other symbols (``j ≤ n``) states a relation of the problem; a plain number as a
+bound (``Integer(n, 1, 6)``) may be a mere sampling range, so it is never used. Lower bounds
+such as ``j ≥ 1`` come from the symbol's own SymPy assumptions (``positive=True, integer=True``)
+instead, which are declarations too.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Iterable
+
+import sympy as sp
+
+from derive.core.assumptions import Assumptions, Integer
+
+
+def index_facts(assumptions: Assumptions) -> list[sp.Expr]:
+    """Expressions that are ≥ 0 by declaration: ``hi − i`` and ``i − lo`` for symbolic bounds."""
+    facts: list[sp.Expr] = []
+    for variable in assumptions.variables:
+        if not isinstance(variable, Integer):
+            continue
+        for bound, fact in ((variable.lo, lambda b: variable.symbol - b), (variable.hi, lambda b: b - variable.symbol)):
+            bound = sp.sympify(bound)
+            if bound.free_symbols:  # a relation between symbols, not a sampling range
+                facts.append(sp.expand(fact(bound)))
+    # Declared order relations without a quantifier (``d·(k − 1) ≤ h + 2p − 1``) are facts too.
+    for relation in declared_relations(assumptions):
+        if isinstance(relation, (sp.GreaterThan, sp.StrictGreaterThan)):
+            relation = relation.reversed
+        if isinstance(relation, sp.LessThan):
+            facts.append(sp.expand(relation.rhs - relation.lhs))
+        elif isinstance(relation, sp.StrictLessThan) and (relation.rhs - relation.lhs).is_integer:
+            facts.append(sp.expand(relation.rhs - relation.lhs - 1))
+    return facts
+
+
+def declared_relations(assumptions: Assumptions) -> list[sp.Basic]:
+    """Relations declared without a quantifier (for example ``Ne(k, m)``)."""
+    return [c.relation for c in assumptions.constraints if not c.forall and c.where == sp.true]
+
+
+def nonnegative(expr: sp.Expr, facts: Iterable[sp.Expr]) -> bool:
+    """True only if expr ≥ 0 follows from SymPy's assumptions plus at most two facts.
+
+    expr − f₁ − f₂ ≥ 0 by SymPy's assumptions and f₁, f₂ ≥ 0 give expr ≥ 0: a sound, small search.
+    A positive denominator is cleared first, and one floor is removed: floor(X) + R ≥ 0 ⟺
+    X + R ≥ 0 for an integer R, and R − floor(X) ≥ 0 follows from R − X ≥ 0.
+    """
+    expr = sp.expand(expr)
+    floors = list(expr.atoms(sp.floor))
+    if len(floors) == 1:
+        (inner,), coefficient = floors[0].args, expr.coeff(floors[0])
+        rest = sp.expand(expr - coefficient * floors[0])
+        if not rest.has(floors[0]) and coefficient in (1, -1) and (coefficient == -1 or rest.is_integer):
+            return nonnegative(rest + coefficient * inner, facts)
+        return False
+    if floors or expr.has(sp.ceiling):
+        return False
+    numerator, denominator = sp.fraction(sp.together(expr))
+    if denominator != 1:
+        if denominator.is_positive is True or _shifted(denominator).is_positive is True:
+            return nonnegative(numerator, facts)
+        return False
+    facts = list(dict.fromkeys(facts))
+    candidates = [expr]
+    candidates += [expr - f for f in facts]
+    candidates += [expr - f - g for f, g in itertools.combinations_with_replacement(facts, 2)]
+    return any(sp.expand(c).is_nonnegative is True or _shifted(c).is_nonnegative is True for c in candidates)
+
+
+def _shifted(expr: sp.Expr) -> sp.Expr:
+    """expr with each positive integer symbol s written as 1 + s' (s' ≥ 0): SymPy then sees that
+    f + m − 1 ≥ 0 for positive integers f and m, which it cannot tell from f, m > 0 alone."""
+    shift = {s: sp.Dummy(s.name, integer=True, nonnegative=True) + 1
+             for s in expr.free_symbols if s.is_integer and s.is_positive}
+    return sp.expand(expr.xreplace(shift))
+
+
+def at_most(small: sp.Expr, large: sp.Expr, facts: Iterable[sp.Expr]) -> bool:
+    return nonnegative(sp.sympify(large) - sp.sympify(small), facts)
