@@ -280,7 +280,7 @@ def results(document: str | None, as_json: bool, quiet: bool) -> None:
     width = max((len(e.id) for e in entries), default=0) + 2
     for entry in [] if quiet else entries:
         data = printed.entry_json(entry)
-        value = data.get("exact", data["answer"])
+        value = data.get("exact", printed.student(entry.value))
         decimal = f"  (≈ {data['decimal']})" if "decimal" in data else ""
         click.echo(f"{entry.id:<{width}}{value}{decimal}")
         click.echo(f"{'':<{width}}{entry.meaning}")
@@ -300,8 +300,10 @@ def _expected_results(ids: list[str] | None = None, document=None) -> dict:
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="For a folder: where to write the summary CSV (default: PATH/grades.csv).")
 @click.option("--jobs", type=click.IntRange(1, 256), default=None, help="Worker processes for a folder (default: all cores).")
+@_verbosity
 @_one_line_errors
-def grade(path: Path, document: str | None, as_json: bool, csv_path: Path | None, jobs: int | None) -> None:
+def grade(path: Path, document: str | None, as_json: bool, csv_path: Path | None, jobs: int | None,
+          quiet: bool, verbose: bool) -> None:
     """Grade an answer file (TOML: result id = answer), or every *.toml in a folder.
 
     \b
@@ -313,11 +315,13 @@ def grade(path: Path, document: str | None, as_json: bool, csv_path: Path | None
     Each file is graded in its own process under a time limit; in a folder, a file that cannot
     be read or graded is reported in its row and the others are graded.
     Exit 0 if every answer is correct, 1 if any is not, 2 for a malformed file.
+    -q prints nothing (the exit code tells); -v also lists every answer of every file in a folder.
     DOCUMENT.py: whose result ids are graded (default: the built-in Homework 7).
     """
     from derive.grade import grader
-    from derive.grade.safe_text import shown
+    from derive.progress import QUIET, VERBOSE
 
+    level = _level(quiet, verbose)
     _only_a_document(document)
     loaded, _ = _document_and_parts((document,) if document else ())
     if csv_path is not None and not path.is_dir():
@@ -333,32 +337,54 @@ def grade(path: Path, document: str | None, as_json: bool, csv_path: Path | None
             raise InputError(grades[0].error)
     if as_json:
         click.echo(json.dumps([g.to_json() for g in grades], indent=2))
+    elif level == QUIET:
+        pass
     elif path.is_dir():
+        if level >= VERBOSE:
+            for one in grades:
+                click.echo(f"{_shown(Path(one.path).name, 60)}:")
+                _print_claims(one.claims)
         _print_class_summary(grades, list(expected))
     else:
-        width = max(18, *(len(shown(c.id)) + 1 for c in grades[0].claims))
-        for claim in grades[0].claims:
-            line = f"{shown(claim.id):<{width}} {claim.status:<12} {shown(claim.answer)}"
-            if claim.status != grader.CORRECT and claim.expected:
-                line += f"   (expected {claim.expected})"
-            click.echo(line)
-            if claim.diagnosis:
-                click.echo(f"{'':<{width}} {shown(claim.diagnosis, 300)}")
+        _print_claims(grades[0].claims)
     if path.is_dir():
         target = csv_path or path / "grades.csv"
         grader.write_csv(grades, list(expected), target)
-        click.echo(f"wrote {shown(target, 300)}", err=True)
+        if level != QUIET:
+            click.echo(f"wrote {_shown(target, 300)}", err=True)
     sys.exit(0 if all(g.all_correct for g in grades) else 1)
+
+
+def _shown(text: object, limit: int = 80) -> str:
+    """User text (ids, answers, file names) as grade echoes it: no terminal escapes, cut short."""
+    from derive.grade.safe_text import shown
+
+    return shown(text, limit)
+
+
+ID_WIDTH = 40  # an id longer than this is cut in the verdict table (a 5000-character id is not echoed)
+
+
+def _print_claims(claims) -> None:
+    from derive.grade import grader
+
+    width = min(ID_WIDTH, max(18, *(len(c.id) + 1 for c in claims))) if claims else 18
+    for claim in claims:
+        line = f"{_shown(claim.id, width):<{width}} {claim.status:<12} {_shown(claim.answer)}"
+        if claim.status != grader.CORRECT and claim.expected:
+            line += f"   (expected {_shown(claim.expected, 300)})"
+        click.echo(line)
+        if claim.diagnosis:
+            click.echo(f"{'':<{width}} {_shown(claim.diagnosis, 300)}")
 
 
 def _print_class_summary(grades, ids) -> None:
     from derive.grade import grader
-    from derive.grade.safe_text import shown
 
     for grade in grades:
-        name = shown(Path(grade.path).name, 40)
+        name = _shown(Path(grade.path).name, 40)
         if grade.error:
-            click.echo(f"{name:<28} unreadable: {shown(grade.error, 200)}")
+            click.echo(f"{name:<28} unreadable: {_shown(grade.error, 200)}")
             continue
         correct = sum(1 for c in grade.claims if c.status == grader.CORRECT)
         click.echo(f"{name:<28} {correct}/{len(grade.claims)} correct")

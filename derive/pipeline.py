@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import json
 import tempfile
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import sympy as sp
 
@@ -33,6 +35,18 @@ from derive.render import view
 from derive.render.environment import environment
 
 Progress = Callable[[Step, CheckResult], None]
+#: Seconds per build phase, filled when a caller passes one (bench/build_speed.py does).
+Timings = dict[str, float]
+
+
+@contextmanager
+def _phase(timings: Timings | None, name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        if timings is not None:
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
 
 
 @dataclass(frozen=True)
@@ -66,17 +80,24 @@ class BuildReport:
 
 
 def check(parts: Sequence[str] = (), cache_path: Path | None = None, progress: Progress | None = None,
-          document: Document | None = None) -> Checked:
+          document: Document | None = None, timings: Timings | None = None) -> Checked:
     measurements.use_cache(cache_path.parent / "measurements.json" if cache_path else None)
-    document = document if document is not None else loading.load().document
-    problems = document.select(parts)
+    measured_before = measurements.seconds_measuring()
+    with _phase(timings, "problems"):  # building the problems runs their measurements
+        document = document if document is not None else loading.load().document
+        problems = document.select(parts)
+    if timings is not None:
+        measuring = measurements.seconds_measuring() - measured_before
+        timings["measurements"] = timings.get("measurements", 0.0) + measuring
+        timings["problems"] -= measuring
     steps = [s for p in problems for s in p.steps()]
     plan = getattr(progress, "plan", None)
     if plan is not None:  # a progress display that wants to know the work ahead (bars per problem)
         plan(problems)
-    cache = CheckCache(cache_path)
-    results = check_steps(steps, cache, progress=progress)
-    cache.save()
+    with _phase(timings, "checks"):
+        cache = CheckCache(cache_path)
+        results = check_steps(steps, cache, progress=progress)
+        cache.save()
     return Checked(problems, results)
 
 
@@ -155,28 +176,31 @@ def output_name(options: BuildOptions) -> str:
 
 
 def build(options: BuildOptions, progress: Progress | None = None,
-          on_tex: Callable[[], None] | None = None) -> BuildReport:
+          on_tex: Callable[[], None] | None = None, timings: Timings | None = None) -> BuildReport:
     out = options.out_dir
     name = output_name(options)
     preflight(out)
     out.mkdir(exist_ok=True)
     with folder_lock(out):
         publish.remove_stale_staging(out)
-        return _build_locked(options, name, progress, on_tex)
+        return _build_locked(options, name, progress, on_tex, timings)
 
 
 def _build_locked(options: BuildOptions, name: str, progress: Progress | None,
-                  on_tex: Callable[[], None] | None) -> BuildReport:
+                  on_tex: Callable[[], None] | None, timings: Timings | None = None) -> BuildReport:
     out = options.out_dir
     document = options.document if options.document is not None else loading.load().document
-    checked = check(options.parts, out / ".cache" / "checks.json", progress, document)
+    checked = check(options.parts, out / ".cache" / "checks.json", progress, document, timings)
     failure = first_failure(checked)
     undecided = any(r.status == UNDECIDED for r in checked.results.values())
     if failure is not None and (not options.keep_going or undecided):
         raise failure  # the previous outputs stay as they were (an undecided step has no mark to show)
     title = options.title if options.title is not None else document.title
     author = options.author if options.author is not None else document.author
-    report = _write(options, name, checked, render(checked, title, author), on_tex)
+    with _phase(timings, "render"):
+        tex = render(checked, title, author)
+    with _phase(timings, "tex"):
+        report = _write(options, name, checked, tex, on_tex)
     if failure is not None:
         raise failure  # --keep-going: the PDF shows the failures, the exit code still says so
     return report

@@ -90,7 +90,7 @@ def test_results_show_printed_names_not_internal_symbols():
     assert result.exit_code == 0, result.output
     for internal in ("p4_w", "p4_f", "p4_v", "p5_b_o", "SigmaPrime"):
         assert internal not in result.stdout
-    assert "sigma'(b + Sum(w[j]*y[i + j - 1], (j, 1, f)))" in result.stdout
+    assert "sigma'(b + (sum_{j=1}^{f} (w_j*y_{i+j-1})))" in result.stdout  # as students write it
 
 
 def test_results_columns_stay_aligned_for_long_ids():

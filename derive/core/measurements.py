@@ -14,12 +14,19 @@ import functools
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 _cache_path: Path | None = None
 _entries: dict[str, Any] | None = None
 _skipping = False  # set by not_measuring(): grading and listing results need no figures
+_seconds_measuring = 0.0  # time spent in compute() on cache misses, for the build's phase timings
+
+
+def seconds_measuring() -> float:
+    """Seconds this process has spent computing measurements (cache hits cost nothing here)."""
+    return _seconds_measuring
 
 
 def require(holds: bool, message: str) -> None:
@@ -84,6 +91,7 @@ def code_digest() -> str:
 
 def measured(key: str, compute: Callable[[], Any]) -> Any:
     """The JSON-able result of ``compute()``, computed once per key, code version and cache file."""
+    global _seconds_measuring
     if _skipping:
         raise Unavailable("measurements are not run when only the results are wanted")
     entries = _load()
@@ -92,7 +100,11 @@ def measured(key: str, compute: Callable[[], Any]) -> Any:
         # Entries measured by other versions of the code can never be used again.
         for stale in [k for k in entries if not k.endswith(f"@{code_digest()}")]:
             del entries[stale]
-        entries[key] = json.loads(json.dumps(compute()))  # what is returned is what is stored
+        started = time.perf_counter()
+        try:
+            entries[key] = json.loads(json.dumps(compute()))  # what is returned is what is stored
+        finally:
+            _seconds_measuring += time.perf_counter() - started
         if _cache_path is not None:
             try:
                 _cache_path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,6 +114,31 @@ def measured(key: str, compute: Callable[[], Any]) -> Any:
             except OSError:
                 pass  # an unwritable cache costs time on the next run, never this run's result
     return entries[key]
+
+
+def single_threaded(compute: Callable[[], Any]) -> Callable[[], Any]:
+    """``compute`` run with one torch intra-op thread, restoring the setting after.
+
+    Why: build-time measurements are small enough that waking torch's thread pool costs more
+    than it saves; on a loaded 2-core machine Problem 5's checks took 2.5 s with two threads and
+    0.3 s with one, Problem 3's precision table 17 s and 10 s. One thread also makes the last
+    bits of a measured figure independent of the machine's core count. torch is imported only
+    when ``compute`` runs (a cache miss); without torch, ``compute`` itself says what is missing.
+    """
+
+    def run() -> Any:
+        try:
+            import torch
+        except ImportError:
+            return compute()
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return compute()
+        finally:
+            torch.set_num_threads(before)
+
+    return run
 
 
 def torch_version() -> str:

@@ -44,6 +44,7 @@ from typing import Literal
 import mpmath
 import sympy
 
+from derive.grade import numeric_tree
 from derive.grade.parser import symbols_of
 
 __all__ = [
@@ -115,6 +116,13 @@ class _OutOfTime(BaseException):
     """Raised by the alarm; a BaseException so that SymPy's ``except Exception`` lets it pass."""
 
 
+class _ClaimOverflows(Exception):
+    """The claim's value is too large to represent where the expected value is finite."""
+
+
+DIAGNOSIS_OVERFLOW = "its value is astronomically larger than the expected one"
+
+
 class _Undecided(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -180,6 +188,8 @@ def _compare(
                 return Verdict("correct", None, "symbolic")
     except _OutOfTime:
         pass  # only SymPy's simplification is slow; the numeric test decides
+    except _ClaimOverflows:
+        return Verdict("wrong", DIAGNOSIS_OVERFLOW, "numeric")
     if constants is not None:
         return _compare_constants(*constants, decimals, options)
     try:
@@ -191,6 +201,8 @@ def _compare(
             return Verdict("wrong", diagnosis, "numeric")
     except _OutOfTime:
         return Verdict("undecided", "the comparison ran out of time", "none")
+    except _ClaimOverflows:
+        return Verdict("wrong", DIAGNOSIS_OVERFLOW, "numeric")
     except _Undecided as undecided:
         return Verdict("undecided", undecided.reason, "none")
 
@@ -240,16 +252,21 @@ def _constant_values(
     claim: sympy.Expr, expected: sympy.Expr, dps: int
 ) -> tuple[_Value, _Value] | None:
     """Both sides as exact fractions or real mpf numbers; None when not both real and finite."""
-    values = []
-    for expr in (claim, expected):
+    values: list[_Value] = []
+    for expr in (expected, claim):
         if isinstance(expr, sympy.Rational):
             values.append(Fraction(int(expr.p), int(expr.q)))
             continue
-        number = _evaluate(_write_out_sums(expr), dps)
+        try:
+            number = _evaluate(_write_out_sums(expr), dps)
+        except numeric_tree.Overflow:
+            if expr is claim:
+                raise _ClaimOverflows from None
+            return None
         if number is None or number.imag != 0:
             return None
         values.append(number.real)
-    return values[0], values[1]
+    return values[1], values[0]
 
 
 def _compare_constants(
@@ -457,8 +474,17 @@ def _sample(
                 u: options.sampler(u, rng) if options.sampler else _default_value(u, rng, point, m)
                 for m, u in enumerate(unknowns)
             }
-            evaluated = [_evaluate(side.xreplace(values), options.dps) for side in sides]
-        except Exception:  # SymPy refused this substitution: the point is unusable, not fatal
+            expected_value = _evaluate(sides[1], options.dps, values)
+            try:
+                claim_value = _evaluate(sides[0], options.dps, values)
+            except numeric_tree.Overflow:
+                if expected_value is None:
+                    continue
+                raise _ClaimOverflows from None
+            evaluated = [claim_value, expected_value]
+        except _ClaimOverflows:
+            raise
+        except (Exception, numeric_tree.Overflow):  # SymPy refused this point: unusable, not fatal
             continue
         if evaluated[0] is not None and evaluated[1] is not None:
             samples.append((evaluated[0], evaluated[1]))
@@ -544,8 +570,25 @@ def _terms(
     return terms
 
 
-def _evaluate(expr: sympy.Expr, dps: int) -> mpmath.mpc | None:
-    """The value as an mpmath complex at ``dps`` digits; None if not a finite number."""
+def _evaluate(
+    expr: sympy.Expr, dps: int, values: dict[sympy.Basic, sympy.Basic] | None = None
+) -> mpmath.mpc | None:
+    """The value (``values`` substituted) as an mpmath complex at ``dps`` digits; None if not a
+    finite number. First by one linear pass of mpmath over the tree (see
+    :mod:`derive.grade.numeric_tree`); SymPy's evalf only for what that pass does not handle.
+    Raises numeric_tree.Overflow for a value too large to represent."""
+    try:
+        return numeric_tree.evaluate(expr, values or {}, dps)
+    except numeric_tree.Unsupported:
+        pass
+    except (ValueError, TypeError, ZeroDivisionError, ArithmeticError) as error:
+        if isinstance(error, OverflowError):
+            raise numeric_tree.Overflow from error
+    if values:
+        try:
+            expr = expr.xreplace(values)
+        except Exception:  # SymPy refused the substitution: this point is unusable
+            return None
     try:
         value = expr.evalf(dps)
     except Exception:  # any failure of SymPy's evaluation only makes this point unusable

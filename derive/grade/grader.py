@@ -103,7 +103,7 @@ def _grade_claim(result_id: str, answer: str, expected: ResultEntry) -> ClaimGra
     """One claim, parsed and compared; cached, since a class repeats the same answers many
     times. The caller bounds its time: an answer stopped by the alarm raises, so a timeout is
     never cached."""
-    shown_value = printed.plain(expected.value)
+    shown_value = printed.student(expected.value)
     try:
         claim = parse_answer(answer, printed.answer_names(expected.value),
                              functions=printed.answer_functions(expected.value))
@@ -122,13 +122,13 @@ def _grade_claim(result_id: str, answer: str, expected: ResultEntry) -> ClaimGra
 
 def _grade_claim_in_time(result_id: str, answer: str, expected: ResultEntry, seconds: float) -> ClaimGrade:
     if seconds <= 0:
-        return ClaimGrade(result_id, answer, UNDECIDED, printed.plain(expected.value),
+        return ClaimGrade(result_id, answer, UNDECIDED, printed.student(expected.value),
                           f"not graded: this file's answers used up their {FILE_ANSWER_SECONDS:g} s")
     try:
         with _answer_time_limit(seconds):
             return _grade_claim(result_id, answer, expected)
     except _OutOfTime:
-        return ClaimGrade(result_id, answer, UNDECIDED, printed.plain(expected.value),
+        return ClaimGrade(result_id, answer, UNDECIDED, printed.student(expected.value),
                           f"reading and comparing this answer took longer than {seconds:.3g} s")
 
 

@@ -695,6 +695,10 @@ class _Parser:
             )
         label: str | None = None
         index: sympy.Expr | None = None
+        if base == "delta" and base not in self.table and self.tok.kind == "_":
+            pair = self.kronecker_pair()
+            if pair is not None:
+                return pair
         if self.tok.kind == "_":
             underscore = self.tok
             self.advance()
@@ -712,6 +716,35 @@ class _Parser:
             if delta is not None:
                 return delta
         return self.resolve(base, label, index, tok)
+
+    def kronecker_pair(self) -> sympy.Expr | None:
+        """``delta_{k,m}`` and ``\\delta_{k,m}``: Kronecker's delta of two indices (names or whole
+        numbers) separated by a comma; anything else leaves the lexer where it was (None)."""
+        saved = (self.pos, self.tok, self.prev, list(self.grouping))
+        indices: list[sympy.Expr] = []
+        self.advance()  # the "_"
+        if self.tok.kind == "{":
+            self.grouping.append(True)
+            self.advance()
+            while len(indices) < 2:
+                tok = self.tok
+                if tok.kind == "name" and str(tok.value).isalnum():
+                    indices.append(self.symbol(str(tok.value)))
+                elif tok.kind == "num" and tok.decimals is None and tok.text.isdigit():
+                    indices.append(sympy.Integer(int(tok.text)))
+                else:
+                    break
+                self.advance()
+                if len(indices) == 1:
+                    if self.tok.kind != ",":
+                        break
+                    self.advance()
+            if len(indices) == 2 and self.tok.kind == "}" and self.tok.text == "}":
+                self.grouping.pop()
+                self.advance()
+                return sympy.KroneckerDelta(indices[0], indices[1])
+        self.pos, self.tok, self.prev, self.grouping = saved
+        return None
 
     def kronecker(self, label: str) -> sympy.Expr | None:
         """``delta_{km}`` and ``\\delta_{km}``: Kronecker's delta of two one-character indices."""
@@ -749,8 +782,12 @@ class _Parser:
                 return label, None
             opener = self.open_group(True)
             index = self.expr()
-            self.close_group(opener, "expected an operator or '}'")
-            return None, index
+            indices = [index]
+            while self.tok.kind == ",":  # W_{c,c',u,v}: an entry of a multi-indexed base
+                self.advance()
+                indices.append(self.expr())
+            self.close_group(opener, "expected an operator, ',' or '}'")
+            return None, index if len(indices) == 1 else sympy.Tuple(*indices)
         raise self.unexpected("expected a name, a whole number or '{' after '_'")
 
     def brace_label(self) -> str | None:
@@ -817,7 +854,7 @@ class _Parser:
             if index is None:
                 assert label is not None
                 index = sympy.Integer(int(label)) if label.isdigit() else self.symbol(label)
-            return indexed_base[index]
+            return indexed_base[tuple(index) if isinstance(index, sympy.Tuple) else index]
         if index is not None:
             raise self.error(
                 f"{_show(tok.text)} is not indexed",

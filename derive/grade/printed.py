@@ -15,9 +15,10 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from derive.grade.parser import symbols_of
+from derive.grade.student_form import student_form
 from derive.results import ResultEntry
 
-__all__ = ["answer_functions", "answer_names", "entry_json", "plain"]
+__all__ = ["answer_functions", "answer_names", "entry_json", "plain", "student"]
 
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _SUBSCRIPTED = re.compile(r"([A-Za-z][A-Za-z0-9]*)_\{?([A-Za-z0-9]+)\}?")
@@ -72,6 +73,16 @@ def _renaming(expr: sp.Basic) -> dict[sp.Basic, sp.Basic]:
 def plain(expr: sp.Basic) -> str:
     """``expr`` in SymPy's plain syntax with printed names: ``w[j]`` for ``p4_w[j]``,
     ``sigma'(z)`` for the document's SigmaPrime(z)."""
+    return sp.sstr(_with_printed_names(expr))
+
+
+def student(expr: sp.Basic) -> str:
+    """``expr`` as a student writes it, with printed names: ``w_j``, ``sum_{i=1}^{n} (…)``
+    (see :mod:`derive.grade.student_form`); the answer parser reads it back."""
+    return student_form(_with_printed_names(expr))
+
+
+def _with_printed_names(expr: sp.Basic) -> sp.Basic:
     mapping = _renaming(expr)
     bases = {old: new for old, new in mapping.items() if isinstance(old, sp.IndexedBase)}
     symbols = {old: new for old, new in mapping.items() if isinstance(old, sp.Symbol)}
@@ -79,7 +90,7 @@ def plain(expr: sp.Basic) -> str:
     renamed = expr.xreplace(bases).xreplace(symbols) if mapping else expr
     for function in _own_functions(renamed):
         renamed = renamed.replace(function, sp.Function(_function_name(function)))
-    return sp.sstr(renamed)
+    return renamed
 
 
 def answer_names(expr: sp.Basic) -> dict[str, sp.Basic]:

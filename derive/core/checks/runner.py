@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from multiprocessing.connection import wait
@@ -11,14 +12,14 @@ from typing import Any, Callable, Iterable, Sequence
 import sympy as sp
 
 from derive.core import functions
-from derive.core.checks import matrices, numeric, rules, slack, sums, symbolic, timelimit
+from derive.core.checks import matrices, numeric, overclaim, rules, slack, sums, symbolic, timelimit
 from derive.core.checks.prepare import expand_definitions
 from derive.core.checks.result import (DEFINITION, FAILED, NUMERIC_ONLY, STATUSES, UNDECIDED, VERIFIED, CheckResult,
                                        MethodResult, combine)
 from derive.core.step import Step
 
 # Bump when a checker changes meaning, so cached results of the old checker are not reused.
-CHECKER_VERSION = "derive-checks-4"
+CHECKER_VERSION = "derive-checks-5"
 # An undecided step is tried once more, alone, with limits this many times longer.
 RETRY_SCALE = 4.0
 
@@ -46,10 +47,21 @@ def check_step(step: Step) -> CheckResult:
             methods.append(slack.prove_order(lhs, step.rel, rhs, step.assumptions))
     methods.append(functions.numeric_with_stand_ins(_numeric_check, step.id, lhs, step.rel, rhs, step.assumptions))
     methods.extend(_check_display(step, lhs, rhs, expand))
+    overclaims = overclaim.free_overclaims(step.assumptions) + overclaim.bound_overclaims(
+        [lhs, rhs, *(step.display or ())], step.assumptions)
+    if overclaims:  # a proof from assumptions the PDF does not show proves nothing it shows
+        methods = [_distrusted(m, overclaims[0]) for m in methods]
     result = combine(step.id, methods)
     if result.status == VERIFIED and any(m.method == "display" and m.outcome == "inconclusive" for m in methods):
         return CheckResult(step.id, NUMERIC_ONLY, result.methods, "display: the shown form is equal only numerically")
     return result
+
+
+def _distrusted(method: MethodResult, why: str) -> MethodResult:
+    """A proof (or a display proved equal) demoted to inconclusive, saying why."""
+    if method.outcome == "proved" or (method.method == "display" and method.outcome == "passed"):
+        return MethodResult(method.method, "inconclusive", method.seconds, f"not a proof of what is shown: {why}")
+    return method
 
 
 def _numeric_check(*args: Any) -> MethodResult:
@@ -92,6 +104,9 @@ class CheckCache:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self.entries: dict[str, dict] = {}
+        # Seconds each step id took when last checked (whatever its content then): only the order
+        # in which steps are started depends on it, never a result, so it lives in its own file.
+        self.seconds: dict[str, float] = {}
         if path is not None and path.is_file():
             try:
                 loaded = json.loads(path.read_text())
@@ -100,6 +115,16 @@ class CheckCache:
             # Valid JSON of the wrong shape ([], null, "x", string entries) is damage too.
             if isinstance(loaded, dict):
                 self.entries = {k: v for k, v in loaded.items() if isinstance(k, str) and isinstance(v, dict)}
+        seconds_path = self._seconds_path()
+        if seconds_path is not None and seconds_path.is_file():
+            try:
+                loaded = json.loads(seconds_path.read_text())
+                self.seconds = {k: float(v) for k, v in loaded.items() if isinstance(v, (int, float))}
+            except (OSError, ValueError, AttributeError, RecursionError):
+                self.seconds = {}
+
+    def _seconds_path(self) -> Path | None:
+        return None if self.path is None else self.path.with_name(self.path.stem + ".seconds.json")
 
     def get(self, step: Step) -> CheckResult | None:
         data = self.entries.get(step.content_hash(CHECKER_VERSION))
@@ -114,6 +139,7 @@ class CheckCache:
         return CheckResult(result.step_id, result.status, result.methods, result.message, cached=True)
 
     def put(self, step: Step, result: CheckResult) -> None:
+        self.seconds[step.id] = round(sum(m.seconds for m in result.methods), 3)
         if result.status not in (FAILED, UNDECIDED):  # a failure or a timeout is always checked again
             self.entries[step.content_hash(CHECKER_VERSION)] = result.to_json()
 
@@ -125,6 +151,10 @@ class CheckCache:
             temporary = self.path.with_suffix(".tmp")
             temporary.write_text(json.dumps(self.entries, indent=0, sort_keys=True))
             os.replace(temporary, self.path)
+            seconds_path = self._seconds_path()
+            temporary = seconds_path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(self.seconds, indent=0, sort_keys=True))
+            os.replace(temporary, seconds_path)
         except OSError:
             pass  # an unwritable cache makes the next run slower, never this one wrong
 
@@ -151,17 +181,22 @@ def _timed_out(step: Step, seconds: float, used: float) -> CheckResult:
 
 
 def _run_limited(todo: Sequence[Step], jobs: int,
-                 report: Callable[[Step, CheckResult], None]) -> None:
+                 report: Callable[[Step, CheckResult], None], order: Sequence[int] | None = None) -> None:
     """Check the steps in ``jobs`` worker processes, each step killed at its deadline.
 
     A killed step is undecided (a timeout, never a counterexample) and its worker is replaced.
     Workers die with this process, and any still running when this function leaves (an error,
-    Ctrl-C, SIGTERM) are killed here.
+    Ctrl-C, SIGTERM) are killed here. Steps start in ``order`` (indexes of ``todo``; default:
+    as given).
     """
     global _PENDING
     forked = timelimit._context().get_start_method() == "fork"
+    if forked and todo:
+        # simplify() imports sympy.physics.units on its first call (about 1 s): once here, not
+        # once in every worker.
+        importlib.import_module("sympy.physics.units")
     _PENDING = todo  # fork: workers inherit the steps, no pickling of SymPy trees
-    waiting = list(range(len(todo)))
+    waiting = list(order) if order is not None else list(range(len(todo)))
     workers: list[timelimit.Worker] = []
     try:
         while waiting or any(w.busy for w in workers):
@@ -218,7 +253,7 @@ def check_steps(steps: Sequence[Step], cache: CheckCache | None = None, jobs: in
         if progress and result.status != UNDECIDED:
             progress(step, result)
 
-    _run_limited(todo, jobs, report)
+    _run_limited(todo, jobs, report, start_order(todo, cache.seconds))
     retry = [s for s in todo if results[s.id].status == UNDECIDED]
     if retry:
         # Out of time is not a verdict: a loaded or slow machine gets a second, longer try, alone.
@@ -237,6 +272,15 @@ def check_steps(steps: Sequence[Step], cache: CheckCache | None = None, jobs: in
     return results
 
 
+def start_order(todo: Sequence[Step], seconds: dict[str, float]) -> list[int]:
+    """Indexes of ``todo``, the longest steps of the last run first, so no core idles at the end.
+
+    A step never timed (new, or a cold build) counts as long: better started early than last.
+    Ties keep document order.
+    """
+    return sorted(range(len(todo)), key=lambda i: -seconds.get(todo[i].id, float("inf")))
+
+
 def _settle_premises(steps: Iterable[Step], results: dict[str, CheckResult]) -> None:
     """A rule step fails when a premise it names is missing, different or failed."""
     by_id = {s.id: s for s in steps}
@@ -246,7 +290,7 @@ def _settle_premises(steps: Iterable[Step], results: dict[str, CheckResult]) -> 
         inner = step.lhs.args[0] if isinstance(step.lhs, sp.Limit) else step.lhs
         wanted = {step.rule.lower_step: (step.rule.lower, inner), step.rule.upper_step: (inner, step.rule.upper)}
         for premise_id, (small, large) in wanted.items():
-            problem = _premise_problem(by_id.get(premise_id), small, large, results)
+            problem = _premise_problem(by_id.get(premise_id), small, large, results, step.definitions)
             if problem:
                 old = results[step.id]
                 results[step.id] = CheckResult(
@@ -255,7 +299,7 @@ def _settle_premises(steps: Iterable[Step], results: dict[str, CheckResult]) -> 
                     f"premise {premise_id}: {problem}")
 
 
-def _premise_problem(premise: Step | None, small, large, results) -> str:
+def _premise_problem(premise: Step | None, small, large, results, definitions=()) -> str:
     if premise is None:
         return "no such step"
     if results[premise.id].status == FAILED:
@@ -268,4 +312,11 @@ def _premise_problem(premise: Step | None, small, large, results) -> str:
         return "it is not an inequality"
     if stated != (small, large):
         return f"it states {sp.sstr(stated[0])} ≤ {sp.sstr(stated[1])}, not {sp.sstr(small)} ≤ {sp.sstr(large)}"
+    # The same names may be defined differently in the premise's derivation (g := 0 there,
+    # g := sin(πT) here): what the premise proved must be what the rule uses.
+    meant = tuple(expand_definitions(e, premise.definitions) for e in stated)
+    used = tuple(expand_definitions(e, definitions) for e in (small, large))
+    if meant != used:
+        return (f"its names mean {sp.sstr(meant[0])} ≤ {sp.sstr(meant[1])} there, "
+                f"but {sp.sstr(used[0])} ≤ {sp.sstr(used[1])} here")
     return ""

@@ -178,8 +178,10 @@ def _bound_piece(piece: Piece, ctx: _Context, free_map: dict) -> Optional[sp.Exp
     if not (piece.lo.is_integer and piece.hi.is_integer and piece.forwards(ctx.facts)):
         return None
     summand = piece.summand
-    if any(piece.index in key.free_symbols for key in free_map):
-        return None  # a free x[i] outside would collide with the bound index
+    if any(piece.index in key.free_symbols or piece.index in value.free_symbols for key, value in free_map.items()):
+        # A free x[i] outside would collide with the bound index; and a free x[k] replaced by
+        # x[j] − d inside a sum over j would make the free j the bound one (a capture).
+        return None
     summand = summand.xreplace(free_map)
     slack = sp.Dummy("d", nonnegative=True)
     slacked = []

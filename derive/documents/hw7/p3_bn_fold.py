@@ -244,6 +244,16 @@ def criterion_text(value: float) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
+def network_text(hidden: int) -> str:
+    """The measured network: the sheet's, or the sheet's with fc1 narrowed (measured at that width)."""
+    layers = (f"conv 3 to 16, conv 16 to 16, linear 16384 to {hidden}, each followed by BN and ReLU, "
+              f"then linear {hidden} to 10 and ReLU")
+    if hidden == 1024:
+        return f"the sheet's network ({layers})"
+    return (f"the sheet's network with fc1 narrowed from 1024 to {hidden} outputs ({layers}; each fc1 "
+            "output is still a sum of 16384 products, the rounding this table is about)")
+
+
 def precision_in_floating_point(part: Part, figures: dict) -> None:
     precision = figures["precision"]
     by_mode = {row["mode"]: row for row in precision["rows"]}
@@ -260,8 +270,7 @@ def precision_in_floating_point(part: Part, figures: dict) -> None:
         "for bit, so no float32 fold can promise exactly the same outputs: the question is how close."
     )
     part.say(
-        "Measured on the sheet's network (conv 3 to 16, conv 16 to 16, linear 16384 to 1024, "
-        "each followed by BN and ReLU, then linear 1024 to 10 and ReLU) with a deterministic "
+        f"Measured on {network_text(settings.get('hidden', 1024))} with a deterministic "
         "synthetic trained state (non-zero biases, running statistics and BN parameters away from "
         "0 and 1), on ", sp.Integer(settings["batches"]), " batches of ",
         sp.Integer(settings["batch_size"]), f" CIFAR-like images (seed {settings['seed']}, "

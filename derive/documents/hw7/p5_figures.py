@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from derive import InputError, Part, Unavailable, measured, require, torch_version
+from derive.core.measurements import single_threaded
 
 #: Environment variable naming the full-width results file written by bench/net_in_net.py.
 FULL_RESULTS_ENV = "DERIVE_P5_FULL_RESULTS"
@@ -164,7 +165,7 @@ def small_width_checks() -> dict[str, Any]:
     """The reduced-width torch figures, measured once per torch version and kept in the cache."""
     version = torch_version()  # Unavailable when torch is not installed
     key = f"{MEASUREMENT_VERSION}/torch-{version}/batch-{BATCH}/size-{SIZE[0]}x{SIZE[1]}/seed-{SEED}"
-    return measured(key, _measure_small_widths)
+    return measured(key, single_threaded(_measure_small_widths))
 
 
 def _ratio_text(diff: float, scale: float) -> str:

@@ -26,6 +26,8 @@ C, H, W, n, k = sp.symbols("C H W n k", integer=True, positive=True)
 m_, n_ = sp.symbols("m n", integer=True, positive=True)  # the window's height and width
 h, w = sp.symbols("h w", integer=True, positive=True)
 c, r, s, t, i, j, p, q, u, v = sp.symbols("c r s t i j p q u v", integer=True, positive=True)
+# Window corners start at 0: a positive index there would let SymPy assume i ≥ 1 in the sum.
+i0, j0 = sp.symbols("i j", integer=True, nonnegative=True)
 a = sp.IndexedBase("a", real=True)  # row o of the linear layer's weight
 x = sp.IndexedBase("x", real=True)  # the flattened feature map
 kappa = sp.IndexedBase("kappa", real=True)  # the entries of a k × k kernel, in flatten's order
@@ -206,7 +208,7 @@ def sliding_windows(part: Part) -> None:
     count = chain.step(positions, "=", (h - 31) * (w - 31), "rows times columns")
     part.result("p5.out_size", "the number of output positions of Net2 on an h x w input "
                 "(an (h - 31) x (w - 31) grid)", count)
-    windows = chain.step(Sum(1, (i, 0, h - 32), (j, 0, w - 32)), "=", positions,
+    windows = chain.step(Sum(1, (i0, 0, h - 32), (j0, 0, w - 32)), "=", positions,
                          "one output per 32 x 32 window X[:, :, i:i+32, j:j+32], 0 <= i <= h - 32")
     chain.step(side(36), "=", sp.Integer(5), "the sheet's 36 x 38 input: 5 rows ...")
     chain.step(side(38), "=", sp.Integer(7), "... and 7 columns")

@@ -30,8 +30,17 @@ from derive.nn import fold_bn
 FOLD_MODES = ("float32", "float64-rounded", "float64")
 MSE_CRITERION = 1e-8  # the starter code's "right" threshold on the largest per-batch MSE
 FLOAT32_EPS = torch.finfo(torch.float32).eps
-# length K of the dot product behind one output of conv1 (3·3·3), conv2 (16·3·3), fc1, fc2
-DOT_LENGTHS = (27, 144, 16 * 32 * 32, 1024)
+#: fc1's width (and BN3's) in the sheet's network; measurements may use a narrower one, since
+#: the rounding of one fc1 output depends on fc1's input length (16384), not on how many there are.
+SHEET_HIDDEN = 1024
+
+
+def dot_lengths(hidden: int = SHEET_HIDDEN) -> tuple[int, ...]:
+    """Length K of the dot product behind one output of conv1 (3·3·3), conv2 (16·3·3), fc1, fc2."""
+    return (27, 144, 16 * 32 * 32, hidden)
+
+
+DOT_LENGTHS = dot_lengths()
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR_STD = (0.2470, 0.2435, 0.2616)
 
@@ -40,17 +49,20 @@ ModuleT = TypeVar("ModuleT", bound=nn.Module)
 
 
 class SmallNet(nn.Module):
-    """conv(3→16,k3,p1)+BN+ReLU, conv(16→16,k3,p1)+BN+ReLU, fc(16384→1024)+BN+ReLU, fc(1024→10)+ReLU."""
+    """conv(3→16,k3,p1)+BN+ReLU, conv(16→16,k3,p1)+BN+ReLU, fc(16384→1024)+BN+ReLU, fc(1024→10)+ReLU.
 
-    def __init__(self) -> None:
+    ``hidden`` replaces the 1024 (the sheet's value by default).
+    """
+
+    def __init__(self, hidden: int = SHEET_HIDDEN) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, 16, 3, padding=1)
         self.bn1 = nn.BatchNorm2d(16)
         self.conv2 = nn.Conv2d(16, 16, 3, padding=1)
         self.bn2 = nn.BatchNorm2d(16)
-        self.fc1 = nn.Linear(16 * 32 * 32, 1024)
-        self.bn3 = nn.BatchNorm1d(1024)
-        self.fc2 = nn.Linear(1024, 10)
+        self.fc1 = nn.Linear(16 * 32 * 32, hidden)
+        self.bn3 = nn.BatchNorm1d(hidden)
+        self.fc2 = nn.Linear(hidden, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.bn1(self.conv1(x)))
@@ -62,12 +74,12 @@ class SmallNet(nn.Module):
 class SmallNetNoBN(nn.Module):
     """The same network with every batch norm removed: the target of the folding."""
 
-    def __init__(self) -> None:
+    def __init__(self, hidden: int = SHEET_HIDDEN) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(3, 16, 3, padding=1)
         self.conv2 = nn.Conv2d(16, 16, 3, padding=1)
-        self.fc1 = nn.Linear(16 * 32 * 32, 1024)
-        self.fc2 = nn.Linear(1024, 10)
+        self.fc1 = nn.Linear(16 * 32 * 32, hidden)
+        self.fc2 = nn.Linear(hidden, 10)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu(self.conv1(x))
@@ -81,14 +93,14 @@ _FOLDED_PAIRS = (("conv1", "bn1"), ("conv2", "bn2"), ("fc1", "bn3"))
 _MODE_DTYPE = {"float32": torch.float32, "float64-rounded": torch.float32, "float64": torch.float64}
 
 
-def _blank(cls: type[ModuleT], dtype: torch.dtype = torch.float32) -> ModuleT:
+def _blank(cls: type[ModuleT], dtype: torch.dtype = torch.float32, hidden: int = SHEET_HIDDEN) -> ModuleT:
     """``cls()`` in ``dtype`` with every parameter and buffer zero, skipping the random init.
 
     The default init of fc1 (16.7 M weights) costs as much as a forward pass and is always
     overwritten here; zeros rather than uninitialised memory keep every build deterministic.
     """
     with torch.device("meta"):
-        module = cls().to(dtype)
+        module = cls(hidden).to(dtype)
     module = module.to_empty(device="cpu")
     with torch.no_grad():
         for tensor in (*module.parameters(), *module.buffers()):
@@ -100,7 +112,7 @@ def _in_dtype(net: ModuleT, dtype: torch.dtype) -> ModuleT:
     """``net`` itself if already in ``dtype``, else an eval-mode copy converted to it."""
     if next(net.parameters()).dtype == dtype:
         return net
-    converted = _blank(type(net), dtype)
+    converted = _blank(type(net), dtype, _hidden(net))
     converted.load_state_dict(net.state_dict())
     return converted.eval()
 
@@ -121,7 +133,11 @@ def cifar_like_batch(generator: torch.Generator, batch_size: int) -> torch.Tenso
     return (image - mean) / std
 
 
-def synthetic_trained(seed: int = 0) -> SmallNet:
+def _hidden(net: nn.Module) -> int:
+    return int(net.fc1.out_features)
+
+
+def synthetic_trained(seed: int = 0, hidden: int = SHEET_HIDDEN) -> SmallNet:
     """A deterministic stand-in for the trained save file, in eval mode.
 
     Weights are He-scaled Gaussians (activations keep their size through the layers, as in a
@@ -136,7 +152,7 @@ def synthetic_trained(seed: int = 0) -> SmallNet:
     def uniform(shape: Sequence[int], low: float, high: float) -> torch.Tensor:
         return low + (high - low) * torch.rand(tuple(shape), generator=generator)
 
-    net = _blank(SmallNet)
+    net = _blank(SmallNet, hidden=hidden)
     with torch.no_grad():
         for name in ("conv1", "conv2", "fc1", "fc2"):
             layer = getattr(net, name)
@@ -174,7 +190,7 @@ def fold_smallnet(net: SmallNet, mode: str, *, fold: FoldFn = fold_bn) -> SmallN
     _check_mode(mode)
     source = _in_dtype(net, _MODE_DTYPE[mode])
     compute_dtype = "float64" if mode == "float64-rounded" else None
-    twin = _blank(SmallNetNoBN, _MODE_DTYPE[mode]).eval()
+    twin = _blank(SmallNetNoBN, _MODE_DTYPE[mode], _hidden(source)).eval()
     with torch.no_grad():
         for layer_name, bn_name in _FOLDED_PAIRS:
             layer, bn = getattr(source, layer_name), getattr(source, bn_name)
@@ -226,13 +242,19 @@ def compare(
 ) -> PrecisionRow:
     """Run both networks on ``batches`` (cast to the candidate's dtype) and summarise the gap."""
     dtype = next(candidate.parameters()).dtype
-    return _summarise(
-        mode, _outputs(reference, batches, dtype), _outputs(candidate, batches, dtype)
+    return summarise(
+        mode, outputs(reference, batches, dtype), outputs(candidate, batches, dtype)
     )
 
 
 def measure_precision(
-    batches: int = 4, batch_size: int = 64, seed: int = 0
+    batches: int = 4,
+    batch_size: int = 64,
+    seed: int = 0,
+    *,
+    net: SmallNet | None = None,
+    inputs: Sequence[torch.Tensor] | None = None,
+    references: dict[torch.dtype, list[torch.Tensor]] | None = None,
 ) -> list[PrecisionRow]:
     """One ``PrecisionRow`` per mode in ``FOLD_MODES``, on the same synthetic net and inputs.
 
@@ -242,26 +264,32 @@ def measure_precision(
     cores, imports and building the net included (``bench/bn_precision.py --timing`` measures
     it; it also runs more batches). The figures are maxima, so more batches can only raise
     them, and slowly: the table moves little between 4 and 32 batches.
+
+    A caller measuring more on the same state passes ``net`` (``synthetic_trained(seed)``),
+    ``inputs`` (the batches drawn here) and a ``references`` dict, which is filled with the BN
+    network's outputs per dtype so the caller can reuse them instead of running it again.
     """
-    net = synthetic_trained(seed)
-    generator = torch.Generator().manual_seed(seed + 1)
-    inputs = [cifar_like_batch(generator, batch_size) for _ in range(batches)]
+    if net is None:
+        net = synthetic_trained(seed)
+    if inputs is None:
+        generator = torch.Generator().manual_seed(seed + 1)
+        inputs = [cifar_like_batch(generator, batch_size) for _ in range(batches)]
     # the BN network's outputs depend only on the dtype: run it once per dtype, not per mode
-    references = {
-        dtype: _outputs(_in_dtype(net, dtype), inputs, dtype)
-        for dtype in dict.fromkeys(_MODE_DTYPE.values())
-    }
+    references = {} if references is None else references
+    for dtype in dict.fromkeys(_MODE_DTYPE.values()):
+        if dtype not in references:
+            references[dtype] = outputs(_in_dtype(net, dtype), inputs, dtype)
     return [
-        _summarise(
+        summarise(
             mode,
             references[_MODE_DTYPE[mode]],
-            _outputs(fold_smallnet(net, mode), inputs, _MODE_DTYPE[mode]),
+            outputs(fold_smallnet(net, mode), inputs, _MODE_DTYPE[mode]),
         )
         for mode in FOLD_MODES
     ]
 
 
-def _outputs(
+def outputs(
     net: nn.Module, batches: Sequence[torch.Tensor], dtype: torch.dtype
 ) -> list[torch.Tensor]:
     """``net``'s outputs on each batch cast to ``dtype``, widened to float64 for comparison.
@@ -272,9 +300,10 @@ def _outputs(
         return [net(x.to(dtype)).double() for x in batches]
 
 
-def _summarise(
+def summarise(
     mode: str, references: Sequence[torch.Tensor], outputs: Sequence[torch.Tensor]
 ) -> PrecisionRow:
+    """The ``PrecisionRow`` of ``outputs`` against the BN network's ``references``, batch by batch."""
     scale = max(float(ref.abs().max()) for ref in references)
     max_abs = max_rel = max_mse = 0.0
     for ref, out in zip(references, outputs, strict=True):
