@@ -17,7 +17,7 @@ from derive.errors import TexFailed, TexMissing
 
 TEX_SECONDS = 180
 INSTALL_TEX = ("sudo apt-get update && sudo apt-get install -y texlive-latex-base "
-               "texlive-latex-recommended texlive-fonts-recommended latexmk")
+               "texlive-latex-recommended texlive-fonts-recommended texlive-pictures lmodern latexmk")
 
 
 def _umask() -> int:

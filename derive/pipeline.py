@@ -3,7 +3,9 @@
     problems = document.select(parts)
     results  = check_steps(steps of problems, cache)     # symbolic + numeric, cached by content
     tex      = render(problems, results)                 # Jinja2 templates, escaped text
-    files    = NAME.tex, verification.json, NAME.pdf     # published together (derive.publish)
+    checks   = render_checks(problems, results)          # the companion: every check in full
+    files    = NAME.tex, NAME-checks.tex, verification.json, NAME.pdf, NAME-checks.pdf
+                                                         # published together (derive.publish)
 
 The document comes from the caller (``derive.loading``); with none, the built-in one is loaded.
 """
@@ -33,6 +35,8 @@ from derive.core.selection import parse_part_name
 from derive.outlock import folder_lock
 from derive.render import view
 from derive.render.environment import environment
+
+CHECKS_SUFFIX = "-checks"  # NAME.pdf's check log is NAME-checks.pdf
 
 Progress = Callable[[Step, CheckResult], None]
 #: Seconds per build phase, filled when a caller passes one (bench/build_speed.py does).
@@ -116,9 +120,20 @@ def first_failure(checked: Checked) -> CheckFailed | None:
     return None
 
 
-def render(checked: Checked, title: str, author: str) -> str:
-    context = view.document(checked.problems, checked.results, DISPLAY_NAMES, title, author or "")
-    return environment().get_template("document.tex.j2").render(**context)
+def render(checked: Checked, title: str, author: str, name: str = "hw7") -> str:
+    """The model solution's .tex."""
+    return _render("document.tex.j2", checked, title, author, name)
+
+
+def render_checks(checked: Checked, title: str, author: str, name: str = "hw7") -> str:
+    """The companion .tex: every step's methods, times and residuals, in full."""
+    return _render("checks.tex.j2", checked, title, author, name)
+
+
+def _render(template: str, checked: Checked, title: str, author: str, name: str) -> str:
+    context = view.document(checked.problems, checked.results, DISPLAY_NAMES, title, author or "",
+                            main_name=f"{name}.pdf", checks_name=f"{name}{CHECKS_SUFFIX}.pdf")
+    return environment().get_template(template).render(**context)
 
 
 def verification_json(checked: Checked) -> dict:
@@ -198,9 +213,10 @@ def _build_locked(options: BuildOptions, name: str, progress: Progress | None,
     title = options.title if options.title is not None else document.title
     author = options.author if options.author is not None else document.author
     with _phase(timings, "render"):
-        tex = render(checked, title, author)
+        tex = render(checked, title, author, name)
+        checks_tex = render_checks(checked, title, author, name)
     with _phase(timings, "tex"):
-        report = _write(options, name, checked, tex, on_tex)
+        report = _write(options, name, checked, tex, checks_tex, on_tex)
     if failure is not None:
         raise failure  # --keep-going: the PDF shows the failures, the exit code still says so
     return report
@@ -211,16 +227,19 @@ def json_name(name: str) -> str:
     return "verification.json" if name == "hw7" else f"{name}.verification.json"
 
 
-def _write(options: BuildOptions, name: str, checked: Checked, tex: str,
+def _write(options: BuildOptions, name: str, checked: Checked, tex: str, checks_tex: str,
            on_tex: Callable[[], None] | None) -> BuildReport:
     out = options.out_dir
+    checks_name = f"{name}{CHECKS_SUFFIX}"
     tex_path, pdf_path, json_path = out / f"{name}.tex", out / f"{name}.pdf", out / json_name(name)
+    checks_pdf = out / f"{checks_name}.pdf"
     files = {json_path.name: (json.dumps(verification_json(checked), indent=2) + "\n").encode(),
-             tex_path.name: tex.encode()}
+             tex_path.name: tex.encode(), f"{checks_name}.tex": checks_tex.encode()}
     if options.tex_only:
         publish.publish(out, files)
         return BuildReport(checked, tex_path, json_path, None)
-    if publish.pdf_is_current(out, pdf_path.name, tex):
+    source = tex + checks_tex  # both PDFs are made from the pair, and published as one set
+    if publish.pdf_is_current(out, pdf_path.name, source) and publish.pdf_is_current(out, checks_pdf.name, source):
         publish.publish(out, files)
         return BuildReport(checked, tex_path, json_path, pdf_path, tex_skipped=True)
     if on_tex:
@@ -228,8 +247,9 @@ def _write(options: BuildOptions, name: str, checked: Checked, tex: str,
     try:
         with publish.scratch_folder(out) as scratch:
             pdf = typeset(tex, name, scratch)
+            checks = typeset(checks_tex, checks_name, scratch)
     except (TexFailed, TexMissing):
         publish.publish(out, files)  # documented: the .tex and JSON are still written (exit 3)
         raise
-    publish.publish(out, {pdf_path.name: pdf, **files}, tex_source=tex)
+    publish.publish(out, {pdf_path.name: pdf, checks_pdf.name: checks, **files}, tex_source=source)
     return BuildReport(checked, tex_path, json_path, pdf_path)

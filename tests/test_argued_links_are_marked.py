@@ -23,8 +23,9 @@ def test_an_argued_paragraph_is_marked_and_a_plain_one_is_not():
 
 
 def test_the_opening_sentence_explains_the_argued_mark():
-    source = environment().loader.get_source(environment(), "document.tex.j2")[0]
-    assert "Every displayed step below was checked" in source
+    env = environment()
+    source = "".join(env.loader.get_source(env, name)[0] for name in ("document.tex.j2", "preamble.tex.j2"))
+    assert "Every displayed step was checked" in source
     assert r"\newcommand{\statusargued}" in source and "Argued, not checked" in source
 
 
@@ -40,4 +41,4 @@ def test_the_prose_only_links_of_homework_7_are_marked_argued():
     assert "by the chain rule through z" in p4  # 4a: the link through z
     assert "held fixed at the point" in p4  # 4a v: g held fixed, a stand-in
     assert "every layer of Net2 computes what the matching" in p5  # 5a: matching the layers
-    assert "Now follow a 32 x 32 window" in p5  # 5b: the induction through the layers
+    assert "Now follow a 32 × 32 window" in p5  # 5b: the induction through the layers

@@ -30,11 +30,23 @@ def built(tmp_path_factory):
     return out, text
 
 
-def test_pdf_shows_problem_1_results(built):
+def test_pdf_shows_problem_1_without_result_id_captions(built):
     _, text = built
-    for needle in ("Problem 1: The true softmax", "p1.a.limit", "p1.b.grad", "p1.c.limit",
-                   "Appendix: verification", "0 failed"):
+    for needle in ("Problem 1: The true softmax", "0 failed", "-checks.pdf"):
         assert needle in text
+    # result ids are for derive grade; they do not caption the boxes of the solution
+    for result_id in ("p1.a.limit", "p1.b.grad", "p1.c.limit"):
+        assert result_id not in text
+
+
+def test_companion_pdf_logs_every_step(built):
+    out, _ = built
+    (companion,) = out.glob("*-checks.pdf")  # a partial build names both files apart
+    text = subprocess.run(["pdftotext", "-layout", str(companion), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "the check log" in text and "0 failed" in text
+    for step_id in ("p1.a.1", "p1.a.2", "p1.c.ties_rest.4"):
+        assert step_id in text
 
 
 def test_hostile_author_and_title_appear_literally(built):

@@ -15,7 +15,7 @@ CASES = [
     ("tilde and caret", "~^", r"\textasciitilde{}\textasciicircum{}"),
     ("newline cannot end a command", "a\n\\end{document}", r"a \textbackslash{}end\{document\}"),
     ("control characters dropped", "a\x00b\x1bc", "abc"),
-    ("maths symbols get their LaTeX spelling", "lhs − rhs ≤ β·Δ", r"lhs - rhs \ensuremath{\le} \ensuremath{\beta}\ensuremath{\cdot}\ensuremath{\Delta}"),
+    ("maths symbols get their LaTeX spelling", "lhs − rhs ≤ β·Δ", r"lhs \ensuremath{-} rhs \ensuremath{\le} \ensuremath{\beta}\ensuremath{\cdot}\ensuremath{\Delta}"),
     ("no glyph becomes a question mark", "Wang 王", "Wang ?"),
     ("Latin-1 and Latin Extended-A letters pass", "Gödel, Lovász? Erdős Łukasz Dvořák", "Gödel, Lovász? Erdős Łukasz Dvořák"),
     ("ligatures broken", "a--b a---b ?`` ``q''", "a-{}-{}b a-{}-{}-b ?{}`{}` `{}`{}q'{}'{}"),

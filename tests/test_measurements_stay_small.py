@@ -64,6 +64,9 @@ def test_the_build_measures_a_narrow_fc1_and_the_pdf_says_so():
     text = p3_bn_fold.network_text(settings.hidden)
     assert f"narrowed from 1024 to {settings.hidden}" in text and "16384" in text
     assert p3_bn_fold.network_text(1024).startswith("the sheet's network (")
+    shown = p3_bn_fold.short_network_text(settings.hidden)  # what the model solution prints
+    assert f"narrowed to {settings.hidden} outputs" in shown and "16384" in shown
+    assert p3_bn_fold.short_network_text(1024) == "the sheet's network"
 
 
 def test_the_tolerance_follows_the_measured_width():

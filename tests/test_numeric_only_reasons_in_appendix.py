@@ -1,11 +1,11 @@
-"""A numeric-only step shows the author's reason why no proof is expected in the appendix."""
+"""A numeric-only step shows the author's reason why no proof is expected in the check log (hw7-checks.pdf)."""
 
 import sympy as sp
 
 from derive.core.assumptions import assume
 from derive.core.checks.result import NUMERIC_ONLY, VERIFIED, CheckResult, MethodResult
 from derive.core.document import Problem
-from derive.render.view import appendix
+from derive.render.view import check_log
 
 
 def _problem_with(unproved: str):
@@ -20,7 +20,7 @@ def _note(problem, step, status):
     methods = (MethodResult("symbolic", "inconclusive", 0.0, "SymPy gave up"),
                MethodResult("numeric", "passed", 0.0, "6 points"))
     message = "symbolic: SymPy gave up" if status == NUMERIC_ONLY else ""
-    return appendix([problem], {step.id: CheckResult(step.id, status, methods, message)})[0]["note"]
+    return check_log([problem], {step.id: CheckResult(step.id, status, methods, message)})[0]["note"]
 
 
 def test_the_authors_reason_comes_first_for_a_numeric_only_step():

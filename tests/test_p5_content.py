@@ -75,6 +75,7 @@ def test_every_claim_is_proved_the_reindexing_by_concatenating_blocks(problem, r
     numeric_only = [k for k, r in results.items() if r.status == NUMERIC_ONLY]
     assert numeric_only == []
     assert any(m.method == "sums" and m.outcome == "proved" for m in results["p5.a.6"].methods)
+    assert "τ is a bijection" in "".join(str(x) for x in _step(problem, "p5.a.6").why)
     claims = [s for s in problem.steps() if not s.is_definition]
     assert sum(results[s.id].status == VERIFIED for s in claims) == len(claims)
 
@@ -219,10 +220,9 @@ def test_without_torch_the_build_says_so_instead_of_a_table(monkeypatch):
     finally:
         measurements.use_cache(None)
     captions = [t.caption for t in _tables(built)]
-    assert not any(caption.startswith("Check") for caption in captions)
-    assert any(caption.startswith("Multiply-accumulates") for caption in captions)
+    assert any(caption.startswith("Multiply-adds") for caption in captions)
     text = _prose_text(built)
-    assert text.count("Reduced widths: not run in this build, because the torch checks cannot run here") == 2
+    assert text.count("not run in this build at reduced widths, because the torch checks cannot run here") == 2
 
 
 @pytest.mark.torch
@@ -239,10 +239,9 @@ def test_with_torch_both_checks_agree_at_reduced_widths(monkeypatch):
         for check in ("a", "b"):
             assert p5_figures.agrees(figures["dtypes"][dtype][check], dtype)
     assert figures["dtypes"]["float32"]["b"]["windows"] == 35
-    checks = [t for t in _tables(built) if t.caption.startswith("Check")]
-    assert len(checks) == 2
-    assert [row[:2] for row in checks[0].rows] == [("reduced", "float32"), ("reduced", "float64")]
-    assert all(row[-1] == "yes" for t in checks for row in t.rows)
+    text = _prose_text(built)
+    assert text.count("at reduced widths (channels") == 2
+    assert text.count("in float32 and") == 2
 
 
 @pytest.mark.parametrize("record, dtype, expected", [
@@ -276,12 +275,12 @@ def test_full_width_file_round_trips_into_the_tables(tmp_path, monkeypatch):
     monkeypatch.setattr(p5_figures, "small_width_checks", _no_torch_figures)
     assert p5_figures.full_results_path() == path
     built = p5.problem()
-    checks = [t for t in _tables(built) if t.caption.startswith("Check")]
-    assert [[row[:3] for row in t.rows] for t in checks] == [
-        [("sheet", "float32", "2.000e-08"), ("sheet", "float64", "2.000e-17")],
-        [("sheet", "float32", "3.000e-08"), ("sheet", "float64", "9.000e-17")],
-    ]
-    assert f"read from {path}" in checks[0].note
+    text = _prose_text(built)
+    # relative to the largest output, 0.02
+    assert "at the sheet's widths (run separately) the largest difference relative to the largest output " \
+           "is 1.0e-06 in float32 and 1.0e-15 in float64" in text
+    assert "1.5e-06 in float32 and 4.5e-15 in float64" in text
+    assert str(path) not in text  # no cache paths in the solution
 
 
 def test_missing_full_width_file_is_not_an_error(tmp_path):
@@ -364,9 +363,10 @@ def test_cost_table_refuses_a_window_count_that_is_not_net2s_grid():
 
 
 def test_cost_table_is_in_the_pdf_with_the_proved_window_count(problem):
-    costs = next(t for t in _tables(problem) if t.caption.startswith("Multiply-accumulates"))
+    costs = next(t for t in _tables(problem) if t.caption.startswith("Multiply-adds"))
     assert "each of its 35 windows" in costs.caption
-    assert costs.header == ("layer of Net2", "Net2", "Net1 x 35", "ratio")
+    assert costs.header == ("layers", "Net2", "Net1 × 35", "ratio")
+    assert [row[0] for row in costs.rows] == ["features, all layers", "classifier, all layers", "total"]
 
 
 def test_a_disagreeing_check_fails_the_build():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Sequence, Union
+from typing import Any, Callable, Iterator, Mapping, Sequence, Union
 
 import sympy as sp
 
@@ -52,6 +52,9 @@ class Derivation(_Notebook):
     steps: list[Step] = field(default_factory=list)
     counter: list[int] = field(default_factory=lambda: [0])
     where: str = ""  # "Problem 1 'Title', part a", for messages
+    # Non-empty: the main text shows only this one-line summary (with the steps' marks) and the
+    # companion check log shows the derivation in full. For arithmetic a reader need not follow.
+    supplement: str = ""
 
     def _next_id(self) -> str:
         self.counter[0] += 1
@@ -144,6 +147,7 @@ class Result:
     meaning: str
     step: Step
     lhs: Any = None  # optionally a shorter left-hand side to display, e.g. a named quantity
+    rhs: Any = None  # optionally a right-hand side to display: a name the derivation defined
 
     @property
     def value(self) -> Any:
@@ -161,7 +165,32 @@ class Table:
     note: str = ""
 
 
-Block = Union[Derivation, Prose, Result, Table]
+@dataclass(frozen=True)
+class Listing:
+    """Program code shown verbatim: the source of the very functions the build runs.
+
+    Holds the function objects, not their text, so the listing can only show code that exists
+    and is imported; the renderer reads each one's source with ``inspect.getsource``.
+    """
+
+    caption: str
+    functions: tuple[Callable[..., Any], ...]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A picture drawn by the template ``figures/<template>.tex.j2`` from computed data.
+
+    ``data`` maps names to numbers, strings, or sequences of (x, y) points; the renderer turns
+    them into TeX, the template only lays them out.
+    """
+
+    template: str
+    caption: str
+    data: Mapping[str, Any]
+
+
+Block = Union[Derivation, Prose, Result, Table, Listing, Figure]
 
 
 @dataclass
@@ -197,11 +226,13 @@ class Part(_Notebook):
         """A link between checked steps argued in words, shown plainly as not checked."""
         self.blocks.append(Prose(tuple(parts), argued=True))
 
-    def result(self, result_id: str, meaning: str, step: Step, lhs: Any = None) -> Result:
-        """Box a checked step as a result with a stable id (what ``derive results``/``grade`` use)."""
+    def result(self, result_id: str, meaning: str, step: Step, lhs: Any = None, rhs: Any = None) -> Result:
+        """Box a checked step as a result with a stable id (what ``derive results``/``grade`` use).
+
+        ``rhs`` optionally shows a name the derivation defined instead of the step's right side."""
         if not isinstance(step, Step):
             raise authoring.refuse(f"result {result_id!r}", "result() takes the Step returned by step() or then()")
-        block = Result(result_id, meaning, step, lhs)
+        block = Result(result_id, meaning, step, lhs, rhs)
         self.blocks.append(block)
         return block
 
@@ -209,6 +240,12 @@ class Part(_Notebook):
               align: str = "", note: str = "") -> None:
         """A table: cells are strings (escaped), ints (grouped) or SymPy expressions."""
         self.blocks.append(Table(caption, tuple(header), tuple(tuple(r) for r in rows), align, note))
+
+    def listing(self, caption: str, *functions: Callable[..., Any]) -> None:
+        self.blocks.append(Listing(caption, functions))
+
+    def figure(self, template: str, caption: str, **data: Any) -> None:
+        self.blocks.append(Figure(template, caption, data))
 
     def steps(self) -> Iterator[Step]:
         for block in self.blocks:

@@ -75,18 +75,8 @@ def fold_bn(
     )
 
 
-def _fold(
-    backend: _Backend,
-    weight: Any,
-    bias: Any,
-    gamma: Any,
-    beta: Any,
-    mean: Any,
-    var: Any,
-    eps: float,
-    compute: Any,
-    bias_dtype: Any,
-) -> tuple[Any, Any]:
+def _fold(backend: _Backend, weight: Any, bias: Any, gamma: Any, beta: Any, mean: Any, var: Any,
+          eps: float, compute: Any, bias_dtype: Any) -> tuple[Any, Any]:
     """The folding formula itself, in dtype ``compute``, rounded once to the output dtypes."""
     w, g, bt, m, v = (backend.cast(a, compute) for a in (weight, gamma, beta, mean, var))
     b = backend.zeros_like(m) if bias is None else backend.cast(bias, compute)

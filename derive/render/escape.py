@@ -30,13 +30,13 @@ CHAR_ESCAPE = {
 }
 # Maths and Greek that messages and titles use: pdflatex's default input encoding has no glyph
 # for them, so each gets its LaTeX spelling.
-_GREEK = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon phi chi psi omega".split()
+_GREEK = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho varsigma sigma tau upsilon phi chi psi omega".split()
 CHAR_ESCAPE.update({chr(0x3B1 + i): f"\\ensuremath{{\\{name}}}" for i, name in enumerate(_GREEK) if name != "omicron"})
 CHAR_ESCAPE.update({
     "\u03c2": r"\ensuremath{\varsigma}", "\u0394": r"\ensuremath{\Delta}", "\u0393": r"\ensuremath{\Gamma}", "\u0398": r"\ensuremath{\Theta}",
     "\u039b": r"\ensuremath{\Lambda}", "\u03a3": r"\ensuremath{\Sigma}", "\u03a6": r"\ensuremath{\Phi}", "\u03a8": r"\ensuremath{\Psi}", "\u03a9": r"\ensuremath{\Omega}",
-    "\u2212": "-", "\u2264": r"\ensuremath{\le}", "\u2265": r"\ensuremath{\ge}", "\u2248": r"\ensuremath{\approx}", "\u2260": r"\ensuremath{\ne}",
-    "\u00d7": r"\ensuremath{\times}", "\u00b7": r"\ensuremath{\cdot}", "\u2192": r"\ensuremath{\to}", "\u2190": r"\ensuremath{\leftarrow}",
+    "\u2212": r"\ensuremath{-}", "\u2264": r"\ensuremath{\le}", "\u2265": r"\ensuremath{\ge}", "\u2248": r"\ensuremath{\approx}", "\u2260": r"\ensuremath{\ne}",
+    "\u00d7": r"\ensuremath{\times}", "\u00b7": r"\ensuremath{\cdot}", "\u2192": r"\ensuremath{\to}", "\u2190": r"\ensuremath{\leftarrow}", "\u2032": r"\ensuremath{'}",
     "\u221e": r"\ensuremath{\infty}", "\u2208": r"\ensuremath{\in}", "\u2211": r"\ensuremath{\sum}", "\u221a": r"\ensuremath{\surd}", "\u2202": r"\ensuremath{\partial}",
     "\u2013": "--", "\u2014": "---", "\u2026": r"\ldots{}", "\u2018": "`", "\u2019": "'", "\u201c": "``", "\u201d": "''",
     "\u00a0": "~",

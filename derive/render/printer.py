@@ -33,6 +33,74 @@ class DerivePrinter(LatexPrinter):
             body = rf"\left({body}\right)"
         return rf"\frac{{{numerator}}}{{{denominator}}} {body}"
 
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        """Terms as an author writes them: n − k + 1, x_m − Δ, never a leading minus when a term
+        without one exists. A sum built unevaluated (227 + 2·0 − 11) keeps the order it was built in."""
+        if _built_unevaluated(expr):
+            terms = list(expr.args)
+        else:
+            terms = list(self._as_ordered_terms(expr, order=order))
+            lead = next((t for t in terms if not t.could_extract_minus_sign()), None)
+            if lead is not None and terms[0].could_extract_minus_sign():
+                terms.remove(lead)
+                terms.insert(0, lead)
+        tex = ""
+        for index, term in enumerate(terms):
+            if index and term.could_extract_minus_sign():
+                tex += " - "
+                term = -term
+            elif index:
+                tex += " + "
+            term_tex = self._print(term)
+            if self._needs_add_brackets(term):
+                term_tex = rf"\left({term_tex}\right)"
+            tex += term_tex
+        return tex
+
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        """A sum over several indices as nested sums, each with its own limits, as a textbook
+        writes it (SymPy stacks all the ranges under one sign, three lines high)."""
+        if len(expr.limits) == 1:
+            return super()._print_Sum(expr)
+        indices = {limit[0] for limit in expr.limits}
+        dependent = any((low.free_symbols | high.free_symbols) & indices for _, low, high in expr.limits)
+        # SymPy's first range is the innermost sum; with independent ranges the order does not
+        # matter and the ranges read as written (c, then u, then v)
+        limits = reversed(expr.limits) if dependent else expr.limits
+        signs = "".join(
+            rf"\sum_{{{self._print(index)}={self._print(low)}}}^{{{self._print(high)}}} "
+            for index, low, high in limits
+        )
+        body = self._print(expr.function)
+        if isinstance(expr.function, sp.Add):
+            body = rf"\left({body}\right)"
+        return signs + body
+
+    def _print_And(self, expr: sp.And) -> str:
+        """1 ≤ k − i + 1 ∧ k − i + 1 ≤ f as the chain 1 ≤ k − i + 1 ≤ f."""
+        args = expr.args
+        if len(args) == 2 and all(isinstance(a, (sp.LessThan, sp.StrictLessThan)) for a in args):
+            first, second = args
+            if first.rhs != second.lhs and second.rhs == first.lhs:
+                first, second = second, first
+            if first.rhs == second.lhs:
+                return " ".join([self._print(first.lhs), self._relation(first), self._print(first.rhs),
+                                 self._relation(second), self._print(second.rhs)])
+        return super()._print_And(expr)
+
+    def _relation(self, relation: sp.Basic) -> str:
+        return r"\leq" if isinstance(relation, sp.LessThan) else "<"
+
+    def _print_Integer(self, expr: sp.Integer) -> str:
+        """Digits grouped by thin spaces from five digits on (61 100 840), as in the tables."""
+        return group_digits(int(expr))
+
+    def _print_Rational(self, expr: sp.Rational) -> str:
+        if expr.q == 1:
+            return group_digits(int(expr.p))
+        sign = "- " if expr.p < 0 else ""
+        return rf"{sign}\frac{{{group_digits(abs(int(expr.p)))}}}{{{group_digits(int(expr.q))}}}"
+
     def _print_Mul(self, expr: sp.Mul) -> str:
         # SymPy's _print_Mul splits a product with fraction(exact=True), which asks is_constant()
         # of every symbolic negative exponent (e^{-Δβ}); is_constant() runs simplify(), and the
@@ -52,6 +120,19 @@ class DerivePrinter(LatexPrinter):
         indices = ",".join(self._print(i) for i in expr.indices)
         return f"{base}_{{{indices}}}"
 
+
+def _built_unevaluated(expr: sp.Add) -> bool:
+    """True when SymPy would have combined or reordered the terms had it evaluated the sum."""
+    return sp.Add(*expr.args).args != expr.args
+
+
+def group_digits(value: int) -> str:
+    """An integer in LaTeX with thin-space groups of three from five digits on: the one
+    digit-grouping style of the document (tables and displays alike)."""
+    text = str(abs(value))
+    if len(text) >= 5:
+        text = r"\,".join(text[max(i - 3, 0):i] for i in range(len(text), 0, -3)[::-1])
+    return ("-" if value < 0 else "") + text
 
 def _fraction(expr: Any, exact: bool = False) -> tuple[sp.Expr, sp.Expr]:
     """sympy.simplify.fraction without simplify() for factors with a symbolic negative exponent.

@@ -5,14 +5,17 @@ Templates hold layout, not logic; every decision about what to show is made here
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import inspect
+import re
+import math
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import sympy as sp
 
 from derive.core.assumptions import Constraint, Integer, NonNegative, Positive, Real, RealMatrix, RealVector
 from derive.core.checks.result import DEFINITION, FAILED, NUMERIC_ONLY, STATUSES, VERIFIED, CheckResult
-from derive.core.document import Derivation, Problem, Prose, Result, Table
+from derive.core.document import Derivation, Figure, Listing, Problem, Prose, Result, Table
 from derive.core.step import Step
 from derive.core.support import result_status
 from derive.render.escape import Tex, escape
@@ -30,6 +33,8 @@ STATUS_MARK = {
 class Viewer:
     names: Mapping[sp.Symbol, str]
     results: Mapping[str, CheckResult]
+    shown_assumptions: list[Tex] = field(default_factory=list)  # printed earlier in this part
+    full: bool = False  # True in the companion: supplementary derivations are shown in full
     problems: Sequence[Problem] = ()
 
     def math(self, expr: Any) -> Tex:
@@ -57,6 +62,7 @@ class Viewer:
             "why": self.prose(step.why),
             "status": result.status,
             "mark": STATUS_MARK[result.status],
+            "continued": step.continued and step.rel == "=",
             # Only failed steps reach the PDF with a message (derive build --keep-going).
             "failure": escape(_short_failure(result.message)) if result.status == FAILED else Tex(""),
         }
@@ -100,19 +106,36 @@ class Viewer:
         return Tex(text)
 
     def block(self, block) -> dict:
+        if isinstance(block, Derivation) and block.supplement and not self.full:
+            marks = Tex("".join(STATUS_MARK[self.results[s.id].status] for s in block.steps
+                                if self.results[s.id].status != DEFINITION))
+            return {"kind": "supplement", "text": self.prose((block.supplement,)), "marks": marks,
+                    "steps": len(block.steps)}
         if isinstance(block, Derivation):
-            return {"kind": "derivation", "steps": [self.step(s) for s in block.steps],
-                    "assumptions": self.assumption_lines(block)}
+            lines = self.assumption_lines(block)
+            new = [line for line in lines if line not in self.shown_assumptions]
+            # each assumption is printed once per part; later blocks refer to it
+            referred = bool(self.shown_assumptions) and len(new) < len(lines)
+            self.shown_assumptions.extend(new)
+            return {"kind": "derivation", "steps": _merge_evaluations([self.step(s) for s in block.steps]),
+                    "assumptions": new, "as_above": referred}
         if isinstance(block, Prose):
             return {"kind": "prose", "text": self.prose(block.parts), "argued": block.argued}
         if isinstance(block, Result):
             # A box is never stronger than the chain it restates (premises included).
             status = result_status(self.problems, block, self.results)
             lhs = block.lhs if block.lhs is not None else block.step.lhs
-            return {"kind": "result", "id": escape(block.result_id), "meaning": escape(block.meaning),
-                    "lhs": self.math(lhs), "rel": Tex(RELATION_TEX[block.step.rel]),
-                    "rhs": self.math(block.value), "step": escape(block.step.id),
+            return {"kind": "result", "lhs": self.math(lhs), "rel": Tex(RELATION_TEX[block.step.rel]),
+                    "rhs": self.math(block.value if block.rhs is None else block.rhs),
                     "status": status, "mark": STATUS_MARK[status]}
+        if isinstance(block, Listing):
+            modules = ", ".join(dict.fromkeys(f.__module__ for f in block.functions))
+            return {"kind": "listing", "caption": escape(f"{block.caption} (from {modules})"),
+                    "code": listing_code(block.functions)}
+        if isinstance(block, Figure):
+            return {"kind": "figure", "template": f"figures/{block.template}.tex.j2",
+                    "caption": self.prose((block.caption,)) if isinstance(block.caption, str) else self.prose(block.caption),
+                    "data": {key: figure_value(value) for key, value in block.data.items()}}
         if isinstance(block, Table):
             return {"kind": "table", "caption": escape(block.caption),
                     "header": [escape(h) for h in block.header],
@@ -130,32 +153,151 @@ class Viewer:
             return Tex(f"${self.math(value)}$")
         return escape(value)
 
+    def part(self, part) -> dict:
+        self.shown_assumptions = []
+        return {"label": escape(part.label), "title": escape(part.title),
+                "blocks": _group_results([self.block(b) for b in part.blocks])}
+
     def problem(self, problem: Problem) -> dict:
         return {
             "number": problem.number,
             "title": escape(problem.title),
             "statement": self.prose(problem.statement),
-            "parts": [{"label": escape(p.label), "title": escape(p.title),
-                       "blocks": [self.block(b) for b in p.blocks]} for p in problem.parts],
+            "parts": [self.part(p) for p in problem.parts],
         }
 
 
-def appendix(problems: Sequence[Problem], results: Mapping[str, CheckResult]) -> list[dict]:
-    rows = []
+# A definition and its evaluation share one row when both sides together are this short (in
+# characters of LaTeX, a rough measure of printed width).
+MERGE_WIDTH = 110
+
+
+def _merge_evaluations(rows: list[dict]) -> list[dict]:
+    """``N := 64·55·55·3·11·11`` and ``= 70 276 800`` on one row, each with its own mark."""
+    merged: list[dict] = []
+    for row in rows:
+        last = merged[-1] if merged else None
+        if (last is not None and row["continued"] and last["status"] == DEFINITION and not last.get("merged")
+                and not row["failure"]
+                and not row["why"] and len(last["lhs"]) + len(last["rhs"]) + len(row["rhs"]) <= MERGE_WIDTH):
+            last.update({
+                "rhs": Tex(f"{last['rhs']} = {row['rhs']}"),
+                "mark": Tex(f"{last['mark']}{row['mark']}"),
+                "short_id": Tex(f"{last['short_id']}--{row['short_id'].rsplit('.', 1)[-1]}"),
+                "merged": True,
+            })
+        else:
+            merged.append(row)
+    return merged
+
+
+def _group_results(blocks: list[dict]) -> list[dict]:
+    """Consecutive boxed results share one line (and break between boxes when they must)."""
+    grouped: list[dict] = []
+    for block in blocks:
+        if block["kind"] == "result" and grouped and grouped[-1]["kind"] == "results":
+            grouped[-1]["items"].append(block)
+        elif block["kind"] == "result":
+            grouped.append({"kind": "results", "items": [block]})
+        else:
+            grouped.append(block)
+    return grouped
+
+
+# Characters beyond ASCII that the code shown may contain, and how listings prints each one
+# (pdflatex's listings reads bytes, so each multi-byte character needs a literate replacement).
+LISTING_LITERATE: dict[str, str] = {
+    "×": r"$\times$", "→": r"$\to$", "←": r"$\leftarrow$", "−": "-", "≥": r"$\ge$", "≤": r"$\le$",
+    "≈": r"$\approx$", "√": r"$\surd$", "·": r"$\cdot$", "Σ": r"$\Sigma$", "σ": r"$\sigma$",
+    "γ": r"$\gamma$", "β": r"$\beta$", "μ": r"$\mu$", "ε": r"$\varepsilon$", "ℓ": r"$\ell$",
+    "²": r"$^2$", "’": "'", "…": "...", "—": "--", "–": "-",
+}
+LISTING_END = "\\end{lstlisting}"
+
+
+def listing_code(functions: Sequence[Any]) -> Tex:
+    """The source of each function, exactly as inspect.getsource reads it, for a verbatim block.
+
+    Verbatim text is not escaped, so two things are refused instead: the closing line of the
+    environment (it would end the listing early and let the rest through as TeX) and any
+    character the listing cannot print (it would stop TeX).
+    """
+    code = "\n".join(inspect.getsource(function) for function in functions).rstrip("\n")
+    if LISTING_END in code:
+        raise ValueError("a listed function contains the end of a listing environment")
+    unknown = sorted({ch for ch in code if ord(ch) > 126 and ch not in LISTING_LITERATE})
+    if unknown or any(ord(ch) < 32 and ch not in "\n" for ch in code):
+        raise ValueError(f"a listed function contains characters the listing cannot print: {unknown}")
+    return Tex(code)
+
+
+def figure_value(value: Any) -> Any:
+    """Figure data for a template: numbers as plain decimals TeX reads, point lists as pgfplots
+    coordinates, and anything else as escaped text."""
+    if isinstance(value, bool):
+        raise TypeError("figure data: a truth value is not a number")
+    if isinstance(value, (int, float, sp.Integer, sp.Float, sp.Rational)):
+        return _tex_number(float(value))
+    if isinstance(value, (list, tuple)) and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in value):
+        return Tex(" ".join(f"({_tex_number(float(a))},{_tex_number(float(b))})" for a, b in value))
+    if isinstance(value, (list, tuple)):
+        return [figure_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: figure_value(v) for k, v in value.items()}
+    return escape(value)
+
+
+def _tex_number(value: float) -> Tex:
+    if not math.isfinite(value):
+        raise ValueError(f"figure data: {value!r} is not a finite number")
+    return Tex(f"{value:.6g}" if abs(value) >= 1e-4 or value == 0 else f"{value:.6e}")
+
+
+def supplements(problems: Sequence[Problem], results: Mapping[str, CheckResult],
+                names: Mapping[sp.Symbol, str]) -> list[dict]:
+    """The derivations the main text summarises in one line, in full, for the companion PDF."""
+    viewer = Viewer(names, results, full=True, problems=problems)
+    shown = []
+    for problem in problems:
+        for part in problem.parts:
+            viewer.shown_assumptions = []
+            for block in part.blocks:
+                if isinstance(block, Derivation) and block.supplement:
+                    shown.append({"where": escape(f"Problem {problem.number}({part.label})"),
+                                  "summary": escape(block.supplement), "block": viewer.block(block)})
+    return shown
+
+
+def check_log(problems: Sequence[Problem], results: Mapping[str, CheckResult]) -> list[dict]:
+    """Every step and every method that checked it, with its time and full detail (the residual
+    of a failed or inconclusive check is never cut)."""
+    steps = []
     for problem in problems:
         for step in problem.steps():
             result = results[step.id]
-            methods = ", ".join(f"{m.method} {m.outcome}" for m in result.methods) or "none needed"
-            rows.append({
+            steps.append({
                 "id": escape(step.id),
                 "rel": Tex(f"${RELATION_TEX[step.rel]}$"),
-                "status": escape(result.status),
                 "mark": STATUS_MARK[result.status],
-                "methods": escape(methods),
-                "seconds": escape(f"{result.seconds:.2f}"),
+                "status": escape(result.status),
+                "methods": [{"method": escape(m.method), "outcome": escape(m.outcome),
+                             "seconds": escape(f"{m.seconds:.3f}"), "detail": _breakable(escape(m.detail))}
+                            for m in result.methods],
                 "note": escape(_first_reason(result, step)),
             })
-    return rows
+    return steps
+
+
+_LONG_NUMBER = re.compile(r"[0-9.]{16,}")
+
+
+def _breakable(text: Tex) -> Tex:
+    """Allow line breaks inside the long digit strings of a residual: it is shown in full, and a
+    40-digit number is wider than its column."""
+    def split(match: re.Match) -> str:
+        digits = match.group()
+        return r"\allowbreak{}".join(digits[i:i + 12] for i in range(0, len(digits), 12))
+    return Tex(_LONG_NUMBER.sub(split, text))
 
 
 def _short_failure(message: str, limit: int = 300) -> str:
@@ -180,12 +322,17 @@ def summary(results: Mapping[str, CheckResult]) -> dict[str, int]:
 
 
 def document(problems: Sequence[Problem], results: Mapping[str, CheckResult],
-             names: Mapping[sp.Symbol, str], title: str, author: str) -> dict:
-    viewer = Viewer(names, results, problems)
+             names: Mapping[sp.Symbol, str], title: str, author: str,
+             main_name: str = "hw7.pdf", checks_name: str = "hw7-checks.pdf") -> dict:
+    viewer = Viewer(names, results, problems=problems)
     return {
+        "main_name": escape(main_name),
+        "checks_name": escape(checks_name),
+        "literate": [(Tex(char), Tex(tex)) for char, tex in LISTING_LITERATE.items()],
         "title": escape(title),
         "author": escape(author),
         "problems": [viewer.problem(p) for p in problems],
-        "appendix": appendix(problems, results),
+        "check_log": check_log(problems, results),
+        "supplements": supplements(problems, results, names),
         "summary": {escape(k): v for k, v in summary(results).items()},
     }

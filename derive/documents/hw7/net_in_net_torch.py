@@ -283,16 +283,10 @@ def check_sliding_windows(net1: nn.Module, net2: nn.Module, x: torch.Tensor) -> 
                 diff = (out2[:, :, i, j] - out1).abs().max().item()
                 if diff > worst:
                     worst, worst_at = diff, (i, j)
-    return SlidingReport(
-        dtype=str(x.dtype).removeprefix("torch."),
-        input_shape=tuple(x.shape),
-        net2_shape=tuple(out2.shape),
-        expected_shape=expected,
-        windows=rows * cols,
-        max_abs_diff=worst if shapes_match else math.inf,
-        max_abs_output=scale,
-        worst_window=worst_at,
-    )
+    return SlidingReport(dtype=str(x.dtype).removeprefix("torch."), input_shape=tuple(x.shape),
+                         net2_shape=tuple(out2.shape), expected_shape=expected, windows=rows * cols,
+                         max_abs_diff=worst if shapes_match else math.inf, max_abs_output=scale,
+                         worst_window=worst_at)
 
 
 def random_inputs(

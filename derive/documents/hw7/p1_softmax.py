@@ -19,6 +19,12 @@ S = named("S_beta", r"S_{\beta}")
 mu_k = named("mu_k", r"\mu_{k}(x)")
 mu_k_beta = named("mu_k_beta", r"\mu_{k}(\beta x)")
 mu_m_beta = named("mu_m_beta", r"\mu_{m}(\beta x)")
+max_x = named("max_x", r"\max_{i} x_{i}")
+grad_nu_1 = named("grad_nu_1", r"\nabla \nu_{1}(x)")
+mu_vec = named("mu_vec", r"\mu(x)")
+e_m = named("e_m", r"e_{m}")
+e_i = named("e_i", r"e_{i}")
+VDOTS = named("p1_vdots", r"\vdots")
 
 
 def positive(symbol: sp.Symbol) -> sp.Basic:
@@ -71,10 +77,13 @@ def limit_of_log_sum_exp(part) -> None:
     upper = d.step(nu, "<=", x[j] + log(n) / beta, ("log is increasing, with ", sp.Le(S, n, evaluate=False)))
     d.step(Limit(x[j] + log(n) / beta, beta, oo), "=", x[j], (log(n), " is fixed while ", beta, " grows"))
     limit = d.step(Limit(nu, beta, oo), "=", x[j],
-                   ("squeeze between the bounds of steps ", lower.id, " and ", upper.id),
+                   ("squeeze between the bounds of steps ", _short(lower), " and ", _short(upper)),
                    rule=Squeeze(x[j], x[j] + log(n) / beta, lower.id, upper.id))
+    d.define(max_x, x[j], ("the largest entry, attained at ", j))
+    # the box shows the sheet's max_i x_i, the name just defined as x_j; graded as x_j
     part.result("p1.a.limit", "the limit of the log-sum-exp as the inverse temperature grows: the largest entry",
-                limit)
+                limit, rhs=max_x)
+    softmax_figure(part)
 
 
 def gradient_is_softmax(part) -> None:
@@ -89,6 +98,11 @@ def gradient_is_softmax(part) -> None:
     d.then("=", mu_k, "the definition of the softmax")
     part.result("p1.b.grad", "the k-th entry of the gradient of the log-sum-exp at inverse temperature 1: the softmax", grad,
                 lhs=sp.Derivative(nu_1, x[k]))
+    part.say("As a vector, entry by entry for ", sp.Eq(k, 1, evaluate=False), ", …, ", n, ": ",
+             sp.Eq(grad_nu_1, sp.Matrix([sp.Derivative(nu_1, x[1]), VDOTS, sp.Derivative(nu_1, x[n])]),
+                   evaluate=False), " = ",
+             sp.Eq(sp.Matrix([named("mu_1_x", r"\mu_{1}(x)"), VDOTS, named("mu_n_x", r"\mu_{n}(x)")]), mu_vec, evaluate=False),
+             ", the softmax.")
 
 
 def gradient_tends_to_argmax(part) -> None:
@@ -96,7 +110,7 @@ def gradient_tends_to_argmax(part) -> None:
         Positive(beta), Integer(n, 2, 6), Integer(m, 1, n), Positive(Delta, sp.Rational(1, 10), 2),
         RealVector(x, n, max_at=m, gap=Delta), Integer(k, 1, n),
         Constraint(x[i] <= x[m] - Delta, forall=((i, 1, n),), where=Ne(i, m)),
-        "the maximum x_m is unique, so every other entry lies at least Delta > 0 below it",
+        "the maximum is unique, so every other entry lies at least Δ > 0 below it",
     )
     d = part.derivation(unique_max)
     d.define(nu, log_sum_exp(beta), ("the log-sum-exp at inverse temperature ", beta))
@@ -126,7 +140,7 @@ def gradient_tends_to_argmax(part) -> None:
     whole = part.derivation(unique_max, "both")
     whole.define(nu, log_sum_exp(beta), "the log-sum-exp")
     limit = whole.step(Limit(sp.Derivative(nu, x[k]), beta, oo), "=", sp.KroneckerDelta(k, m),
-                       ("the two cases above: 1 at ", sp.Eq(k, m, evaluate=False), " and 0 elsewhere, the k-th entry of ", sp.Symbol("e_m")),
+                       ("the two cases above: 1 at ", sp.Eq(k, m, evaluate=False), " and 0 elsewhere, the k-th entry of ", e_m),
                        unproved=f"SymPy cannot take the limit of a ratio over a sum of n terms; the cases "
                                 f"k = m and k != m are the squeezes {top_limit.id} and {rest_limit.id}")
     part.result("p1.c.limit", "the limit of the k-th entry of the gradient: the k-th entry of e_m, m the unique argmax",
@@ -136,9 +150,9 @@ def gradient_tends_to_argmax(part) -> None:
 
 def tie_case(part) -> None:
     part.argue("Remark (ties). If the maximum is attained at ", q, " indices, relabel them ",
-             sp.Tuple(1, sp.Symbol("..."), q), ". The same squeeze gives ", 1 / q, " at each of them, so the gradient "
-             "tends to the average of their basis vectors, ",
-             sp.Mul(1 / q, sp.Sum(sp.Symbol("e_i"), (i, 1, q)), evaluate=False), ".")
+               sp.Tuple(1, sp.Symbol("…"), q), ". The same squeezes give ", 1 / q, " at each of them and 0 "
+               "at every other entry, so the gradient tends to the average of their basis vectors, ",
+               sp.Mul(1 / q, sp.Sum(e_i, (i, 1, q)), evaluate=False), ":")
     ties = assume(
         Positive(beta), Integer(n, 2, 6), Integer(q, 1, n), Integer(k, 1, q),
         Positive(Delta, sp.Rational(1, 10), 2), RealVector(x, n, max_at=1, ties=q, gap=Delta),
@@ -152,3 +166,43 @@ def tie_case(part) -> None:
     high = d.step(mu_k_beta, "<=", 1 / q, ("the sum is at least its ", q, " terms equal to 1"))
     d.step(Limit(mu_k_beta, beta, oo), "=", 1 / q, "squeeze",
            rule=Squeeze(low.lhs, high.rhs, low.id, high.id))
+    rest = assume(
+        Positive(beta), Integer(n, 2, 6), Integer(q, 1, n - 1), Integer(k, q + 1, n),
+        Positive(Delta, sp.Rational(1, 10), 2), RealVector(x, n, max_at=1, ties=q, gap=Delta),
+        Constraint(sp.Eq(x[i], x[1]), forall=((i, 1, q),)),
+        Constraint(x[i] <= x[1] - Delta, forall=((i, 1, n),), where=i > q),
+    )
+    o = part.derivation(rest, "ties_rest")
+    o.define(mu_k_beta, softmax(k, beta), ("an entry below the maximum, ", sp.StrictGreaterThan(k, q, evaluate=False)))
+    low = o.step(sp.Integer(0), "<=", mu_k_beta, "a ratio of positive numbers")
+    high = o.step(mu_k_beta, "<=", exp(-beta * Delta),
+                  ("the denominator exceeds its term ", exp(beta * x[1]), ", and ",
+                   sp.Le(x[k] - x[1], -Delta, evaluate=False)))
+    o.step(Limit(mu_k_beta, beta, oo), "=", sp.Integer(0), "squeeze",
+           rule=Squeeze(low.lhs, high.rhs, low.id, high.id))
+
+
+def _short(step) -> str:
+    """A step's number as the PDF shows it beside the step (its id without problem and part)."""
+    return step.id.split(".", 2)[-1]
+
+
+FIGURE_X = (1.0, 0.6, -0.5, 0.2)  # the vector the figure of (a) plots ν_β for
+
+
+def softmax_figure(part) -> None:
+    """ν_β(x) against β for one x, inside the band [max x, max x + log(n)/β] of the squeeze.
+
+    Evaluated from the same SymPy expression the steps check (log_sum_exp), at n = 4.
+    """
+    size = len(FIGURE_X)
+    values = {x[index]: sp.Float(value) for index, value in enumerate(FIGURE_X, 1)}
+    curve = sp.lambdify(beta, log_sum_exp(beta).subs(n, size).doit().subs(values), "math")
+    upper_bound = sp.lambdify(beta, (max_x + log(n) / beta).subs({max_x: max(FIGURE_X), n: size}), "math")
+    betas = [0.5 + 0.25 * step for step in range(79)]  # 0.5 … 20
+    top = max(FIGURE_X)
+    part.figure("softmax", ("The log-sum-exp of x = (" + ", ".join(f"{v:g}" for v in FIGURE_X) +
+                            f") against β: it stays in the band of (a), whose width log(4)/β shrinks to 0."),
+                beta_min=betas[0], beta_max=betas[-1], max=top,
+                nu=[(b, curve(b)) for b in betas], upper=[(b, upper_bound(b)) for b in betas],
+                lower=[(b, top) for b in betas])

@@ -27,6 +27,7 @@ p = sp.Symbol("p", integer=True, nonnegative=True)
 # Summation indices: output channel, row, column; input channel of the group; kernel taps.
 o, i, j, c, u, v = sp.symbols("o i j c u v", integer=True)
 t = sp.Symbol("t", integer=True)
+q = sp.Symbol("q", integer=True)  # a window (output position) along one axis; o is an output channel
 
 P = named("p2_P", r"P")  # products per conv output element
 M = named("p2_M", r"M")  # multiply-adds of a conv layer
@@ -81,10 +82,6 @@ NUMBERS = assume("AlexNet's sizes: every quantity is a number")
 
 OUTPUTS = ((o, 1, c_out), (i, 1, h_out), (j, 1, w_out))
 
-# The figures a student wrote by hand (student-workings.txt): material to check, not facts.
-STUDENT_CONV_FLOPS = 131_133_056
-STUDENT_LINEAR_FLOPS = 117_243_904
-
 
 # ── small builders ──────────────────────────────────────────────────────────────────────────
 def product(*factors: int | sp.Expr) -> sp.Expr:
@@ -134,8 +131,8 @@ def indicator(low: sp.Expr | int | None, middle: sp.Expr, high: sp.Expr | int | 
 def padding_pairs(size: int, kernel: int, padding: int, out: int) -> tuple[sp.Expr, sp.Symbol, sp.Expr]:
     """Σ over output positions o and taps t of [0 <= o + t − p <= n − 1] at given sizes, with the
     bracket's name and meaning (stride and dilation 1)."""
-    reads, meaning = indicator(0, o + t - padding, size - 1)
-    return Sum(reads, (o, 0, out - 1), (t, 0, kernel - 1)), reads, meaning
+    reads, meaning = indicator(0, q + t - padding, size - 1)
+    return Sum(reads, (q, 0, out - 1), (t, 0, kernel - 1)), reads, meaning
 
 
 def output_elements(convs: list[Layer]) -> sp.Expr:
@@ -247,7 +244,7 @@ def problem() -> Problem:
     statement = (
         "In AlexNet about 96 % of the trainable parameters sit in the three linear layers. Count the "
         "multiplications and additions of its five convolutions and three linear layers in one "
-        f"forward pass of a 3 x {h} x {w} image (activations, pooling, dropout and softmax are not "
+        f"forward pass of a 3 × {h} × {w} image (activations, pooling, dropout and softmax are not "
         "counted), and see where the work is."
     )
     p2 = Problem(2, "Are linear layers compute-heavy?", (statement,))
@@ -277,8 +274,11 @@ def general_formulas(part: Part) -> None:
         "Each product is followed by an addition into its output element. The course counts a "
         "multiply-add as one operation and ignores biases; a strict count notes that adding ", P,
         " numbers takes ", P - 1, " additions; a count with biases adds one more per output element. "
-        "The parameters are one weight per (", o, ", ", c, ", ", u, ", ", v, ") and one bias per ", o, ":")
+        "So the additions are ", M, ", ", M - c_out * h_out * w_out, " and ", M + c_out * h_out * w_out,
+        "; the parameters, one weight per (", o, ", ", c, ", ", u, ", ", v, ") and one bias per ", o,
+        ", number ", c_out * (c_in * k_h * k_w / g + 1), ".")
     adds = part.derivation(CONV, "adds")
+    adds.supplement = "the additions under each convention and the parameters, as sums of ones"
     recall(adds, conv.definitions)
     adds.define(A_hw, Sum(P, *OUTPUTS), "the course: one addition per product")
     adds.then("=", M, "the additions equal the multiply-adds")
@@ -290,7 +290,7 @@ def general_formulas(part: Part) -> None:
                 "weights and biases")
     adds.then("=", c_out * (c_in * k_h * k_w / g + 1), "")
 
-    part.say("A linear layer from ", n_in, " to ", n_out, " features is the case of a 1 x 1 image and "
+    part.say("A linear layer from ", n_in, " to ", n_out, " features is the case of a 1 × 1 image and "
              "kernel: each output sums one product per input feature.")
     lin = part.derivation(LINEAR, "linear")
     lin.define(P_lin, Sum(1, (j, 1, n_in)), "products for one output feature")
@@ -304,32 +304,33 @@ def general_formulas(part: Part) -> None:
     part.say(
         "The output size along an axis of length ", h_in, " with kernel size ", k, ", stride ", s,
         ", padding ", p, " and dilation ", d, " is PyTorch's formula below. It counts the windows: "
-        "window ", o, " starts at ", o * s, " in the padded input, spans ", d * (k - 1) + 1,
+        "window ", q, " starts at ", q * s, " in the padded input, spans ", d * (k - 1) + 1,
         " positions, and fits when it ends by ", h_in + 2 * p - 1, ". An Iverson bracket [.] is 1 "
         "when its condition holds and 0 otherwise:")
     size = part.derivation(SIZE, "size")
     size.define(H_out, output_size(h_in, k, s, p, d), "PyTorch's output size")
-    fits, fits_meaning = indicator(None, o * s + d * (k - 1), h_in + 2 * p - 1)
+    fits, fits_meaning = indicator(None, q * s + d * (k - 1), h_in + 2 * p - 1)
     recall(size, [(fits, fits_meaning)])
-    size.step(H_out, "=", Sum(fits, (o, 0, h_in + 2 * p - 1)), ("count the windows ", o, " that fit, one by one"))
+    size.step(H_out, "=", Sum(fits, (q, 0, h_in + 2 * p - 1)), ("count the windows ", q, " that fit, one by one"))
 
     part.say(
         "Some products multiply a weight by a padding zero. To exclude them, count per axis the pairs "
-        "(output position ", o, ", tap ", t, ") whose input position ", o * s - p + t * d, " lies inside "
+        "(output position ", q, ", tap ", t, ") whose input position ", q * s - p + t * d, " lies inside "
         "the input of length ", n, ". For stride and dilation 1 (all of AlexNet's padded layers) that "
-        "position is ", o + t - p, ", and the pairs that miss the input form two triangles, one per side:")
+        "position is ", q + t - p, ", and the pairs that miss the input form two triangles, one per side:")
     pad = part.derivation(PADDING, "padding")
+    pad.supplement = "the pairs that read the left and the right padding, two triangles, counted"
     pad.define(N_out, n + 2 * p - k + 1, ("the output size for ", sp.Eq(s, 1), " and ", sp.Eq(d, 1)))
-    pairs = ((o, 0, N_out - 1), (t, 0, k - 1))
-    left, left_meaning = indicator(None, o + t - p, -1)
-    right, right_meaning = indicator(n, o + t - p, None)
-    reads, reads_meaning = indicator(0, o + t - p, n - 1)
+    pairs = ((q, 0, N_out - 1), (t, 0, k - 1))
+    left, left_meaning = indicator(None, q + t - p, -1)
+    right, right_meaning = indicator(n, q + t - p, None)
+    reads, reads_meaning = indicator(0, q + t - p, n - 1)
     recall(pad, [(left, left_meaning), (right, right_meaning), (reads, reads_meaning)])
     pad.define(L_pad, Sum(left, *pairs), "pairs that read the left padding")
-    pad.then("=", p * (p + 1) / 2, ("the pairs with ", o + t <= p - 1, ": a triangle with sides ", p,
+    pad.then("=", p * (p + 1) / 2, ("the pairs with ", q + t <= p - 1, ": a triangle with sides ", p,
                                     ", as ", sp.Le(p, k), " and ", sp.Le(p, N_out)))
     pad.define(R_pad, Sum(right, *pairs), "pairs that read the right padding")
-    pad.then("=", p * (p + 1) / 2, ("the mirror image, under ", o, " to ", N_out - 1 - o, " and ", t,
+    pad.then("=", p * (p + 1) / 2, ("the mirror image, under ", q, " to ", N_out - 1 - q, " and ", t,
                                     " to ", k - 1 - t))
     pad.define(V, Sum(reads, *pairs), "pairs that read the input")
     pairs_step = pad.then("=", N_out * k - p * (p + 1),
@@ -354,6 +355,7 @@ def alexnet(part: Part, count: NetworkCount) -> None:
              "with padding zeros included. The shapes follow from the size formula of (a) with "
              "dilation 1 (conv4 and conv5 repeat conv3's):")
     shapes = part.derivation(NUMBERS, "shape")
+    shapes.supplement = "the output sizes of every conv and pooling layer from the size formula of (a)"
     seen = set()
     for layer in network.layers:
         if not isinstance(layer.op, (Conv2d, MaxPool2d)):
@@ -372,19 +374,22 @@ def alexnet(part: Part, count: NetworkCount) -> None:
     rows = []
     for row in count.layers:
         if row.kind in ("conv", "linear"):
-            rows.append((row.name, " x ".join(str(x) for x in row.out_shape), row.params, row.macs,
+            rows.append((row.name, " × ".join(str(x) for x in row.out_shape), row.params, row.macs,
                          percent(Fraction(row.macs, count.totals.macs))))
     rows.append(("five convolutions", "", conv.params, conv.macs, percent(count.share("conv", "macs"))))
     rows.append(("three linear layers", "", linear.params, linear.macs, percent(count.share("linear", "macs"))))
     rows.append(("total", "", count.totals.params, count.totals.macs, percent(Fraction(1))))
     part.table("AlexNet: parameters and multiply-adds per layer (counting engine)",
                ("layer", "output", "parameters", "MACs", "share of MACs"), rows, align="llrrr")
+    part.figure("shares", "Each layer's share of the parameters and of the multiply-adds, in percent "
+                "(from the counting engine's figures in the table above).", **share_figure(count))
 
-    part.say("Each conv layer's multiply-adds are ", c_out * h_out * w_out * c_in * k_h * k_w / g,
-             " with its numbers (", sp.Eq(g, 1), " throughout), each linear layer's ", n_in * n_out,
-             " (subscripts c1 to c5 for conv1 to conv5, f1 to f3 for fc1 to fc3); the checker "
-             "multiplies them out and compares with the counting engine's integers:")
+    part.say("Each layer's multiply-adds, ", c_out * h_out * w_out * c_in * k_h * k_w / g, " (",
+             sp.Eq(g, 1), " throughout) or ", n_in * n_out, ", multiplied out and compared with the "
+             "counting engine's integers:")
     chain = part.derivation(NUMBERS, "macs")
+    chain.supplement = ("each layer's multiply-adds multiplied out and summed; the totals are "
+                        "the three boxes below")
     for layer in convs:
         chain.define(layer_symbol("M", layer), conv_macs(layer),
                  f"{layer.name}: {layer.in_shape[0]} channels in, kernel {layer.op.kernel_size[0]}")
@@ -415,7 +420,10 @@ def alexnet(part: Part, count: NetworkCount) -> None:
     part.result("p2.linear.flops", "operations of the linear layers, two per multiply-add", linear_flops,
                 lhs=F_LINEAR)
 
-    part.say("The shares of the work, as exact fractions (the same whichever way an operation is counted):")
+    part.say("The shares of the work, as exact fractions. Counting two operations per multiply-add "
+             "doubles every layer's figure, so these shares hold for that convention too; counting "
+             "biases, counting strictly or excluding padding changes the layers by different amounts, "
+             "and the shares move a little, as (c) shows:")
     share = part.derivation(NUMBERS, "share")
     recall(share, mac_definitions(network))
     conv_share, linear_share = count.share("conv", "macs"), count.share("linear", "macs")
@@ -429,6 +437,7 @@ def alexnet(part: Part, count: NetworkCount) -> None:
     part.say("The parameters, with ", c_out * (c_in * k_h * k_w / g + 1), " per conv layer, as in (a), "
              "and ", n_in * n_out + n_out, " per linear layer:")
     wd = part.derivation(NUMBERS, "params")
+    wd.supplement = "each layer's parameters multiplied out, summed, and the shares in percent"
     for layer in convs:
         wd.define(layer_symbol("W", layer), conv_params(layer), layer.name)
     for layer in linears:
@@ -455,7 +464,7 @@ def alexnet(part: Part, count: NetworkCount) -> None:
         f"{percent(linear_share)} of the operations, while the convolutions, with "
         f"{percent(params_conv_share)} of the parameters, do {percent(conv_share)} of them. A weight "
         f"of a linear layer is used once per image; a conv weight is used at every output position "
-        f"({reuse['conv1']:,} times in conv1, {reuse['conv5']:,} in conv5). The linear layers are "
+        f"({reuse['conv1']} times in conv1, {reuse['conv5']} in conv5). The linear layers are "
         f"parameter-heavy, not compute-heavy.")
 
 
@@ -470,9 +479,9 @@ def conventions(part: Part, counts: dict[str, NetworkCount]) -> None:
 
     variants = (
         ("multiply-adds, biases ignored (course)", counts["course"], False),
-        ("2 x MAC (PyTorch FlopCounterMode)", counts["course"], True),
+        ("2 × MAC (PyTorch FlopCounterMode)", counts["course"], True),
         ("mults + adds, with bias additions", counts["bias"], True),
-        ("mults + adds, strict (n - 1 adds)", counts["strict"], True),
+        ("mults + adds, strict (P − 1 adds)", counts["strict"], True),
         ("mults + adds, strict, with bias", counts["strict+bias"], True),
         ("multiply-adds, padding excluded", counts["padding"], False),
         ("mults + adds, strict, bias, no padding", counts["literal"], True),
@@ -482,22 +491,19 @@ def conventions(part: Part, counts: dict[str, NetworkCount]) -> None:
         conv_ops, all_ops = operations(count, "conv", separate), operations(count, None, separate)
         rows.append((name, conv_ops, operations(count, "linear", separate), all_ops,
                      percent(Fraction(conv_ops, all_ops))))
+    shares = [Fraction(row[1], row[3]) for row in rows]
     part.say("The same network under each convention in use. Every row is exact; the rows differ only "
              "in what is counted as an operation, so a published figure means little without its "
-             "convention. The convolutions' share stays near 91 % in every row.")
+             f"convention. The convolutions' share moves between {percent(min(shares))} and "
+             f"{percent(max(shares))}: the conclusion does not depend on the convention.")
     part.table("AlexNet's forward pass: operations under each convention (counting engine)",
                ("convention", "conv", "linear", "total", "conv share"), rows, align="lrrrr")
-    separate_rows = [(name, count.totals.mults, count.totals.adds, count.totals.mults + count.totals.adds)
-                     for name, count, separate in variants if separate]
-    part.table("Multiplications and additions separately, whole network",
-               ("convention", "multiplications", "additions", "sum"), separate_rows, align="lrrr",
-               note="2 x MAC equals the strict count with biases: P - 1 additions and one bias "
-                    "addition make P per output element.")
 
     part.say("The rows follow from the formulas of (a). With ", O_CONV, " and ", O_LINEAR, " the numbers "
              "of output elements, the strict count has one addition fewer per output element and the "
              "count with biases one more:")
     chain = part.derivation(NUMBERS, "outputs")
+    chain.supplement = "the output elements of the conv and linear layers, and the additions they add or remove"
     recall(chain, mac_definitions(network))
     chain.define(O_CONV, output_elements(convs), "outputs of the convolutions, by map size")
     chain.then("=", sp.Integer(sum(_elements(layer.out_shape) for layer in convs)))
@@ -511,11 +517,12 @@ def conventions(part: Part, counts: dict[str, NetworkCount]) -> None:
     chain.then("=", sp.Integer(counts["bias"].by_kind["linear"].adds))
 
     unpadded = [layer for layer in convs if not _axis(layer)[3]]
-    kept = [f"{layer.name} keeps all {_axis(layer)[1]} x {_axis(layer)[2]} pairs per axis" for layer in unpadded]
+    kept = [f"{layer.name} keeps all {_axis(layer)[1]} × {_axis(layer)[2]} pairs per axis" for layer in unpadded]
     part.say("Excluding padding: ", "; ".join(kept), " (it has no padding). For the padded layers the "
              "count ", V, " of (a) is enumerated here at the true sizes, and the sum over the layers of ",
              c_out * c_in * V_h * V_w / g, " is compared with the engine:")
     e = part.derivation(NUMBERS, "padding")
+    e.supplement = "the products with padding zeros removed, layer by layer, against the counting engine"
     axes: dict[tuple[int, int, int], sp.Expr] = {}
     for layer in convs:
         size, out, kernel, pad = _axis(layer)
@@ -538,28 +545,15 @@ def conventions(part: Part, counts: dict[str, NetworkCount]) -> None:
     e.define(E_CONV, sum(excluded), "the five convolutions, padding excluded")
     e.then("=", sp.Integer(counts["padding"].by_kind["conv"].macs))
 
-    student(part, course)
 
-
-def student(part: Part, count: NetworkCount) -> None:
-    """A note on the handwritten figures (two operations per multiply-add, padding included)."""
-    conv, linear = count.by_kind["conv"], count.by_kind["linear"]
-    student_share = Fraction(STUDENT_CONV_FLOPS, STUDENT_CONV_FLOPS + STUDENT_LINEAR_FLOPS)
-    verdict = {True: "right", False: "wrong"}
-    part.say(
-        "A student's workings count two operations per multiply-add, padding included, with the right "
-        "formulas (", c_in * c_out * k**2 * h_out**2, " per conv layer, ", n_in * n_out, " per linear "
-        f"layer) and the right shapes. Their linear total, {STUDENT_LINEAR_FLOPS:,}, is "
-        f"{verdict[STUDENT_LINEAR_FLOPS == 2 * linear.macs]}: it is 2 x {linear.macs:,}. Their conv "
-        f"total, {STUDENT_CONV_FLOPS:,}, is {verdict[STUDENT_CONV_FLOPS == 2 * conv.macs]}: twice "
-        f"{conv.macs:,} is {2 * conv.macs:,}, about ten times more, with one more digit 1. With their "
-        f"figure the convolutions would do only {percent(student_share)} of the work, and the linear "
-        f"layers would look as compute-heavy as the convolutions; the right share is "
-        f"{percent(count.share('conv', 'macs'))}. The check:")
-    check = part.derivation(NUMBERS, "student")
-    recall(check, mac_definitions(count.network) + [(F_CONV, 2 * M_CONV)])
-    check.step(F_CONV - STUDENT_CONV_FLOPS, "=", sp.Integer(2 * conv.macs - STUDENT_CONV_FLOPS),
-           "the student's conv figure falls short by this much")
+def share_figure(count: NetworkCount) -> dict:
+    """Per conv and linear layer, its percentage of the parameters and of the multiply-adds."""
+    layers = [row for row in count.layers if row.kind in ("conv", "linear")]
+    return {
+        "labels": [row.name for row in layers],
+        "params": [(index, 100 * row.params / count.totals.params) for index, row in enumerate(layers, 1)],
+        "macs": [(index, 100 * row.macs / count.totals.macs) for index, row in enumerate(layers, 1)],
+    }
 
 
 def _convs(network: Network) -> list[Layer]:

@@ -71,12 +71,17 @@ b_bug = named("p3_b_bug", r"\tilde{b}_{c}")
 W_conv = folded_array("P3FoldedConvWeight", "W'", r"\mathnormal{W}'")
 W_lin = folded_array("P3FoldedLinearWeight", "W'", r"\mathnormal{W}'")
 CONV_SHAPE = named("p3_conv_shape", r"C_{\mathrm{out}} \times C_{\mathrm{in}} \times k \times k")
-MAP_SHAPE = named("p3_map_shape", r"C_{\mathrm{in}} \times H_{\mathrm{in}} \times W_{\mathrm{in}}")
+MAP_SHAPE = named("p3_map_shape", r"C_{\mathrm{in}} \times P \times Q")
 LINEAR_SHAPE = named("p3_linear_shape", r"C_{\mathrm{out}} \times n")
 
-STD = sqrt(sigma**2 + epsilon)  # √(σ_c² + ε)
+def in_order(*terms: Any) -> sp.Expr:
+    """A sum kept in the order an author writes it (SymPy would sort it: ε + σ², β + γ…)."""
+    return sp.Add(*terms, evaluate=False)
+
+
+STD = sqrt(in_order(sigma**2, epsilon))  # √(σ_c² + ε)
 SCALE = gamma / STD  # the BN's multiplier of channel c
-FOLDED_BIAS = gamma * (b - mu) / STD + beta
+FOLDED_BIAS = in_order(gamma * (b - mu) / STD, beta)
 
 BN_PARAMETERS = (Real(gamma), Real(beta), Real(mu), Real(b), Positive(sigma), Positive(epsilon))
 CONV = assume(
@@ -141,9 +146,12 @@ def assumptions_prose(part: Part) -> None:
         "Assumptions. The BN is in eval mode: it uses its running mean ", mu, " and running "
         "variance ", sigma**2, " (written as the square of ", sigma, "), which are fixed numbers "
         "after training, not the statistics of the current batch; in training mode BN is not "
-        "an affine map of its input and cannot be folded. Its ", epsilon, " is positive "
-        "(1e-5 by default), so the square root is never 0, even for a channel whose running "
-        "variance is 0. The index ", c, " is the output channel throughout; ", gamma, ", ", beta,
+        "an affine map of its input and cannot be folded. The steps below are checked for ",
+        sp.StrictGreaterThan(sigma, 0, evaluate=False), "; the formulas need only ",
+        sp.StrictGreaterThan(STD**2, 0, evaluate=False), ", which ",
+        sp.StrictGreaterThan(epsilon, 0, evaluate=False), " (", figure(1e-5), " by default) guarantees, so they also serve a channel whose "
+        "running variance is 0, with ", sqrt(epsilon), " in place of ", STD,
+        " (that case is not among the checked ones). The index ", c, " is the output channel throughout; ", gamma, ", ", beta,
         ", ", mu, ", ", sigma**2, " and the layer's bias ", b, " are that channel's."
     )
 
@@ -154,18 +162,17 @@ def fold_into_conv(part: Part) -> None:
              " is a sum over input channels ", c_in, " and kernel offsets ", u, " and ", v,
              " (padding only adds zero entries to ", X, ", which does not change the algebra):")
     d = part.derivation(CONV)
-    d.define(Y, conv_sum(entry(W)) + b, "the convolution, with its bias")
-    d.define(BN_Y, gamma * (Y - mu) / STD + beta, ("BN in eval mode, channel ", c))
-    d.step(BN_Y, "=", SCALE * (conv_sum(entry(W)) + b - mu) + beta, ("substitute ", Y))
-    d.then("=", SCALE * conv_sum(entry(W)) + FOLDED_BIAS, ("distribute the factor ", SCALE))
-    d.then("=", conv_sum(lambda *idx: SCALE * W[idx]) + FOLDED_BIAS,
+    d.define(Y, in_order(conv_sum(entry(W)), b), "the convolution, with its bias")
+    d.define(BN_Y, in_order(gamma * in_order(Y, -mu) / STD, beta), ("BN in eval mode, channel ", c))
+    d.step(BN_Y, "=", in_order(SCALE * in_order(conv_sum(entry(W)), b, -mu), beta), ("substitute ", Y))
+    d.then("=", in_order(SCALE * conv_sum(entry(W)), *FOLDED_BIAS.args), ("distribute the factor ", SCALE))
+    d.then("=", in_order(conv_sum(lambda *idx: SCALE * W[idx]), *FOLDED_BIAS.args),
            ("the factor does not depend on ", c_in, ", ", u, ", ", v, ": it moves into the sum"))
     d.define(W_conv, Lambda((c, c_in, u, v), SCALE * W[c, c_in, u, v]),
              ("name the weight in the sum: filter ", c, " scaled"))
     d.define(b_folded, FOLDED_BIAS, "name the constant term")
-    folded = d.step(BN_Y, "=", conv_sum(W_conv) + b_folded,
-           ("so BN of the conv is one convolution with weight ", W_prime, " and bias ", b_folded,
-            ", at every position ", sp.Tuple(i, j)))
+    folded = d.step(BN_Y, "=", in_order(conv_sum(W_conv), b_folded),
+           ("one convolution with weight ", W_prime, " and bias ", b_folded))
     weight = d.step(W_conv(c, c_in, u, v), "=", SCALE * W[c, c_in, u, v],
                     ("the coefficient of ", X[c_in, i + u, j + v], f" in step {_short(folded)}, for every input ", X),
                     assumptions=CONV_INDICES)
@@ -187,15 +194,15 @@ def fold_into_linear(part: Part) -> None:
              " inputs. BatchNorm1d after it normalises each output feature ", c, " with its own "
              "statistics, under the same assumptions as in (a).")
     d = part.derivation(LINEAR)
-    d.define(y, linear_sum(entry(W)) + b, ("the linear layer, output ", c))
-    d.define(BN_y, gamma * (y - mu) / STD + beta, ("BN1d in eval mode, feature ", c))
+    d.define(y, in_order(linear_sum(entry(W)), b), ("the linear layer, output ", c))
+    d.define(BN_y, in_order(gamma * in_order(y, -mu) / STD, beta), ("BN1d in eval mode, feature ", c))
     d.define(W_lin, Lambda((c, j), SCALE * W[c, j]), ("the folded weight: row ", c, " scaled"))
     d.define(b_folded, FOLDED_BIAS, "the folded bias")
-    d.step(BN_y, "=", SCALE * (linear_sum(entry(W)) + b - mu) + beta, ("substitute ", y))
-    d.then("=", SCALE * linear_sum(entry(W)) + FOLDED_BIAS, ("distribute the factor ", SCALE))
-    d.then("=", linear_sum(lambda *idx: SCALE * W[idx]) + FOLDED_BIAS,
+    d.step(BN_y, "=", in_order(SCALE * in_order(linear_sum(entry(W)), b, -mu), beta), ("substitute ", y))
+    d.then("=", in_order(SCALE * linear_sum(entry(W)), *FOLDED_BIAS.args), ("distribute the factor ", SCALE))
+    d.then("=", in_order(linear_sum(lambda *idx: SCALE * W[idx]), *FOLDED_BIAS.args),
            ("the factor does not depend on ", j, ": it moves into the sum"))
-    d.then("=", linear_sum(W_lin) + b_folded, ("one linear layer with weight ", W_prime, " and bias ", b_folded))
+    d.then("=", in_order(linear_sum(W_lin), b_folded), ("one linear layer with weight ", W_prime, " and bias ", b_folded))
     part.say("So the same two formulas fold BatchNorm1d into a linear layer: row ", c, " of the "
              "weight matrix is scaled by ", SCALE, " and the bias is ", b_folded, " as in (a).")
 
@@ -244,6 +251,25 @@ def criterion_text(value: float) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
+def fold_code(part: Part) -> None:
+    """The fold as code: the very functions the measurements below run, read from their source."""
+    from derive.documents.hw7 import smallnet
+    from derive.nn import bn
+
+    part.say("In code (the functions this build runs for the figures below): the sheet's network "
+             "in eval mode, each of conv1, conv2 and fc1 folded with its BN, fc2 copied unchanged; "
+             "the formula itself, for a weight of any shape, is the last lines.")
+    part.listing("Folding the sheet's network",
+                 smallnet.fold_smallnet, bn._fold)
+
+
+def short_network_text(hidden: int) -> str:
+    """The measured network in a few words: the sheet's, or with fc1 narrowed (the PDF says so)."""
+    if hidden == 1024:
+        return "the sheet's network"
+    return f"the sheet's network with fc1 narrowed to {hidden} outputs (each still a sum of 16384 products)"
+
+
 def network_text(hidden: int) -> str:
     """The measured network: the sheet's, or the sheet's with fc1 narrowed (measured at that width)."""
     layers = (f"conv 3 to 16, conv 16 to 16, linear 16384 to {hidden}, each followed by BN and ReLU, "
@@ -260,69 +286,62 @@ def precision_in_floating_point(part: Part, figures: dict) -> None:
     settings = figures["settings"]
     tolerance = precision["tolerance_eps"]
     scale = by_mode["float32"]["output_scale"]
-    criterion = criterion_text(precision["criterion"])
+    entries = settings["batch_size"] * 10
+    fold_code(part)
     part.say(
-        "In real arithmetic (a) and (b) are exact. In floating point they are not: the BN "
-        "network rounds the dot product of ", W, " and ", X, " and then the BN's own operations; "
-        "the folded network rounds a dot product of other numbers (each entry of ", W_prime,
-        " is the rounded product ", SCALE * W[c, c_in, u, v], "), with every partial sum rounded "
-        "at other values. Both are within rounding of the exact output, not of each other bit "
-        "for bit, so no float32 fold can promise exactly the same outputs: the question is how close."
+        "In real arithmetic (a) and (b) are exact; in floating point the folded network rounds "
+        "other numbers at other places (each entry of ", W_prime, " is a rounded product), so "
+        "no float32 fold can promise bit-identical outputs. The sheet's test is a sum: for each test "
+        "batch of ", sp.Integer(settings["batch_size"]), " images it prints the squared norm of the "
+        "output difference, the sum of the ", sp.Mul(settings["batch_size"], 10, evaluate=False),
+        " squared differences, and calls a largest value below ", figure(precision["criterion"]),
+        " right. The sum is ", sp.Integer(entries), " times the mean over entries."
     )
     part.say(
-        f"Measured on {network_text(settings.get('hidden', 1024))} with a deterministic "
-        "synthetic trained state (non-zero biases, running statistics and BN parameters away from "
-        "0 and 1), on ", sp.Integer(settings["batches"]), " batches of ",
-        sp.Integer(settings["batch_size"]), f" CIFAR-like images (seed {settings['seed']}, "
-        f"torch {figures['torch']}, CPU). Each row folds in its way and runs the BN network in the "
-        "same precision as the folded one. The last column is the largest absolute difference in "
-        "units of float32's eps at the output's scale ", S, " (the largest output of the BN "
-        "network), ", sp.Eq(S, figure(scale, 4), evaluate=False), "."
+        f"Measured on {short_network_text(settings.get('hidden', 1024))}, with a synthetic trained state "
+        "(the trained file and CIFAR-10 are not available offline), on ", sp.Integer(settings["batches"]),
+        " batches of ", sp.Integer(settings["batch_size"]), " CIFAR-like images, the BN network run in "
+        "the fold's precision; ", S, " is its largest output, ", sp.Eq(S, figure(scale, 3), evaluate=False), "."
     )
     part.table(
-        "Folded network against the BN network: largest differences over all outputs",
-        ("fold", "max abs diff", "max rel diff", "max batch MSE", f"MSE < {criterion}",
-         "in eps32 S"),
-        [(MODE_NAMES[row["mode"]], figure(row["max_abs_diff"]), figure(row["max_rel_diff"]),
-          figure(row["max_batch_mse"]), row["passes_1e8"], figure(row["diff_in_eps"]))
+        "Folded network against the BN network",
+        ("fold", "largest batch sum (the test)", "passes", "max abs diff", "in eps32 S"),
+        [(MODE_NAMES[row["mode"]], figure(row["max_batch_sum"]), row["passes_1e8"],
+          figure(row["max_abs_diff"]), figure(row["diff_in_eps"]))
          for row in precision["rows"]],
-        align="lrrrcr",
-        note="float32: fold and both networks in float32; float64 fold, rounded: folded in float64, "
-             "each parameter rounded once to float32, float32 networks. Last column: max abs diff "
-             "in units of float32 eps times S. Relative differences are "
-             "taken over outputs of at least 0.001 S: the final ReLU makes many outputs exactly 0.",
+        align="lrcrr",
+        note="float64 fold, rounded: folded in float64, each parameter rounded once to float32, "
+             "float32 networks. Last column: max abs diff in units of float32's eps times S.",
     )
     crosscheck(part, figures["fusion"])
-    tolerance_prose(part, precision, scale)
-    float32_row, float64_row = by_mode["float32"], by_mode["float64"]
+    float32_row = by_mode["float32"]
     for mode in ("float32", "float64-rounded"):
         require(by_mode[mode]["diff_in_eps"] <= tolerance,
                 f"problem 3: the {mode} fold differs by {by_mode[mode]['diff_in_eps']:.3g} eps, "
-                f"outside the justified tolerance of {tolerance:.3g} eps")
+                f"outside the heuristic tolerance of {tolerance:.3g} eps")
+    tolerance_prose(part, precision, scale)
+    students(part, float32_row, precision["criterion"], entries)
+
+
+def students(part: Part, row: dict, criterion: float, entries: int) -> None:
+    """What the batch sums students report (7e-9 to 1e-7 in float32) mean."""
+    rms_in_eps = math.sqrt(row["max_batch_mse"]) / (FLOAT32_EPS * row["output_scale"])
+    low, high = 7e-9, 1e-7  # the sheet: what students see with the trained network in float32
+
+    def scale_for(batch_sum: float) -> float:
+        return math.sqrt(batch_sum / entries) / (rms_in_eps * FLOAT32_EPS)
+
     part.say(
-        "Measured, the float32 fold stays at ", figure(float32_row["diff_in_eps"]), " eps, ",
-        _within(float32_row["diff_in_eps"], tolerance), " the tolerance; folding in float64 and "
-        "rounding once gives ", figure(by_mode["float64-rounded"]["diff_in_eps"]), " eps: the "
-        "rounding inside the two networks' dot products dominates, not the rounding of ", W_prime,
-        ". In float64 throughout the gap is ", figure(float64_row["max_abs_diff"]), ", that is ",
-        figure(float64_row["max_abs_diff"] / (FLOAT64_EPS * float64_row["output_scale"])),
-        " float64 eps at ", S, ", float64's own rounding."
-    )
-    allowed = tolerance * FLOAT32_EPS
-    largest_reported = 1e-7  # the sheet: students see MSEs from about 7e-9 to 1e-7 in float32
-    part.say(
-        "The sheet's criterion compares the mean squared error of a batch with ",
-        figure(precision["criterion"]), ". The tolerance allows differences of up to ",
-        sp.Mul(figure(allowed), S, evaluate=False), ", hence an MSE of up to ",
-        sp.Mul(figure(allowed**2), S**2, evaluate=False), ", which is ",
-        figure(allowed**2 * scale**2), " at this ", S, ": a fixed MSE threshold is not scale-free. "
-        "The largest MSE the sheet reports for the trained network, ", figure(largest_reported),
-        ", is within what rounding alone allows once ",
-        sp.Ge(S, figure(math.sqrt(largest_reported) / allowed), evaluate=False), ". So a right "
-        "fold is judged by its largest difference in eps at the output's scale; the float32 fold "
-        "above stays ", figure(tolerance / float32_row["diff_in_eps"], 2), " times below the "
-        "tolerance, and its MSE is ", _below(float32_row["max_batch_mse"], precision["criterion"]),
-        " the sheet's threshold."
+        "What the students' values mean. Here a right float32 fold differs from the BN network by a "
+        "root mean square of ", figure(rms_in_eps, 2), " eps32 of ", S, " per output. The same "
+        "relative rounding gives a batch sum of ", figure(low), " at ",
+        sp.Eq(S, figure(scale_for(low), 2), evaluate=False), " and ", figure(high), " at ",
+        sp.Eq(S, figure(scale_for(high), 2), evaluate=False), ", sizes a trained network's largest "
+        "logits can well have, and the test's ", figure(criterion), " is met only below ",
+        sp.Eq(S, figure(scale_for(criterion), 2), evaluate=False), ". So values from ", figure(low),
+        " to ", figure(high), " are what rounding alone produces: the fold is right, and the "
+        "failures of the test say only that a fixed threshold on a sum of squares is not scale-free. "
+        "A fold is judged by its difference in units of eps at the output's scale, or in float64."
     )
 
 
@@ -342,34 +361,32 @@ def crosscheck(part: Part, fusion: dict) -> None:
                                        f"({dtype}, {layers}); the same formula allows {CROSSCHECK_EPS}")
         return figure(gap)
 
-    part.table(
-        "Cross-check: fold_bn against torch.nn.utils.fusion, largest gap relative to the largest entry",
-        ("torch function", "layers", "float32 (eps32)", "float64 (eps64)"),
-        [(name, layers, largest("float32", layers), largest("float64", layers))
-         for name, layers in functions],
-        align="llrr",
-        note="Weights and biases both compared: the same formula with the operations in another "
-             f"order (torch multiplies by the reciprocal square root); the build requires at most "
-             f"{CROSSCHECK_EPS} eps.",
-    )
+    gaps = {dtype: max(float(largest(dtype, layers)) for _, layers in functions)
+            for dtype in ("float32", "float64")}
+    part.say("The folded weights and biases agree with PyTorch's own fusion functions "
+             "(torch.nn.utils.fusion) to within ", figure(gaps["float32"]), " eps in float32 and ",
+             figure(gaps["float64"]), " eps in float64 (the same formula, operations in another order).")
 
 
 def tolerance_prose(part: Part, precision: dict, scale: float) -> None:
     K = sp.Symbol("K")
+    u = sp.Symbol("u")
+    a_, x_ = sp.IndexedBase("a"), sp.IndexedBase("x")
     lengths = ", ".join(str(length) for length in precision["dot_lengths"])
     part.say(
-        "Which tolerance is justified. Folding only moves where rounding happens, so the gap "
-        "is the difference of two rounding errors. The dominant one is the accumulation of a dot "
-        "product of length ", K, f" (here {lengths} for the four layers): at worst ", K, " eps "
-        "relative to the result, typically about ", sqrt(K), " eps, as independent roundings add "
-        "like a random walk. The layers keep their activations at the same scale, so their "
-        "contributions add, and the largest of thousands of outputs lies within about 4 standard "
-        "deviations. The tolerance is therefore ", 4 * sp.Sum(sqrt(sp.Indexed("K", sp.Symbol("l"))),
-                                                                  (sp.Symbol("l"), 1, 4)),
-        " = ", figure(precision["tolerance_eps"]), " eps at the output's scale (the worst case, ",
-        sp.Sum(sp.Indexed("K", sp.Symbol("l")), (sp.Symbol("l"), 1, 4)), ", is ",
-        _count(precision["tolerance_worst_eps"]), " eps); here that is an absolute difference of ",
-        figure(precision["tolerance_eps"] * FLOAT32_EPS * scale), "."
+        "A proven bound and a heuristic tolerance. For a dot product of length ", K,
+        " summed in floating point with unit roundoff ", sp.Eq(u, sp.Symbol("eps") / 2, evaluate=False),
+        ", the error is at most ", K * u / (1 - K * u), " times ",
+        sp.Sum(sp.Abs(a_[i] * x_[i]), (i, 1, K)), " (Higham): relative to the sum of absolute "
+        "values, not to the result, which cancellation can make much smaller. Turning this into "
+        "a bound on the network's outputs needs those sums at every output of every layer and "
+        f"how later layers amplify errors; this solution does not compute it (here K = {lengths}). "
+        "What it uses instead is a heuristic: independent roundings add like a random walk, about ",
+        sqrt(K), " eps per layer, and the largest of thousands of outputs lies within about 4 "
+        "standard deviations, so a tolerance of ", 4 * sp.Sum(sqrt(sp.Indexed("K", sp.Symbol("l"))),
+                                                             (sp.Symbol("l"), 1, 4)),
+        " = ", figure(precision["tolerance_eps"]), " eps at the output's scale. The right folds "
+        "stay far inside it; it is a heuristic, not a guarantee."
     )
 
 
@@ -420,23 +437,20 @@ def measured_wrong_folds(part: Part, figures: dict) -> None:
     wrong = figures["wrong_folds"]
     tolerance = figures["precision"]["tolerance_eps"]
     smallest, eps_value = wrong["smallest_running_var"], wrong["bn_eps"]
-    criterion = criterion_text(figures["precision"]["criterion"])
     part.say(
         "With the BN's ", sp.Eq(epsilon, figure(eps_value), evaluate=False), " and the smallest "
         "running variance of the synthetic state, ", figure(smallest), ", that bound is ",
         figure(eps_value / (2 * smallest)), " per BN. Both wrong folds were run through the same "
-        "pipeline as the right one, on the same inputs. The last column is in units of the eps "
-        "of the arithmetic used, so it compares directly with the tolerance of ",
-        figure(tolerance), " eps."
+        "pipeline as the right one, on the same inputs; the last column is in units of the eps "
+        "of the arithmetic used."
     )
     part.table(
         "Wrong folds against the BN network",
-        ("wrong fold", "biases", "arithmetic", "max abs diff", "max batch MSE",
-         f"MSE < {criterion}", "in eps S"),
+        ("wrong fold", "biases", "arithmetic", "largest batch sum", "passes", "max abs diff", "in eps S"),
         [(WRONG_FOLD_NAMES[row["fold"]], "non-zero" if row["biases"] else "zero", row["mode"],
-          figure(row["max_abs_diff"]), figure(row["max_batch_mse"]), row["passes_1e8"],
+          figure(row["max_batch_sum"]), row["passes_1e8"], figure(row["max_abs_diff"]),
           figure(row["diff_in_mode_eps"])) for row in wrong["rows"]],
-        align="lllrrcr",
+        align="lllrcrr",
         note="Biases: those of conv1, conv2 and fc1. Last column: max abs diff in units of the eps "
              "of the arithmetic used times S.",
     )
@@ -447,14 +461,22 @@ def measured_wrong_folds(part: Part, figures: dict) -> None:
              "; with every conv and linear bias set to 0 the same fold ", *_verdict(unscaled_zero, tolerance),
              ", as the checked difference ", b * (1 - SCALE), " predicts.")
     part.say("Dropping ", epsilon, " in float32 ", *_verdict(no_eps32, tolerance),
-             "; the same fold in float64 ", *_verdict(no_eps64, tolerance), ". In float32 its error "
-             "is of the size of rounding, so only a comparison in float64, whose eps is ",
-             figure(FLOAT32_EPS / FLOAT64_EPS), " times smaller, tells it from a right fold.")
+             "; in float64 it ", *_verdict(no_eps64, tolerance), ". Its error is about ",
+             figure(no_eps32["max_abs_diff"] / max(1e-300, _right_abs(figures))), " times a right fold's: "
+             "on the per-entry mean (", figure(no_eps32["max_batch_mse"]), ") it would pass, on the "
+             "sheet's batch sum, ", sp.Integer(figures["settings"]["batch_size"] * 10),
+             " times larger, it fails. In float64, whose eps is ", figure(FLOAT32_EPS / FLOAT64_EPS),
+             " times smaller, it is unmistakable.")
+
+
+def _right_abs(figures: dict) -> float:
+    """The right float32 fold's largest absolute difference, the scale of rounding."""
+    return next(r["max_abs_diff"] for r in figures["precision"]["rows"] if r["mode"] == "float32")
 
 
 def _verdict(row: dict, tolerance: float) -> tuple[str | sp.Basic, ...]:
-    """What the sheet's criterion and the tolerance say about one measured wrong fold."""
+    """What the sheet's test and the heuristic tolerance say about one measured wrong fold."""
     criterion = "passes" if row["passes_1e8"] else "fails"
-    bound = "within" if row["diff_in_mode_eps"] <= tolerance else "far outside"
-    return (f"{criterion} the sheet's criterion (MSE ", figure(row["max_batch_mse"]),
-            f") and is {bound} the tolerance (", figure(row["diff_in_mode_eps"]), " eps)")
+    bound = "within" if row["diff_in_mode_eps"] <= tolerance else "outside"
+    return (f"{criterion} the sheet's test (batch sum ", figure(row["max_batch_sum"]),
+            f") and is {bound} the heuristic tolerance (", figure(row["diff_in_mode_eps"]), " eps)")

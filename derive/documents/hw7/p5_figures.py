@@ -198,53 +198,42 @@ def _rows(label: str, dtypes: Mapping[str, Any], check: str) -> list[tuple[str, 
 HEADER = ("widths", "dtype", "max |Net2 - Net1|", "max |Net1|", "relative", "agrees")
 
 
-def _show_check(part: Part, check: str, caption: str, what: str) -> None:
-    """A table of one check's figures: reduced widths (this build) and, if run, the sheet's widths.
+def _show_check(part: Part, check: str, what: str) -> None:
+    """One sentence with one check's figures: reduced widths (this build) and, if run, the sheet's.
 
-    Without torch the reduced-width rows are missing and a sentence says why; without either
-    source there is no table, only that sentence, and the build goes on.
+    Without torch the reduced-width figures are missing and the sentence says why; the build goes on.
     """
-    rows: list[tuple[str, ...]] = []
-    notes: list[str] = []
+    found: list[str] = []
     try:
         small = small_width_checks()
     except Unavailable as exc:
-        notes.append(f"Reduced widths: not run in this build, because {exc}.")
+        found.append(f"not run in this build at reduced widths, because {exc}")
     else:
-        rows += _rows("reduced", small["dtypes"], check)
-        notes.append(f"Reduced widths ({small['widths']}; the sheet's kernels and map sizes): seeded "
-                     f"weights and a batch of {BATCH} standard normal inputs, run with torch at "
-                     "build time.")
-    full_path = full_results_path()
-    full = read_full_width(full_path)
+        found.append(_sentence(f"at reduced widths ({small['widths']})", small["dtypes"], check))
+    full = read_full_width(full_results_path())
     if full is not None:
-        rows += _rows("sheet", full["dtypes"], check)
-        notes.append(f"Sheet widths: read from {full_path}, written by bench/net_in_net.py (torch "
-                     f"{full['torch']}, batch {full['batch']}, input {full['size'][0]} x "
-                     f"{full['size'][1]}).")
-    else:
-        notes.append("Sheet widths (fc1 alone has 340 M weights): not run in this build; "
-                     "bench/net_in_net.py runs them, and with its json option set to "
-                     f"{full_path} the next build shows its figures here.")
-    if not rows:
-        part.say(f"Numeric check of {what}: " + " ".join(notes) + " The derivation above does not "
-                 "depend on it.")
-        return
+        found.append(_sentence("at the sheet's widths (run separately)", full["dtypes"], check))
     tolerance = ", ".join(f"{RELATIVE_TOLERANCE[n]:.0e} in {n}" for n in DTYPES)
-    notes.append(f"Agrees: the shapes match and the relative difference is at most {tolerance}.")
-    part.table(caption, HEADER, rows, "llrrrl", " ".join(notes))
+    part.say(f"Checked numerically with seeded weights on {BATCH} standard normal inputs, {what}: "
+             + "; ".join(found) + f" (required: at most {tolerance}).")
+
+
+def _sentence(label: str, dtypes: Mapping[str, Any], check: str) -> str:
+    _rows(label, dtypes, check)  # fails the build when a dtype disagrees
+    shown = [f"{_ratio_text(dtypes[n][check]['max_abs_diff'], dtypes[n][check]['max_abs_output'])} in {n}"
+             for n in DTYPES if n in dtypes]
+    return f"{label} the largest difference relative to the largest output is " + " and ".join(shown)
 
 
 def show_same_output(part: Part) -> None:
     """Check (a) in torch: Net2 built from Net1 gives Net1's logits on 32 × 32 inputs."""
-    _show_check(part, "a", "Check (a): Net2 against Net1 on random B x 3 x 32 x 32 inputs",
-                "Net2 = Net1")
+    _show_check(part, "a", "Net2 against Net1 on 32 × 32 inputs")
 
 
 def show_sliding_windows(part: Part) -> None:
     """Check (b) in torch: Net2 on 36 × 38 against an explicit loop of Net1 over the 35 windows."""
-    _show_check(part, "b", f"Check (b): Net2 on B x 3 x {SIZE[0]} x {SIZE[1]} inputs against Net1 "
-                "on each 32 x 32 window, taken one by one", "the sliding windows")
+    _show_check(part, "b", f"Net2 on {SIZE[0]} × {SIZE[1]} inputs against Net1 on each 32 × 32 "
+                "window, taken one by one")
 
 
 def _counted(name: str, shape: tuple[int, int, int] | None = None):
@@ -275,12 +264,12 @@ def cost_rows(height: int, width: int, windows: int) -> list[tuple[Any, ...]]:
         if row.kind == "other":
             continue
         op = layer.op
-        kernel = f"{op.kernel_size[0]} x {op.kernel_size[1]}"
+        kernel = f"{op.kernel_size[0]} × {op.kernel_size[1]}"
         shared, separate = row.macs, windows * per_window[row.name]
         group = groups["classifier" if row.name.startswith("fc") else "features"]
         group[0] += shared
         group[1] += separate
-        rows.append((f"{row.name} ({op.in_channels} to {op.out_channels}, {kernel})", shared, separate,
+        rows.append((f"{row.name} ({op.in_channels} → {op.out_channels}, {kernel})", shared, separate,
                      f"{separate / shared:.2f}"))
     for name, (shared, separate) in groups.items():
         rows.append((f"{name}, all layers", shared, separate, f"{separate / shared:.2f}"))
@@ -291,13 +280,13 @@ def cost_rows(height: int, width: int, windows: int) -> list[tuple[Any, ...]]:
 
 
 def show_costs(part: Part, height: int, width: int, windows: int) -> None:
-    """The cost table: what sharing the overlapping windows' work saves, layer by layer."""
+    """What sharing the overlapping windows' work saves: the features against the classifier."""
+    rows = [row for row in cost_rows(height, width, windows) if row[0].endswith("all layers") or row[0] == "total"]
     part.table(
-        f"Multiply-accumulates: Net2 once on a 3 x {height} x {width} input against Net1 on each "
+        f"Multiply-adds: Net2 once on a 3 × {height} × {width} input against Net1 on each "
         f"of its {windows} windows",
-        ("layer of Net2", "Net2", f"Net1 x {windows}", "ratio"),
-        cost_rows(height, width, windows), "lrrr",
-        "Counted by derive's counting engine (one MAC per product; biases and ReLUs not counted). "
-        "Net1's fc layers are the same products as Net2's fc convolutions, so only the features "
-        "gain from sharing.",
+        ("layers", "Net2", f"Net1 × {windows}", "ratio"), rows, "lrrr",
+        "Why Net2 is the better way to slide Net1: a feature pixel shared by several windows is "
+        "computed once, not once per window; the classifier's products are the same either way. "
+        "Counted by the counting engine (one per product; biases and ReLUs not counted).",
     )

@@ -96,13 +96,13 @@ def triple_sum(body: sp.Expr, channels: sp.Expr, height: sp.Expr, width: sp.Expr
 
 def problem() -> Problem:
     pr = Problem(5, "A larger network in network", ((
-        "Net1 classifies 3 x 32 x 32 images: five unpadded stride-1 convolutions with kernels "
+        "Net1 classifies 3 × 32 × 32 images: five unpadded stride-1 convolutions with kernels "
         "7, 3, 3, 3, 3 (ReLU between them) take the map from 32 to 18 pixels a side; flatten and "
-        "the classifier Linear(256 x 18 x 18 to 4096), ReLU, Linear(4096 to 4096), ReLU, "
-        "Linear(4096 to 10) follow. Net2 keeps the features and replaces the classifier with "
-        "Conv2d(256 to 4096, kernel 18), ReLU, Conv2d(4096 to 4096, kernel 1), ReLU, "
-        "Conv2d(4096 to 10, kernel 1). Show that Net2 with Net1's weights reshaped computes Net1 "
-        "(a), and that on an h x w input it computes Net1 on every 32 x 32 window (b)."
+        "the classifier Linear(256 · 18 · 18 → 4096), ReLU, Linear(4096 → 4096), ReLU, "
+        "Linear(4096 → 10) follow. Net2 keeps the features and replaces the classifier with "
+        "Conv2d(256 → 4096, kernel 18), ReLU, Conv2d(4096 → 4096, kernel 1), ReLU, "
+        "Conv2d(4096 → 10, kernel 1). Show that Net2 with Net1's weights reshaped computes Net1 "
+        "(a), and that on an h × w input it computes Net1 on every 32 × 32 window (b)."
     ),))
     linear_as_convolution(pr.part("a", "A linear layer is a convolution with a whole-map kernel"))
     sliding_windows(pr.part("b", "On larger inputs Net2 is Net1 slid over every window"))
@@ -113,7 +113,7 @@ def linear_as_convolution(part: Part) -> None:
     part.say(
         "Each output o of a linear layer is computed by its own row of the weight matrix, so it "
         "is enough to treat one: let ", a[t], " be the entries of row o, ", bias, " its bias, "
-        "and ", x[t], " the input, the flattened C x H x W feature map X. Flatten reads X channel "
+        "and ", x[t], " the input, the flattened C × H × W feature map X. Flatten reads X channel "
         "by channel, each channel row by row, so entry (c, r, s) lands at position ", tau(c, r, s),
         ". First, this position runs through 1, ..., CHW exactly once:",
     )
@@ -129,10 +129,11 @@ def linear_as_convolution(part: Part) -> None:
                              "the next channel follows the end of a channel")
     part.argue(
         "Listing the triples (c, r, s) in flatten's order (s fastest, then r, then c), steps ",
-        column.id, ", ", row.id, " and ", channel.id, " say that each position is one more than "
-        "the last, and steps ", first.id, " and ", last.id, " that they start at 1 and end at CHW. "
-        "So the CHW triples take the CHW positions 1, ..., CHW once each: tau is a bijection, and "
-        "a sum over t is the same sum over (c, r, s). Reshaping row o into an H x W kernel and "
+        _short(column), ", ", _short(row), " and ", _short(channel), " say that each position is one "
+        "more than the last, and steps ", _short(first), " and ", _short(last), " that they start at 1 "
+        "and end at CHW. "
+        "So the CHW triples take the CHW positions 1, …, CHW once each: τ is a bijection, and "
+        "a sum over t is the same sum over (c, r, s). Reshaping row o into an H × W kernel and "
         "un-flattening x into X are the definitions below.",
     )
     d = part.derivation(assume(
@@ -140,59 +141,103 @@ def linear_as_convolution(part: Part) -> None:
         "a is row o of the weight matrix and x the flattened map",
     ))
     d.define(tau, flat_index(H, W), "flatten's position of entry (c, r, s)")
-    d.define(K, Lambda((c, r, s), a[tau(c, r, s)]), "row o reshaped into an H x W kernel")
+    d.define(K, Lambda((c, r, s), a[tau(c, r, s)]), "row o reshaped into an H × W kernel")
     d.define(X, Lambda((c, r, s), x[tau(c, r, s)]), "the feature map before flatten")
     d.define(K_star_X, Lambda((u, v), triple_sum(K(c, r, s) * X(c, u + r - 1, v + s - 1), C, H, W)),
              "the convolution (cross-correlation, as Conv2d computes it) at output position (u, v)")
     d.define(y_o, Sum(a[t] * x[t], (t, 1, C * H * W)) + bias, "output o of the linear layer")
     d.step(y_o, "=", triple_sum(a[tau(c, r, s)] * x[tau(c, r, s)], C, H, W) + bias,
-           "sum over t = tau(c, r, s) instead of t: tau is a bijection onto 1, ..., CHW")
+           "sum over t = τ(c, r, s) instead of t: τ is a bijection onto 1, …, CHW")
     d.then("=", triple_sum(K(c, r, s) * X(c, r, s), C, H, W) + bias, "the definitions of K and X")
     linear = d.then("=", K_star_X(1, 1) + bias,
                     "the kernel is as large as the map, so (1, 1) is its only output position")
     part.result("p5.a.linear_is_conv", "output o of the linear layer on the flattened map is the "
                 "convolution with the reshaped kernel at its single output position", linear, lhs=y_o)
     part.say(
-        "The only position follows from the size rule of part (b): an H x W kernel fits H - H + 1 = 1 "
-        "times down and W - W + 1 = 1 times across. A linear layer on a vector of C entries is the "
-        "case H = W = 1 of the same statement: the vector is a C x 1 x 1 map and the kernel 1 x 1.",
+        "The only position follows from the size rule of part (b): an ", H, " × ", W, " kernel fits ",
+        sp.Add(H, -H, 1, evaluate=False), " = 1 times down and across. A linear layer on a vector of ",
+        C, " entries is the case ", sp.Eq(H, 1), ", ", sp.Eq(W, 1), " of the same statement: the vector is a ",
+        C, " × 1 × 1 map and the kernel 1 × 1.",
     )
     vector = part.derivation(d.assumptions, "vector")
+    vector.supplement = "the same steps with H = W = 1: a 1 × 1 convolution on a C × 1 × 1 map"
     vector.define(tau, flat_index(H, W), "flatten's position of entry (c, r, s)")
     vector.define(K, Lambda((c, r, s), a[tau(c, r, s)]), "row o reshaped into a kernel")
     vector.define(X, Lambda((c, r, s), x[tau(c, r, s)]), "the map before flatten")
     vector.define(K_star_X, Lambda((u, v), triple_sum(K(c, r, s) * X(c, u + r - 1, v + s - 1), C, H, W)),
                   "the convolution at output position (u, v)")
     vector.step(sp.Subs(tau(c, r, s), (H, W, r, s), (1, 1, 1, 1)), "=", c,
-                "on a C x 1 x 1 map flatten keeps the order of the channels",
+                "on a C × 1 × 1 map flatten keeps the order of the channels",
                 assumptions=assume(Integer(c, 1, C)))
     one_by_one = vector.step(sp.Subs(K_star_X(1, 1), (H, W), (1, 1)), "=", Sum(a[c] * x[c], (c, 1, C)),
-                             "so a 1 x 1 convolution is the linear layer on the vector")
-    part.result("p5.a.one_by_one", "a 1 x 1 convolution on a C x 1 x 1 map is the linear layer "
+                             "so a 1 × 1 convolution is the linear layer on the vector")
+    part.result("p5.a.one_by_one", "a 1 × 1 convolution on a C × 1 × 1 map is the linear layer "
                 "on the vector of its C entries", one_by_one)
     part.argue(
-        "ReLU acts entry by entry, and a vector of 4096 entries and a 4096 x 1 x 1 map hold the "
+        "ReLU acts entry by entry, and a vector of 4096 entries and a 4096 × 1 × 1 map hold the "
         "same entries, so taking the maximum with 0 gives the same numbers either way. Hence, with "
-        "the features copied, the first linear weight reshaped to 4096 x 256 x 18 x 18 (step ",
-        linear.id, " with C = 256, H = W = 18), the other two reshaped to 1 x 1 kernels (step ",
-        one_by_one.id, ") and the biases copied, every layer of Net2 computes what the matching "
-        "layer of Net1 computes: Net2 equals Net1 on 3 x 32 x 32 inputs, its B x 10 x 1 x 1 output "
-        "holding Net1's B x 10 logits.",
+        "the features copied, the first linear weight reshaped to 4096 × 256 × 18 × 18 (the boxed "
+        "result with ", C, " = 256, ", H, " = ", W, " = 18), the other two reshaped to 1 × 1 kernels "
+        "and the biases copied, every layer of Net2 computes what the matching layer of Net1 "
+        "computes: Net2 equals Net1 on 3 × 32 × 32 inputs, its B × 10 × 1 × 1 output holding Net1's "
+        "B × 10 logits. In code (the functions this build runs for its checks; the reshape of each "
+        "linear weight is one weight.reshape(out, C, H, W), C-order as flatten):",
     )
+    net2_code(part)
     p5_figures.show_same_output(part)
+
+
+def _short(step) -> str:
+    """A step's number as the PDF shows it beside the step (its id without problem and part)."""
+    return step.id.split(".", 2)[-1]
+
+
+def net2_code(part: Part) -> None:
+    """Net2's classifier and the weight copy, as the build runs them (needs torch to import)."""
+    try:
+        from derive.documents.hw7 import net_in_net_torch as nt
+    except ImportError as exc:
+        part.say(f"(The code needs PyTorch, which cannot be imported here: {exc}.)")
+        return
+    part.listing("Net2's classifier and the copy of Net1's weights",
+                 nt._classifier, nt.net2_from_net1)
+
+
+def sliding_code(part: Part) -> None:
+    try:
+        from derive.documents.hw7 import net_in_net_torch as nt
+    except ImportError as exc:
+        part.say(f"(The code needs PyTorch, which cannot be imported here: {exc}.)")
+        return
+    part.listing("The comparison with Net1 on every window",
+                 nt.check_sliding_windows)
+
+
+def windows_figure(part: Part, height: int, width: int, rows: int, cols: int) -> None:
+    """32 × 32 windows at three corners of an h × w input and their cells of the output grid."""
+    size = 32
+    corners = ((0, 0, "blue"), (rows - 1, cols - 1, "red"), (rows // 2, cols // 2, "orange!80!black"))
+    part.figure("windows", (f"Net2 on a {height} × {width} input: the window with corner (i, j) "
+                            f"gives output (i, j) of the (h − 31) × (w − 31) = {rows} × {cols} grid."),
+                unit=0.085, height=height, width=width, size=size, width_mid=width / 2,
+                grid_shift=width * 0.085 + 1.5, grid_scale=3.2, rows=rows, cols=cols, cols_mid=cols / 2,
+                windows=[{"left": j, "bottom": height - i - size, "row": rows - 1 - i, "col": j,
+                          "colour": colour} for i, j, colour in corners])
 
 
 def sliding_windows(part: Part) -> None:
     part.say(
-        "A stride-1 unpadded convolution of an h x w map with a k x k kernel has an output entry for "
-        "every placement of the kernel inside the map. Along one axis of length n the kernel's "
-        "first row can sit at 1, ..., n - k + 1:",
+        "A stride-1 unpadded convolution of an ", h, " × ", w, " map with a ", k, " × ", k,
+        " kernel has an output entry for every placement of the kernel inside the map. Along one "
+        "axis of length ", n, " the kernel's first row can sit at ", sp.Tuple(1, sp.Symbol("…"), n - k + 1), ":",
     )
     rule = part.derivation(assume(Integer(n, 1, 40), Integer(k, 1, n)), "size")
     size = rule.step(Sum(1, (i, 1, n - k + 1)), "=", n - k + 1, "one output per placement")
     part.say("Through Net2's layers, then, an input side of h pixels shrinks as follows (the same holds "
              "for the width w):")
     chain = part.derivation(assume(Integer(h, 32, 64), Integer(w, 32, 64)), "sizes")
+    chain.supplement = ("the side through each of Net2's eight layers, composed: an input side h "
+                        "leaves h − 31 positions; the sheet's 36 × 38 input leaves 5 × 7 = 35")
     chain.define(out, Lambda((n, k), n - k + 1), ("the output length of step ", size.id))
     length = h
     for name, kernel in LAYER_KERNELS:
@@ -202,30 +247,26 @@ def sliding_windows(part: Part) -> None:
     for _, kernel in LAYER_KERNELS:
         composed = out(composed, kernel)
     chain.define(side, Lambda(h, composed), "the output length of Net2 for an input length h")
-    chain.step(side(h), "=", h - 31, "the steps above, one after another")
-    chain.step(side(32), "=", sp.Integer(1), "Net1's own 32 x 32 input gives one output position")
-    chain.define(positions, side(h) * side(w), "the number of output positions of Net2 on an h x w input")
+    side_step = chain.step(side(h), "=", h - 31, "the steps above, one after another")
+    chain.step(side(32), "=", sp.Integer(1), "Net1's own 32 × 32 input gives one output position")
+    chain.define(positions, side(h) * side(w), "the number of output positions of Net2 on an h × w input")
     count = chain.step(positions, "=", (h - 31) * (w - 31), "rows times columns")
-    part.result("p5.out_size", "the number of output positions of Net2 on an h x w input "
-                "(an (h - 31) x (w - 31) grid)", count)
+    part.result("p5.out_size", "the number of output positions of Net2 on an h × w input "
+                "(an (h − 31) × (w − 31) grid)", count)
     windows = chain.step(Sum(1, (i0, 0, h - 32), (j0, 0, w - 32)), "=", positions,
-                         "one output per 32 x 32 window X[:, :, i:i+32, j:j+32], 0 <= i <= h - 32")
-    chain.step(side(36), "=", sp.Integer(5), "the sheet's 36 x 38 input: 5 rows ...")
-    chain.step(side(38), "=", sp.Integer(7), "... and 7 columns")
+                         "one output per 32 × 32 window with corner (i, j)")
+    chain.step(side(36), "=", sp.Integer(5), "the sheet's 36 × 38 input: 5 rows …")
+    chain.step(side(38), "=", sp.Integer(7), "… and 7 columns")
     chain.step(sp.Subs(positions, (h, w), (36, 38)), "=", sp.Integer(35), "35 outputs, one per window")
     part.say(
-        "That the output at (i, j) is Net1's output on the window with corner (i, j) (step ",
-        windows.id, " counts those windows) is translation equivariance: convolving a window of X "
-        "gives the matching window of the convolution of X. Write the window of size m x n with "
-        "corner (i, j), 1-based, as X-tilde:",
+        "There is one output per 32 × 32 window. That the output at (i, j) is Net1's output on the "
+        "window with corner (i, j) is translation equivariance: convolving a window of ",
+        "the map gives the matching window of the convolution of the map. Write the ", m_, " × ", n_,
+        " window with corner (i, j), 1-based, as below:",
     )
     equivariance(part)
-    part.say(
-        "Why Net2 is the better way to slide Net1: a feature pixel shared by several windows is "
-        "computed once, not once per window. The classifier saves nothing, since the kernel-18 "
-        "convolution at each output position is the first linear layer applied once per window.",
-    )
     sheet = {h: 36, w: 38}
+    windows_figure(part, 36, 38, int(side_step.rhs.subs(h, 36)), int(side_step.rhs.subs(h, 38)))
     p5_figures.show_costs(part, 36, 38, int(count.rhs.subs(sheet)))
 
 
@@ -236,13 +277,13 @@ def equivariance(part: Part) -> None:
         Integer(i, 1, h - m_ + 1), Integer(j, 1, w - n_ + 1),
         Integer(p, 1, m_ - k + 1), Integer(q, 1, n_ - k + 1),
         RealVector(kappa, C * k * k), RealVector(xi, C * h * w),
-        "K and X are arbitrary: their entries are the reals kappa and xi in flatten's order",
+        "the kernel and the map are arbitrary: their entries, in flatten's order, are any reals",
     )
     d = part.derivation(shapes, "shift")
-    d.define(Kb, Lambda((c, r, s), kappa[flat_index(k, k)(c, r, s)]), "a C x k x k kernel")
-    d.define(Xb, Lambda((c, r, s), xi[flat_index(h, w)(c, r, s)]), "a C x h x w map")
+    d.define(Kb, Lambda((c, r, s), kappa[flat_index(k, k)(c, r, s)]), "a C × k × k kernel")
+    d.define(Xb, Lambda((c, r, s), xi[flat_index(h, w)(c, r, s)]), "a C × h × w map")
     d.define(window, Lambda((c, r, s), Xb(c, i + r - 1, j + s - 1)),
-             "the m x n window of X with corner (i, j)")
+             "the m × n window of X with corner (i, j)")
     d.define(Kb_star_X, Lambda((u, v), triple_sum(Kb(c, r, s) * Xb(c, u + r - 1, v + s - 1), C, k, k)),
              "the convolution of the map")
     d.define(Kb_star_window,
@@ -262,19 +303,23 @@ def equivariance(part: Part) -> None:
         Integer(i, 1, h - m_ + 1), Integer(j, 1, w - n_ + 1),
         Integer(c, 1, C), Integer(r, 1, m_), Integer(s, 1, n_), RealVector(xi, C * h * w),
     ), "relu")
-    relu.define(Xb, Lambda((c, r, s), xi[flat_index(h, w)(c, r, s)]), "a C x h x w map")
+    relu.supplement = "ReLU commutes with cropping: the window of ReLU of the map is ReLU of the window"
+    relu.define(Xb, Lambda((c, r, s), xi[flat_index(h, w)(c, r, s)]), "a C × h × w map")
     relu.define(window, Lambda((c, r, s), Xb(c, i + r - 1, j + s - 1)), "its window with corner (i, j)")
     relu.define(relu_X, Lambda((c, r, s), Max(0, Xb(c, r, s))), "ReLU of the map, entry by entry")
     commutes = relu.step(relu_X(c, i + r - 1, j + s - 1), "=", Max(0, window(c, r, s)),
                          "the window of ReLU(X) is ReLU of the window")
     part.argue(
         "A bias adds the same number at every position, so it commutes with cropping too. Now follow "
-        "a 32 x 32 window with corner (i, j) through Net2. By step ", shift.id, " (for every p and q) "
-        "and step ", commutes.id, ", each layer's output on the window is the window with the same "
-        "corner (i, j) of that layer's output on X, k - 1 smaller on each side after a k x k kernel, "
-        "until the kernel-18 layer leaves a single position: (i, j). So Net2(X) at (i, j) is Net2 on "
-        "the window, which is Net1 on the window by part (a). In the sheet's 0-based slicing, "
-        "Net2(X)[:, :, i, j] = Net1(X[:, :, i:i+32, j:j+32]) for 0 <= i <= h - 32 and "
-        "0 <= j <= w - 32.",
+        "a 32 × 32 window with corner (i, j) through Net2. By the boxed result (for every p and q) "
+        "and ReLU's cropping (checked in the companion), each layer's output on the window is the window with the "
+        "same corner (i, j) of that layer's output on the whole input; a ", k, " × ", k,
+        " kernel makes it ", k - 1, " rows and ", k - 1, " columns smaller in total, until the "
+        "kernel-18 layer leaves a single position: (i, j). So Net2 at (i, j) is Net2 on the window, "
+        "which is Net1 on the window by part (a). In the sheet's 0-based slicing, "
+        "Net2(X)[:, :, i, j] = Net1(X[:, :, i:i+32, j:j+32]) for ", sp.Le(0, i, evaluate=False), " ≤ ",
+        h - 32, " and ", sp.Le(0, j, evaluate=False), " ≤ ", w - 32, "; the build checks it window "
+        "by window:",
     )
+    sliding_code(part)
     p5_figures.show_sliding_windows(part)
