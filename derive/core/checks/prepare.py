@@ -105,6 +105,15 @@ class Declared:
         ranged = {f"{i} (an Idx)" for e in entries(expr) if isinstance(e, sp.Basic) for i in e.atoms(sp.Idx)}
         return sorted({str(s) for s in _plain_symbols(expr) - self.allowed} | ranged)
 
+    def show(self, expr: Any, limit: int = 80) -> str:
+        """``expr`` as text with the original names back (a message is read by people)."""
+        if not isinstance(expr, sp.Basic):
+            return sp.sstr(expr)[:limit]
+        back = {d: s for s, d in self.mapping.items()}
+        back.update({b: sp.Symbol(b.name.removeprefix("_bound_")) for b in expr.free_symbols | expr.atoms(sp.Symbol)
+                     if isinstance(b, sp.Symbol) and b.name.startswith("_bound_")})
+        return sp.sstr(expr.xreplace(back))[:limit]
+
     def guard(self, expr: Any) -> Any:
         names = self.escaped(expr)
         if names:

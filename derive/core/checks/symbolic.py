@@ -82,7 +82,8 @@ def check_equal(lhs: Any, rhs: Any, declared: Declared | list, seconds: float = 
                 except CheckTimeout:
                     raise
                 except Escaped as exc:
-                    left = f"SymPy's {name} let {exc} escape from their sums; that reduction is not used"
+                    left = (f"SymPy's {name} let {str(exc).replace('_bound_', '')} escape from their sums; "
+                            "that reduction is not used")
                     continue
                 except Exception as exc:  # noqa: BLE001 - a SymPy crash means "could not decide", never a verdict
                     left = f"SymPy's {name} could not decide ({type(exc).__name__})"
@@ -93,7 +94,7 @@ def check_equal(lhs: Any, rhs: Any, declared: Declared | list, seconds: float = 
                 if nonzero:
                     return MethodResult("symbolic", "failed", time.perf_counter() - started,
                                         f"lhs − rhs simplifies to {nonzero[0]}, not 0")
-                left = f"lhs − rhs left as {sp.sstr(reduced[0])[:160]}"
+                left = f"lhs − rhs left as {declared.show(reduced[0], 160)}"
     except CheckTimeout as exc:
         return MethodResult("symbolic", "timeout", time.perf_counter() - started, f"symbolic check {exc}; fell back to numeric")
     return MethodResult("symbolic", "inconclusive", time.perf_counter() - started, left)
@@ -124,7 +125,7 @@ def check_order(lhs: Any, rel: str, rhs: Any, declared: Declared | list, seconds
                     continue
                 verdict = getattr(candidate, attribute)
                 if verdict is True:
-                    return MethodResult("symbolic", "proved", time.perf_counter() - started, f"the gap {sp.sstr(candidate)[:80]} is {attribute[3:]}")
+                    return MethodResult("symbolic", "proved", time.perf_counter() - started, f"the gap {declared.show(candidate)} is {attribute[3:]}")
                 if verdict is False and candidate.is_number:
                     return MethodResult("symbolic", "failed", time.perf_counter() - started, f"the gap is {candidate}")
     except CheckTimeout as exc:
