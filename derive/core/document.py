@@ -232,9 +232,30 @@ class Part(_Notebook):
         ``rhs`` optionally shows a name the derivation defined instead of the step's right side."""
         if not isinstance(step, Step):
             raise authoring.refuse(f"result {result_id!r}", "result() takes the Step returned by step() or then()")
+        # A box is shown as checked, so what it displays must be what the chain established.
+        for shown_side, sides in ((lhs, self._chain_lefts(step)), (rhs, [step.rhs])):
+            if shown_side is not None and not _same_quantity(shown_side, sides, step):
+                raise authoring.refuse(
+                    f"result {result_id!r}",
+                    f"the boxed side {sp.sstr(shown_side)[:80]} is not what step {step.id} established; "
+                    "box a step that states it, or name it with a label that is not defined")
         block = Result(result_id, meaning, step, lhs, rhs)
         self.blocks.append(block)
         return block
+
+    def _chain_lefts(self, step: Step) -> list[Any]:
+        """Left sides that ``step``'s right side is equal to: its own, and those of the "=" chain
+        it continues (a boxed chain ``a = b = c`` may be shown as ``a = c``)."""
+        lefts = [step.lhs]
+        for block in self.blocks:
+            if isinstance(block, Derivation) and step in block.steps:
+                position = block.steps.index(step)
+                while block.steps[position].continued and block.steps[position].rel == "=" and position > 0:
+                    position -= 1
+                    if block.steps[position].rel != "=":
+                        break
+                    lefts.append(block.steps[position].lhs)
+        return lefts
 
     def table(self, caption: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
               align: str = "", note: str = "") -> None:
@@ -372,3 +393,25 @@ class Document(_Notebook):
 
 def _prose(why: ProseParts | str) -> ProseParts:
     return (why,) if isinstance(why, str) else tuple(why)
+
+
+def _same_quantity(shown_side: Any, sides: Sequence[Any], step: Step) -> bool:
+    """True when a box's displayed side is a pure label, or equals one of ``sides`` once the
+    derivation's definitions are substituted (structurally, or by SymPy's simplification)."""
+    from derive.core.checks.prepare import expand_definitions
+
+    defined = {name for name, _ in step.definitions}
+    if isinstance(shown_side, sp.Symbol) and shown_side not in defined and all(
+            shown_side not in getattr(side, "free_symbols", ()) for side in sides):
+        return True  # a label such as M_conv: it names the boxed value and claims nothing more
+    shown_expanded = expand_definitions(shown_side, step.definitions)
+    for side in sides:
+        side_expanded = expand_definitions(side, step.definitions)
+        if shown_expanded == side_expanded:
+            return True
+        try:
+            if sp.simplify(sp.sympify(shown_expanded - side_expanded).doit()) == 0:
+                return True
+        except Exception:  # noqa: BLE001 - SymPy failing to decide means "not shown to be equal"
+            continue
+    return False

@@ -210,6 +210,10 @@ def small_band(part: Part) -> None:
     )
 
 
+y_L_i = named("p4_yL_i", "(y_{L})_{i}")
+y_l_i = named("p4_yl_i", r"(y_{\ell})_{i}")
+
+
 def last_layer(part: Part) -> None:
     part.say(
         "The last layer has no activation, ", eq(y_L, z_L), ". The sheet has ",
@@ -218,12 +222,13 @@ def last_layer(part: Part) -> None:
     d = part.derivation(layer((i, 1, m), (k, 1, n)), "last")
     d.define(z_name, z_i, "the pre-activation: a convolution plus the bias")
     d.define(A_L_ik, entry(i, k), ("the entry formula above, ", eq(w, named("p4_wL", "w_{L}"))))
+    d.define(y_L_i, z_name, "no activation in the last layer")
     d.step(Derivative(z_name, y[k]), "=", Sum(w[j] * KroneckerDelta(k, i + j - 1), (j, 1, f)),
            ("the bias does not depend on ", y[k]))
     result = d.then("=", A_L_ik, ("the term ", eq(j, k - i + 1)))
     part.result("p4.dyL_dyLm1", "the Jacobian of the last layer by its input, entry (i, k): the matrix A of "
                 "the last filter", result,
-                lhs=Derivative(named("p4_yL_i", "(y_{L})_{i}"), named("p4_yLm1_k", "(y_{L-1})_{k}")))
+                lhs=Derivative(y_L_i, y[k]))
 
 
 def inner_layer(part: Part) -> None:
@@ -235,6 +240,7 @@ def inner_layer(part: Part) -> None:
     d = part.derivation(layer((i, 1, m), (k, 1, n)), "inner")
     d.define(z_name, z_i, "the pre-activation")
     d.define(A_l_ik, entry(i, k), ("the entry formula, ", eq(w, named("p4_wl", r"w_{\ell}"))))
+    d.define(y_l_i, Sigma(z_name), "σ applied to the pre-activation")
     d.step(Derivative(Sigma(z_name), y[k]), "=", SigmaPrime(z_name) * Derivative(z_name, y[k]),
            "chain rule for σ")
     d.then("=", SigmaPrime(z_name) * Sum(w[j] * KroneckerDelta(k, i + j - 1), (j, 1, f)),
@@ -243,7 +249,7 @@ def inner_layer(part: Part) -> None:
                     ("row i of A scaled by ", SigmaPrime(z_name), ": entry (i, k) of ", diag_A))
     part.result("p4.dyl_dylm1", "the Jacobian of an inner layer by its input, entry (i, k): diag(sigma'(z)) "
                 "times A", result,
-                lhs=Derivative(named("p4_yl_i", r"(y_{\ell})_{i}"), named("p4_ylm1_k", r"(y_{\ell-1})_{k}")))
+                lhs=Derivative(y_l_i, y[k]))
 
 
 def backpropagated_row(part: Part) -> None:
@@ -277,17 +283,17 @@ def filter_and_bias(part: Part) -> None:
            ("v held fixed; ", w[j], " depends on ", w[p], " only if ", eq(j, p)))
     d.then("=", Sum(v[i] * y[i + p - 1], (i, 1, m)), ("the term ", eq(j, p)))
     w_grad = d.then("=", C_p, ("entry p of ", named("p4_Cvy", "C_{v^{T}} y")))
-    part.result("p4.dyL_dwl", "the derivative of the output by entry p of the filter of layer l: entry p of "
+    part.result("p4.dyL_dwl", "the derivative of the output by entry p of the filter of layer l (v held fixed, by the chain rule argued above): entry p of "
                 "the convolution of the layer's input with v as the filter", w_grad,
-                lhs=Derivative(y_L, named("p4_wl_p", r"(w_{\ell})_{p}")))
+                lhs=Derivative(linear, w[p]))
 
     d = part.derivation(layer(vectors=(row_v,)), "b")
     d.define(z_name, z_i, "the pre-activation")
     d.define(v_ones, Sum(v[i], (i, 1, m)), "the row v times the vector of ones")
     d.step(Derivative(linear, b), "=", Sum(v[i], (i, 1, m)), ("each ", z_name, " has derivative 1 by b"))
     b_grad = d.then("=", v_ones, "the definition")
-    part.result("p4.dyL_dbl", "the derivative of the output by the bias of layer l: v_l times the ones vector",
-                b_grad, lhs=Derivative(y_L, named("p4_bl", r"b_{\ell}")))
+    part.result("p4.dyL_dbl", "the derivative of the output by the bias of layer l (v held fixed, by the chain rule argued above): v_l times the ones vector",
+                b_grad, lhs=Derivative(linear, b))
     part.say("For the last layer ", eq(named("p4_vL", "v_{L}"), 1), " and m = 1 in both results.")
 
 
