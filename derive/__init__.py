@@ -47,6 +47,7 @@ _PUBLIC: dict[str, str] = {
     "require": "derive.core.measurements",
     "Unavailable": "derive.core.measurements",
     "torch_version": "derive.core.measurements",
+    "single_threaded": "derive.core.measurements",
     # errors an author may see or raise
     "InputError": "derive.errors",
     "AuthoringError": "derive.errors",

@@ -14,6 +14,7 @@ from typing import Any
 # public name -> submodule of derive.nn that defines it
 _LAZY: dict[str, str] = {
     "fold_bn": "bn",
+    "fold_formula": "bn",
     "linear_to_conv": "net_in_net",
     "conv_matrix": "conv",
     "conv_operator": "conv",

@@ -219,3 +219,7 @@ def _torch_backend() -> _Backend:
         zeros_like=torch.zeros_like,
         run=run,
     )
+
+
+# The fold's formula for a weight of any shape, public so a document can list the code it runs.
+fold_formula = _fold

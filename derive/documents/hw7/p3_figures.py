@@ -17,8 +17,7 @@ import copy
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from derive import Unavailable, measured, torch_version
-from derive.core.measurements import single_threaded
+from derive import Unavailable, measured, single_threaded, torch_version
 from derive.nn import fold_bn
 
 # Bump when what a figure means or how it is computed changes, so old cached figures go.

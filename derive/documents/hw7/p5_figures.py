@@ -23,8 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from derive import InputError, Part, Unavailable, measured, require, torch_version
-from derive.core.measurements import single_threaded
+from derive import InputError, Part, Unavailable, measured, require, single_threaded, torch_version
 
 #: Environment variable naming the full-width results file written by bench/net_in_net.py.
 FULL_RESULTS_ENV = "DERIVE_P5_FULL_RESULTS"
