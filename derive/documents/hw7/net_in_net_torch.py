@@ -261,11 +261,7 @@ def check_same_output(net1: nn.Module, net2: nn.Module, x: torch.Tensor) -> Same
 
 
 def check_sliding_windows(net1: nn.Module, net2: nn.Module, x: torch.Tensor) -> SlidingReport:
-    """Compare Net2(x)[:, :, i, j] with Net1(x[:, :, i:i+32, j:j+32]) for every window.
-
-    The windows are taken one by one in an explicit loop, so the reference is Net1 itself and
-    not another sliding implementation that could share Net2's mistakes.
-    """
+    """Net2(x)[:, :, i, j] against Net1 itself on each window, one by one in a loop."""
     _check_pair(net1, net2, x)
     height, width = int(x.shape[-2]), int(x.shape[-1])
     rows, cols = height - INPUT_SIZE + 1, width - INPUT_SIZE + 1

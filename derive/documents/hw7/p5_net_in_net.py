@@ -219,7 +219,7 @@ def windows_figure(part: Part, height: int, width: int, rows: int, cols: int) ->
     corners = ((0, 0, "blue"), (rows - 1, cols - 1, "red"), (rows // 2, cols // 2, "orange!80!black"))
     part.figure("windows", (f"Net2 on a {height} × {width} input: the window with corner (i, j) "
                             f"gives output (i, j) of the (h − 31) × (w − 31) = {rows} × {cols} grid."),
-                unit=0.085, height=height, width=width, size=size, width_mid=width / 2,
+                unit=0.07, height=height, width=width, size=size, width_mid=width / 2,
                 grid_shift=width * 0.085 + 1.5, grid_scale=3.2, rows=rows, cols=cols, cols_mid=cols / 2,
                 windows=[{"left": j, "bottom": height - i - size, "row": rows - 1 - i, "col": j,
                           "colour": colour} for i, j, colour in corners])
