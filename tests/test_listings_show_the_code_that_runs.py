@@ -34,8 +34,8 @@ def _listings(build) -> list[Listing]:
 ], ids=["p3-fold", "p5-net2", "p5-windows"])
 def test_listing_is_the_source_of_the_functions_run(build, functions):
     (listing,) = _listings(build)
-    assert listing.functions == functions
-    code = view.listing_code(listing.functions)
+    assert listing.resolved() == functions
+    code = view.listing_code(listing.resolved())
     assert code == "\n".join(inspect.getsource(f) for f in functions).rstrip("\n")
 
 
@@ -61,3 +61,16 @@ def test_the_fold_evaluates_bn_in_eval_mode():
     net = smallnet.synthetic_trained(0).train()
     smallnet.fold_smallnet(net, "float32")
     assert not net.training
+
+
+def test_a_listing_named_by_path_imports_nothing_until_rendered():
+    """Building Problem 5 for grading must not import torch: the listed module loads on render."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; from derive.core.document import Part; "
+             "from derive.documents.hw7.p5_net_in_net import net2_code, sliding_code; "
+             "part = Part('x', 'listing', 0); net2_code(part); sliding_code(part); "
+             "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -174,7 +174,20 @@ class Listing:
     """
 
     caption: str
-    functions: tuple[Callable[..., Any], ...]
+    functions: tuple[Callable[..., Any] | str, ...]
+
+    def resolved(self) -> tuple[Callable[..., Any], ...]:
+        """The functions; one named as ``"package.module:name"`` is imported only now, when the
+        listing is rendered (so building a document for grading never imports, say, torch)."""
+        import importlib
+
+        found = []
+        for item in self.functions:
+            if isinstance(item, str):
+                module, _, name = item.partition(":")
+                item = getattr(importlib.import_module(module), name)
+            found.append(item)
+        return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -405,10 +418,10 @@ def _same_quantity(shown_side: Any, sides: Sequence[Any], step: Step) -> bool:
             shown_side not in getattr(side, "free_symbols", ()) for side in sides):
         return True  # a label such as M_conv: it names the boxed value and claims nothing more
     shown_expanded = expand_definitions(shown_side, step.definitions)
-    for side in sides:
-        side_expanded = expand_definitions(side, step.definitions)
-        if shown_expanded == side_expanded:
-            return True
+    expanded_sides = [expand_definitions(side, step.definitions) for side in sides]
+    if any(shown_expanded == side for side in expanded_sides):
+        return True  # the usual case, decided without SymPy's (slow) simplification
+    for side_expanded in expanded_sides:
         try:
             if sp.simplify(sp.sympify(shown_expanded - side_expanded).doit()) == 0:
                 return True

@@ -129,9 +129,14 @@ class Viewer:
                     "rhs": self.math(block.value if block.rhs is None else block.rhs),
                     "status": status, "mark": STATUS_MARK[status]}
         if isinstance(block, Listing):
-            modules = ", ".join(dict.fromkeys(f.__module__ for f in block.functions))
+            try:
+                functions = block.resolved()
+            except ImportError as exc:  # an optional extra such as torch is not installed
+                return {"kind": "prose", "text": escape(f"({block.caption}: the code cannot be shown, "
+                                                        f"as it cannot be imported here: {exc}.)"), "argued": False}
+            modules = ", ".join(dict.fromkeys(f.__module__ for f in functions))
             return {"kind": "listing", "caption": escape(f"{block.caption} (from {modules})"),
-                    "code": listing_code(block.functions)}
+                    "code": listing_code(functions)}
         if isinstance(block, Figure):
             return {"kind": "figure", "template": f"figures/{block.template}.tex.j2",
                     "caption": self.prose((block.caption,)) if isinstance(block.caption, str) else self.prose(block.caption),

@@ -12,7 +12,15 @@ import click
 from derive.errors import DeriveError, InputError
 
 
-@click.command()
+REVIEW_EXIT_CODES = """\b
+Exit codes:
+  0  no link is wrong
+  1  a link is wrong
+  2  usage or input error (an unreadable or hostile file)
+  3  TeX missing or failed (with --out; the .tex and JSON are still written)"""
+
+
+@click.command(epilog=REVIEW_EXIT_CODES)
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the links as JSON: line, relation, verdict, note.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,

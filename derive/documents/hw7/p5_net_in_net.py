@@ -192,25 +192,17 @@ def _short(step) -> str:
     return step.id.split(".", 2)[-1]
 
 
+TORCH_HELPERS = "derive.documents.hw7.net_in_net_torch"
+
+
 def net2_code(part: Part) -> None:
-    """Net2's classifier and the weight copy, as the build runs them (needs torch to import)."""
-    try:
-        from derive.documents.hw7 import net_in_net_torch as nt
-    except ImportError as exc:
-        part.say(f"(The code needs PyTorch, which cannot be imported here: {exc}.)")
-        return
+    """Net2's classifier and the weight copy, as the build runs them (imported when rendered)."""
     part.listing("Net2's classifier and the copy of Net1's weights",
-                 nt._classifier, nt.net2_from_net1)
+                 f"{TORCH_HELPERS}:_classifier", f"{TORCH_HELPERS}:net2_from_net1")
 
 
 def sliding_code(part: Part) -> None:
-    try:
-        from derive.documents.hw7 import net_in_net_torch as nt
-    except ImportError as exc:
-        part.say(f"(The code needs PyTorch, which cannot be imported here: {exc}.)")
-        return
-    part.listing("The comparison with Net1 on every window",
-                 nt.check_sliding_windows)
+    part.listing("The comparison with Net1 on every window", f"{TORCH_HELPERS}:check_sliding_windows")
 
 
 def windows_figure(part: Part, height: int, width: int, rows: int, cols: int) -> None:
