@@ -25,7 +25,8 @@ Exit codes:
 @click.option("--json", "as_json", is_flag=True, help="Print the links as JSON: line, relation, verdict, note.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write OUT/NAME-review.tex and the annotated OUT/NAME-review.pdf.")
-def review(path: Path, as_json: bool, out_dir: Path | None) -> None:
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors; the exit code says whether a link is wrong.")
+def review(path: Path, as_json: bool, out_dir: Path | None, quiet: bool = False) -> None:
     """Check a student's workings (FILE.md or FILE.tex) link by link.
 
     \b
@@ -41,7 +42,8 @@ def review(path: Path, as_json: bool, out_dir: Path | None) -> None:
         from derive.review.review import review_file
 
         result = review_file(path)
-        _print(report.to_json(result) if as_json else report.terminal_lines(result), as_json)
+        if not quiet:
+            _print(report.to_json(result) if as_json else report.terminal_lines(result), as_json)
         if out_dir is not None:
             from derive.build import compile_pdf, write_atomically
 
@@ -50,7 +52,8 @@ def review(path: Path, as_json: bool, out_dir: Path | None) -> None:
             write_atomically(out_dir / f"{name}.tex", tex)
             # TeX sees a fixed file name: the student's file name may hold spaces, # or %
             compile_pdf(tex, out_dir / f"{name}.pdf", name="review")
-            click.echo(f"wrote {out_dir / (name + '.pdf')}", err=True)
+            if not quiet:
+                click.echo(f"wrote {out_dir / (name + '.pdf')}", err=True)
     except DeriveError as error:
         click.echo(f"error: {error.message}", err=True)
         sys.exit(error.exit_code)
