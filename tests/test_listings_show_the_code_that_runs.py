@@ -37,6 +37,8 @@ def test_listing_is_the_source_of_the_functions_run(build, functions):
     assert listing.resolved() == functions
     code = view.listing_code(listing.resolved())
     assert code == "\n".join(inspect.getsource(f) for f in functions).rstrip("\n")
+    # What the PDF prints is read from the module's file without importing it: the same text.
+    assert [source for _, source in listing.sources()] == [inspect.getsource(f) for f in functions]
 
 
 def test_the_measurements_call_the_listed_functions(monkeypatch):

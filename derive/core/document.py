@@ -176,6 +176,35 @@ class Listing:
     caption: str
     functions: tuple[Callable[..., Any] | str, ...]
 
+    def sources(self) -> list[tuple[str, str]]:
+        """(module, source) of each function, as ``inspect.getsource`` gives it. A function named
+        by path is read from its module's file without importing it, so a rebuild whose PDF is
+        unchanged never pays for importing torch just to list code."""
+        import ast
+        import importlib.util
+        import inspect
+
+        found = []
+        for item in self.functions:
+            if not isinstance(item, str):
+                found.append((item.__module__, inspect.getsource(item)))
+                continue
+            module, _, name = item.partition(":")
+            spec = importlib.util.find_spec(module)
+            if spec is None or not spec.origin:
+                raise ImportError(f"no module named {module!r}")
+            with open(spec.origin, encoding="utf-8") as file:
+                text = file.read()
+            lines = text.splitlines(keepends=True)
+            for node in ast.parse(text).body:
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+                    first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                    found.append((module, "".join(lines[first - 1:node.end_lineno])))
+                    break
+            else:
+                raise ImportError(f"{module} defines no top-level {name!r}")
+        return found
+
     def resolved(self) -> tuple[Callable[..., Any], ...]:
         """The functions; one named as ``"package.module:name"`` is imported only now, when the
         listing is rendered (so building a document for grading never imports, say, torch)."""

@@ -130,13 +130,13 @@ class Viewer:
                     "status": status, "mark": STATUS_MARK[status]}
         if isinstance(block, Listing):
             try:
-                functions = block.resolved()
-            except ImportError as exc:  # an optional extra such as torch is not installed
+                sources = block.sources()
+            except ImportError as exc:  # the module is not there to read
                 return {"kind": "prose", "text": escape(f"({block.caption}: the code cannot be shown, "
-                                                        f"as it cannot be imported here: {exc}.)"), "argued": False}
-            modules = ", ".join(dict.fromkeys(f.__module__ for f in functions))
+                                                        f"as it cannot be found here: {exc}.)"), "argued": False}
+            modules = ", ".join(dict.fromkeys(module for module, _ in sources))
             return {"kind": "listing", "caption": escape(f"{block.caption} (from {modules})"),
-                    "code": listing_code(functions)}
+                    "code": listing_text("\n".join(code for _, code in sources))}
         if isinstance(block, Figure):
             return {"kind": "figure", "template": f"figures/{block.template}.tex.j2",
                     "caption": self.prose((block.caption,)) if isinstance(block.caption, str) else self.prose(block.caption),
@@ -227,7 +227,12 @@ def listing_code(functions: Sequence[Any]) -> Tex:
     environment (it would end the listing early and let the rest through as TeX) and any
     character the listing cannot print (it would stop TeX).
     """
-    code = "\n".join(inspect.getsource(function) for function in functions).rstrip("\n")
+    return listing_text("\n".join(inspect.getsource(function) for function in functions))
+
+
+def listing_text(code: str) -> Tex:
+    """Source text for a verbatim block, refused if it could end the block or stop TeX."""
+    code = code.rstrip("\n")
     if LISTING_END in code:
         raise ValueError("a listed function contains the end of a listing environment")
     unknown = sorted({ch for ch in code if ord(ch) > 126 and ch not in LISTING_LITERATE})

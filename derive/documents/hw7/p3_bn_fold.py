@@ -253,14 +253,11 @@ def criterion_text(value: float) -> str:
 
 def fold_code(part: Part) -> None:
     """The fold as code: the very functions the measurements below run, read from their source."""
-    from derive.documents.hw7 import smallnet
-    from derive.nn import fold_formula
-
     part.say("In code (the functions this build runs for the figures below): the sheet's network "
              "in eval mode, each of conv1, conv2 and fc1 folded with its BN, fc2 copied unchanged; "
              "the formula itself, for a weight of any shape, is the last lines.")
     part.listing("Folding the sheet's network",
-                 smallnet.fold_smallnet, fold_formula)
+                 "derive.documents.hw7.smallnet:fold_smallnet", "derive.nn.bn:_fold")
 
 
 def short_network_text(hidden: int) -> str:
