@@ -133,6 +133,12 @@ def _child_main(parent: int, connection: Connection, fn: Callable[..., Any], arg
                 factor: float) -> None:
     _die_with_parent(parent)
     set_scale(factor)
+    _run_and_send(connection, fn, args)
+    connection.close()
+
+
+def _run_and_send(connection: Connection, fn: Callable[..., Any], args: tuple) -> None:
+    """Run ``fn(*args)`` and send ("ok", value) or ("error", exception) to the parent."""
     try:
         outcome = ("ok", fn(*args))
     except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
@@ -141,7 +147,6 @@ def _child_main(parent: int, connection: Connection, fn: Callable[..., Any], arg
         connection.send(outcome)
     except Exception as exc:  # noqa: BLE001 - an unpicklable result is an error, not a hang
         connection.send(("error", RuntimeError(f"could not return the result: {exc}")))
-    connection.close()
 
 
 def _picklable(exc: BaseException) -> BaseException:
@@ -215,14 +220,7 @@ def _worker_main(parent: int, connection: Connection, fn: Callable[..., Any], fa
             return
         if args is None:
             return
-        try:
-            outcome = ("ok", fn(*args))
-        except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
-            outcome = ("error", _picklable(exc))
-        try:
-            connection.send(outcome)
-        except Exception as exc:  # noqa: BLE001
-            connection.send(("error", RuntimeError(f"could not return the result: {exc}")))
+        _run_and_send(connection, fn, args)
 
 
 class Worker:
