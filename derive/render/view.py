@@ -19,6 +19,7 @@ from derive.core.document import Derivation, Figure, Listing, Problem, Prose, Re
 from derive.core.step import Step
 from derive.core.support import result_status
 from derive.render.escape import Tex, escape
+from derive.render.inline_math import prose_tex
 from derive.render.printer import RELATION_TEX, to_latex
 
 STATUS_MARK = {
@@ -41,11 +42,14 @@ class Viewer:
         return to_latex(expr, self.names)
 
     def prose(self, parts: Sequence[Any]) -> Tex:
-        """Plain strings escaped; SymPy objects printed inline as maths."""
+        """Plain strings escaped, with their ``$...$`` spans as maths (derive.render.inline_math);
+        SymPy objects printed inline as maths."""
         out = []
         for part in parts:
             if isinstance(part, sp.Basic) or isinstance(part, sp.MatrixBase):
                 out.append(f"${self.math(part)}$")
+            elif isinstance(part, str) and not isinstance(part, Tex):
+                out.append(prose_tex(part))
             else:
                 out.append(escape(part))
         return Tex("".join(out))
@@ -73,7 +77,7 @@ class Viewer:
             lines.append(self._variable(variable))
         for constraint in derivation.assumptions.constraints:
             lines.append(self._constraint(constraint))
-        lines.extend(escape(note) for note in derivation.assumptions.notes)
+        lines.extend(self.prose((note,)) for note in derivation.assumptions.notes)
         return lines
 
     def _variable(self, v) -> Tex:
@@ -142,11 +146,11 @@ class Viewer:
                     "caption": self.prose((block.caption,)) if isinstance(block.caption, str) else self.prose(block.caption),
                     "data": {key: figure_value(value) for key, value in block.data.items()}}
         if isinstance(block, Table):
-            return {"kind": "table", "caption": escape(block.caption),
+            return {"kind": "table", "caption": self.prose((block.caption,)),
                     "header": [escape(h) for h in block.header],
                     "rows": [[self.cell(c) for c in row] for row in block.rows],
                     "align": Tex(block.align or "l" + "r" * (len(block.header) - 1)),
-                    "note": escape(block.note)}
+                    "note": self.prose((block.note,))}
         raise TypeError(f"no view for block {block!r}")
 
     def cell(self, value: Any) -> Tex:
@@ -274,7 +278,7 @@ def supplements(problems: Sequence[Problem], results: Mapping[str, CheckResult],
             for block in part.blocks:
                 if isinstance(block, Derivation) and block.supplement:
                     shown.append({"where": escape(f"Problem {problem.number}({part.label})"),
-                                  "summary": escape(block.supplement), "block": viewer.block(block)})
+                                  "summary": viewer.prose((block.supplement,)), "block": viewer.block(block)})
     return shown
 
 
