@@ -41,3 +41,16 @@ def test_independent_ranges_read_as_written_dependent_ones_nest():
 def test_two_bounds_print_as_a_chain():
     condition = sp.And(sp.Le(1, k - i + 1, evaluate=False), sp.Le(k - i + 1, n, evaluate=False), evaluate=False)
     assert to_latex(condition) == r"1 \leq k - i + 1 \leq n"
+
+
+def test_the_derivative_of_an_arbitrary_function_of_one_argument_is_primed():
+    """σ'(z), as the sheet writes it, not ∂σ(z)/∂z; at a point, σ'(y + b), not a Subs bar."""
+    import derive as dv
+
+    sigma = dv.arbitrary("sigma")
+    z, t = sp.symbols("z t")
+    assert to_latex(sp.Derivative(sigma(z), z)) == r"\sigma'\left(z\right)"
+    at_point = sp.Derivative(sigma(z), z).subs(z, x[i] + t)
+    assert to_latex(at_point) == r"\sigma'\left(t + x_{i}\right)"
+    assert to_latex(sp.Derivative(sigma(z), z, 2)).startswith(r"\frac{\partial^{2}}")  # only the first
+    assert to_latex(sp.Derivative(sigma(z**2), z)).startswith(r"\frac{\partial}")  # only by its argument

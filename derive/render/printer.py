@@ -6,6 +6,7 @@ import importlib
 from typing import Any, Mapping
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 from sympy.simplify.radsimp import fraction as _sympy_fraction
 
@@ -22,6 +23,9 @@ class DerivePrinter(LatexPrinter):
         super().__init__({"symbol_names": dict(display_names or {}), "ln_notation": False})
 
     def _print_Derivative(self, expr: sp.Derivative) -> str:
+        primed = _primed(expr)
+        if primed is not None:
+            return self._print_primed(*primed)
         function, *variables = expr.args
         denominator = " ".join(
             rf"\partial {self._print(v)}" + (f"^{{{c}}}" if c != 1 else "") for v, c in variables
@@ -56,6 +60,16 @@ class DerivePrinter(LatexPrinter):
                 term_tex = rf"\left({term_tex}\right)"
             tex += term_tex
         return tex
+
+    def _print_Subs(self, expr: sp.Subs) -> str:
+        """σ'(y + b) for the derivative of an undefined σ taken at a point (SymPy's Subs)."""
+        primed = _primed(expr.expr)
+        if primed is not None and len(expr.variables) == 1 and expr.variables[0] == primed[1]:
+            return self._print_primed(primed[0], expr.point[0])
+        return super()._print_Subs(expr)
+
+    def _print_primed(self, function: Any, argument: Any) -> str:
+        return rf"{self._print(sp.Symbol(function.__name__))}'\left({self._print(argument)}\right)"
 
     def _print_Sum(self, expr: sp.Sum) -> str:
         """A sum over several indices as nested sums, each with its own limits, as a textbook
@@ -119,6 +133,17 @@ class DerivePrinter(LatexPrinter):
         base = self._print(expr.base)
         indices = ",".join(self._print(i) for i in expr.indices)
         return f"{base}_{{{indices}}}"
+
+
+def _primed(expr: sp.Basic) -> tuple[Any, sp.Basic] | None:
+    """(f, x) when ``expr`` is f'(x): the first derivative of an undefined function of one
+    argument by that argument, which an author writes with a prime."""
+    if not isinstance(expr, sp.Derivative) or len(expr.variable_count) != 1:
+        return None
+    (variable, count), function = expr.variable_count[0], expr.expr
+    if count != 1 or not isinstance(function, AppliedUndef) or function.args != (variable,):
+        return None
+    return function.func, variable
 
 
 def _built_unevaluated(expr: sp.Add) -> bool:

@@ -147,7 +147,7 @@ class Viewer:
                     "data": {key: figure_value(value) for key, value in block.data.items()}}
         if isinstance(block, Table):
             return {"kind": "table", "caption": self.prose((block.caption,)),
-                    "header": [escape(h) for h in block.header],
+                    "header": [self.cell(h) for h in block.header],
                     "rows": [[self.cell(c) for c in row] for row in block.rows],
                     "align": Tex(block.align or "l" + "r" * (len(block.header) - 1)),
                     "note": self.prose((block.note,))}
@@ -160,6 +160,8 @@ class Viewer:
             return Tex(f"{value:,}".replace(",", r"\,"))
         if isinstance(value, (sp.Basic, sp.MatrixBase)):
             return Tex(f"${self.math(value)}$")
+        if isinstance(value, str):
+            return prose_tex(value)
         return escape(value)
 
     def part(self, part) -> dict:

@@ -47,7 +47,7 @@ def softmax(index: sp.Symbol, scale: sp.Expr = 1) -> sp.Expr:
 
 def problem() -> Problem:
     p = Problem(1, "The true softmax", (
-        "For ", positive(beta), " and a vector x of n real entries let ",
+        "For ", positive(beta), " and a vector $x$ of $n$ real entries let ",
         sp.Eq(nu, log_sum_exp(beta), evaluate=False), ". Show that it tends to the largest entry as the "
         "inverse temperature ", beta, " grows, that its gradient at ", sp.Eq(beta, 1, evaluate=False),
         " is the softmax, and that its gradient tends to the basis vector of the maximum.",
@@ -63,8 +63,8 @@ def limit_of_log_sum_exp(part) -> None:
         Positive(beta), Integer(n, 1, 6), Integer(j, 1, n), RealVector(x, n, max_at=j),
         Constraint(x[i] <= x[j], forall=((i, 1, n),)),
     )
-    part.say("Let ", x[j], " be a maximum of the entries of x (any one, if several are equal). "
-             "Factoring out its exponential leaves a sum between 1 and n, whatever ", beta, " is.")
+    part.say("Let ", x[j], " be a maximum of the entries of $x$ (any one, if several are equal). "
+             "Factoring out its exponential leaves a sum between 1 and $n$, whatever ", beta, " is.")
     d = part.derivation(maximum_at_j)
     d.define(nu, log_sum_exp(beta), ("the log-sum-exp at inverse temperature ", beta))
     d.step(partition_sum(beta), "=", exp(beta * x[j]) * sp.Sum(exp(beta * (x[i] - x[j])), (i, 1, n)),
@@ -77,7 +77,7 @@ def limit_of_log_sum_exp(part) -> None:
     upper = d.step(nu, "<=", x[j] + log(n) / beta, ("log is increasing, with ", sp.Le(S, n, evaluate=False)))
     d.step(Limit(x[j] + log(n) / beta, beta, oo), "=", x[j], (log(n), " is fixed while ", beta, " grows"))
     limit = d.step(Limit(nu, beta, oo), "=", x[j],
-                   ("squeeze between the bounds of steps ", _short(lower), " and ", _short(upper)),
+                   "squeeze between the two bounds above",
                    rule=Squeeze(x[j], x[j] + log(n) / beta, lower.id, upper.id))
     d.define(max_x, x[j], ("the largest entry, attained at ", j))
     # the box shows the sheet's max_i x_i, the name just defined as x_j; graded as x_j
@@ -89,7 +89,7 @@ def limit_of_log_sum_exp(part) -> None:
 def gradient_is_softmax(part) -> None:
     d = part.derivation(assume(Integer(n, 1, 6), Integer(k, 1, n), RealVector(x, n)))
     d.define(nu_1, log(partition_sum()), ("the log-sum-exp at ", sp.Eq(beta, 1, evaluate=False)))
-    d.define(mu_k, softmax(k), "the k-th entry of the softmax")
+    d.define(mu_k, softmax(k), "the $k$-th entry of the softmax")
     d.step(sp.Derivative(nu_1, x[k]), "=", sp.Derivative(partition_sum(), x[k]) / partition_sum(),
            ("chain rule: the derivative of ", log(sp.Symbol("u")), " is ", sp.Derivative(sp.Symbol("u"), x[k]) / sp.Symbol("u")))
     d.then("=", sp.Sum(sp.KroneckerDelta(i, k) * exp(x[i]), (i, 1, n)) / partition_sum(),
@@ -110,7 +110,7 @@ def gradient_tends_to_argmax(part) -> None:
         Positive(beta), Integer(n, 2, 6), Integer(m, 1, n), Positive(Delta, sp.Rational(1, 10), 2),
         RealVector(x, n, max_at=m, gap=Delta), Integer(k, 1, n),
         Constraint(x[i] <= x[m] - Delta, forall=((i, 1, n),), where=Ne(i, m)),
-        "the maximum is unique, so every other entry lies at least Δ > 0 below it",
+        "the maximum is unique, so every other entry lies at least $Δ > 0$ below it",
     )
     d = part.derivation(unique_max)
     d.define(nu, log_sum_exp(beta), ("the log-sum-exp at inverse temperature ", beta))
@@ -124,7 +124,9 @@ def gradient_tends_to_argmax(part) -> None:
     top.define(mu_m_beta, softmax(m, beta), "the softmax entry at the maximum")
     top.step(mu_m_beta, "=", 1 / sp.Sum(exp(beta * (x[i] - x[m])), (i, 1, n)), "divide by the numerator")
     low = top.step(1 / (1 + (n - 1) * exp(-beta * Delta)), "<=", mu_m_beta,
-                   ("the term ", sp.Eq(i, m, evaluate=False), " is 1 and each other term is at most ", exp(-beta * Delta)))
+                   ("the term ", sp.Eq(i, m, evaluate=False), " is 1 and each other term is at most ", exp(-beta * Delta)),
+                   # 1 + (n − 1)e^{−Δβ} as an author writes it (SymPy puts the constant last)
+                   display=(1 / sp.Add(1, (n - 1) * exp(-beta * Delta), evaluate=False), None))
     high = top.step(mu_m_beta, "<=", sp.Integer(1), ("the sum is at least its term ", sp.Eq(i, m, evaluate=False), ", which is 1"))
     top_limit = top.step(Limit(mu_m_beta, beta, oo), "=", sp.Integer(1), ("squeeze: ", exp(-beta * Delta), " tends to 0"),
                          rule=Squeeze(low.lhs, high.rhs, low.id, high.id))
@@ -140,7 +142,7 @@ def gradient_tends_to_argmax(part) -> None:
     whole = part.derivation(unique_max, "both")
     whole.define(nu, log_sum_exp(beta), "the log-sum-exp")
     limit = whole.step(Limit(sp.Derivative(nu, x[k]), beta, oo), "=", sp.KroneckerDelta(k, m),
-                       ("the two cases above: 1 at ", sp.Eq(k, m, evaluate=False), " and 0 elsewhere, the k-th entry of ", e_m),
+                       ("the two cases above: 1 at ", sp.Eq(k, m, evaluate=False), " and 0 elsewhere, the $k$-th entry of ", e_m),
                        unproved=f"SymPy cannot take the limit of a ratio over a sum of n terms; the cases "
                                 f"k = m and k != m are the squeezes {top_limit.id} and {rest_limit.id}")
     part.result("p1.c.limit", "the limit of the k-th entry of the gradient: the k-th entry of e_m, m the unique argmax",
@@ -182,11 +184,6 @@ def tie_case(part) -> None:
            rule=Squeeze(low.lhs, high.rhs, low.id, high.id))
 
 
-def _short(step) -> str:
-    """A step's number as the PDF shows it beside the step (its id without problem and part)."""
-    return step.id.split(".", 2)[-1]
-
-
 FIGURE_X = (1.0, 0.6, -0.5, 0.2)  # the vector the figure of (a) plots ν_β for
 
 
@@ -201,8 +198,8 @@ def softmax_figure(part) -> None:
     upper_bound = sp.lambdify(beta, (max_x + log(n) / beta).subs({max_x: max(FIGURE_X), n: size}), "math")
     betas = [0.5 + 0.25 * step for step in range(79)]  # 0.5 … 20
     top = max(FIGURE_X)
-    part.figure("softmax", ("The log-sum-exp of x = (" + ", ".join(f"{v:g}" for v in FIGURE_X) +
-                            f") against β: it stays in the band of (a), whose width log(4)/β shrinks to 0."),
+    part.figure("softmax", ("The log-sum-exp of $x = (" + ", ".join(f"{v:g}" for v in FIGURE_X) +
+                            r")$ against $β$: it stays in the band of (a), whose width $\log(4)/β$ shrinks to 0."),
                 beta_min=betas[0], beta_max=betas[-1], max=top,
                 nu=[(b, curve(b)) for b in betas], upper=[(b, upper_bound(b)) for b in betas],
                 lower=[(b, top) for b in betas])

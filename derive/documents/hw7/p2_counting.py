@@ -481,7 +481,7 @@ def conventions(part: Part, counts: dict[str, NetworkCount]) -> None:
         ("multiply-adds, biases ignored (course)", counts["course"], False),
         ("2 × MAC (PyTorch FlopCounterMode)", counts["course"], True),
         ("mults + adds, with bias additions", counts["bias"], True),
-        ("mults + adds, strict (P − 1 adds)", counts["strict"], True),
+        ("mults + adds, strict ($P − 1$ adds)", counts["strict"], True),
         ("mults + adds, strict, with bias", counts["strict+bias"], True),
         ("multiply-adds, padding excluded", counts["padding"], False),
         ("mults + adds, strict, bias, no padding", counts["literal"], True),

@@ -171,22 +171,17 @@ def fold_into_conv(part: Part) -> None:
     d.define(W_conv, Lambda((c, c_in, u, v), SCALE * W[c, c_in, u, v]),
              ("name the weight in the sum: filter ", c, " scaled"))
     d.define(b_folded, FOLDED_BIAS, "name the constant term")
-    folded = d.step(BN_Y, "=", in_order(conv_sum(W_conv), b_folded),
+    d.step(BN_Y, "=", in_order(conv_sum(W_conv), b_folded),
            ("one convolution with weight ", W_prime, " and bias ", b_folded))
     weight = d.step(W_conv(c, c_in, u, v), "=", SCALE * W[c, c_in, u, v],
-                    ("the coefficient of ", X[c_in, i + u, j + v], f" in step {_short(folded)}, for every input ", X),
+                    ("the coefficient of ", X[c_in, i + u, j + v], " in the sum above, for every input ", X),
                     assumptions=CONV_INDICES)
-    bias = d.step(b_folded, "=", FOLDED_BIAS, (f"the constant term in step {_short(folded)}: the output for ",
+    bias = d.step(b_folded, "=", FOLDED_BIAS, ("the constant term of that sum: the output for ",
                                                sp.Eq(X.label, 0, evaluate=False)))
     part.result("p3.weight", "the folded weight: filter c of the conv scaled by the BN's factor "
                 "of channel c", weight)
     part.result("p3.bias", "the folded bias: the conv bias goes through the BN like any output",
                 bias)
-
-
-def _short(step: Step) -> str:
-    """A step's number as the PDF shows it beside the step (its id without the problem and part)."""
-    return step.id.split(".", 2)[-1]
 
 
 def fold_into_linear(part: Part) -> None:
@@ -302,13 +297,13 @@ def precision_in_floating_point(part: Part, figures: dict) -> None:
     )
     part.table(
         "Folded network against the BN network",
-        ("fold", "largest batch sum (the test)", "passes", "max abs diff", "in eps32 S"),
+        ("fold", "largest batch sum (the test)", "passes", "max abs diff", "in eps32 $S$"),
         [(MODE_NAMES[row["mode"]], figure(row["max_batch_sum"]), row["passes_1e8"],
           figure(row["max_abs_diff"]), figure(row["diff_in_eps"]))
          for row in precision["rows"]],
         align="lrcrr",
         note="float64 fold, rounded: folded in float64, each parameter rounded once to float32, "
-             "float32 networks. Last column: max abs diff in units of float32's eps times S.",
+             "float32 networks. Last column: max abs diff in units of float32's eps times $S$.",
     )
     crosscheck(part, figures["fusion"])
     float32_row = by_mode["float32"]
@@ -377,7 +372,7 @@ def tolerance_prose(part: Part, precision: dict, scale: float) -> None:
         sp.Sum(sp.Abs(a_[i] * x_[i]), (i, 1, K)), " (Higham): relative to the sum of absolute "
         "values, not to the result, which cancellation can make much smaller. Turning this into "
         "a bound on the network's outputs needs those sums at every output of every layer and "
-        f"how later layers amplify errors; this solution does not compute it (here K = {lengths}). "
+        f"how later layers amplify errors; this solution does not compute it (here $K = {lengths}$). "
         "What it uses instead is a heuristic: independent roundings add like a random walk, about ",
         sqrt(K), " eps per layer, and the largest of thousands of outputs lies within about 4 "
         "standard deviations, so a tolerance of ", 4 * sp.Sum(sqrt(sp.Indexed("K", sp.Symbol("l"))),
@@ -443,13 +438,13 @@ def measured_wrong_folds(part: Part, figures: dict) -> None:
     )
     part.table(
         "Wrong folds against the BN network",
-        ("wrong fold", "biases", "arithmetic", "largest batch sum", "passes", "max abs diff", "in eps S"),
+        ("wrong fold", "biases", "arithmetic", "largest batch sum", "passes", "max abs diff", "in eps $S$"),
         [(WRONG_FOLD_NAMES[row["fold"]], "non-zero" if row["biases"] else "zero", row["mode"],
           figure(row["max_batch_sum"]), row["passes_1e8"], figure(row["max_abs_diff"]),
           figure(row["diff_in_mode_eps"])) for row in wrong["rows"]],
         align="lllrcrr",
         note="Biases: those of conv1, conv2 and fc1. Last column: max abs diff in units of the eps "
-             "of the arithmetic used times S.",
+             "of the arithmetic used times $S$.",
     )
     runs = {(row["fold"], row["biases"], row["mode"]): row for row in wrong["rows"]}
     unscaled, unscaled_zero = runs[("unscaled bias", True, "float32")], runs[("unscaled bias", False, "float32")]
