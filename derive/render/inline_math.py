@@ -24,7 +24,7 @@ CONTROL_WORDS = frozenset(
     "alpha beta gamma delta epsilon varepsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma "
     "tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega "
     "ell partial nabla infty times cdot le leq ge geq ne neq approx ll gg to mapsto in notin subset "
-    "ldots cdots dots vdots sum prod log exp max min lim sqrt frac mathrm mathbf mathbb mathcal "
+    "ldots cdots dots vdots sum prod log exp tanh max min lim sqrt frac mathrm mathbf mathbb mathcal "
     "operatorname text star circ pm mp quad qquad left right lfloor rfloor lceil rceil top tilde hat "
     "bar".split()
 )

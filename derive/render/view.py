@@ -138,8 +138,8 @@ class Viewer:
             except ImportError as exc:  # the module is not there to read
                 return {"kind": "prose", "text": escape(f"({block.caption}: the code cannot be shown, "
                                                         f"as it cannot be found here: {exc}.)"), "argued": False}
-            modules = ", ".join(dict.fromkeys(module for module, _ in sources))
-            return {"kind": "listing", "caption": escape(f"{block.caption} (from {modules})"),
+            # the caption says in words what the code does; module paths are for the source, not the reader
+            return {"kind": "listing", "caption": self.prose((block.caption,)),
                     "code": listing_text("\n".join(code for _, code in sources))}
         if isinstance(block, Figure):
             return {"kind": "figure", "template": f"figures/{block.template}.tex.j2",

@@ -362,7 +362,7 @@ def crosscheck(part: Part, fusion: dict) -> None:
 
 def tolerance_prose(part: Part, precision: dict, scale: float) -> None:
     K = sp.Symbol("K")
-    u = sp.Symbol("u")
+    u = sp.Symbol("delta")  # the unit roundoff (Higham's u; u is a kernel offset in (a))
     a_, x_ = sp.IndexedBase("a"), sp.IndexedBase("x")
     lengths = ", ".join(str(length) for length in precision["dot_lengths"])
     part.say(

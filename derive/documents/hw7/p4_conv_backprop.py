@@ -146,8 +146,8 @@ def problem() -> Problem:
         named("p4_fl", r"f_{\ell}"),
         " entries and acts by the convolution of deep learning (a cross-correlation, what conv1d computes). With ",
         eq(z_ell, named("p4_zdef", r"A_{w_{\ell}} y_{\ell-1} + b_{\ell} 1_{n_{\ell}}")),
-        " the network is ", eq(y_ell, Sigma(z_ell)), " for layers 1 to L − 1 and ", eq(y_L, z_L),
-        (", with one output; σ is differentiable. Show the four Jacobian identities (a), and say "
+        " the network is ", eq(y_ell, Sigma(z_ell)), " for layers 1 to $L − 1$ and ", eq(y_L, z_L),
+        (", with one output; $σ$ is differentiable. Show the four Jacobian identities (a), and say "
          "which convolutions compute the products with the matrices (b)."),
     ))
     identities(pr.part("a", "The matrix of a convolution, and the four identities"))
@@ -160,10 +160,10 @@ def problem() -> Problem:
 
 def identities(part: Part) -> None:
     part.say(
-        "Each derivation below looks at one layer ", ell, " and drops its index: w is its filter with ",
-        eq(f, named("p4_fl", r"f_{\ell}")), " entries, y its input with ",
-        eq(named("p4_nlm1", r"n_{\ell-1}"), n), " entries, ", eq(m, named("p4_nl", r"n_{\ell}")),
-        " its output length, b its bias, z its pre-activation and v its backpropagated row. "
+        "Each derivation below looks at one layer ", ell, " and drops its index: $w$ is its filter with ",
+        eq(f, named("p4_fl", r"f_{\ell}")), " entries, $y$ its input with ",
+        eq(named("p4_nlm1", r"n = n_{\ell-1}"), n), " entries, ", eq(m, named("p4_nl", r"n_{\ell}")),
+        " its output length, $b$ its bias, $z$ its pre-activation and $v$ its backpropagated row. "
         "Entries count from 1.",
     )
     conv_entries(part)
@@ -177,11 +177,11 @@ def identities(part: Part) -> None:
 
 def conv_entries(part: Part) -> None:
     part.say(
-        "The (i, k) entry of the matrix of a linear map is the derivative of its i-th output by its "
-        "k-th input, so the entries of A follow from the formula of the convolution:",
+        "The $(i, k)$ entry of the matrix of a linear map is the derivative of its $i$-th output by its "
+        "$k$-th input, so the entries of $A$ follow from the formula of the convolution:",
     )
     d = part.derivation(layer((i, 1, m), (k, 1, n)), "A")
-    d.define(Ay_i, conv(w, f, y, i), ("the convolution: output i reads the inputs ", i, " to ", i + f - 1))
+    d.define(Ay_i, conv(w, f, y, i), ("the convolution: output $i$ reads the inputs ", i, " to ", i + f - 1))
     d.step(Derivative(Ay_i, y[k]), "=", Sum(w[j] * KroneckerDelta(k, i + j - 1), (j, 1, f)),
            ("only the term ", eq(i + j - 1, k), " depends on ", y[k]))
     result = d.then("=", entry(i, k), ("the term ", eq(j, k - i + 1), ", if it lies in 1 to ", f))
@@ -194,10 +194,10 @@ def small_band(part: Part) -> None:
     taps, length = 3, 6
     A = named("p4_A_small", "A_{w}")
     part.say(
-        "So row i holds the filter in columns ", i, " to ", i + f - 1, " and zeros elsewhere: A is banded "
+        "So row $i$ holds the filter in columns ", i, " to ", i + f - 1, " and zeros elsewhere: $A$ is banded "
         "and constant along each diagonal (a Toeplitz matrix). For ", eq(f, taps), " and ", eq(n_name, length),
         ", the matrix the build's code constructs is the left-hand side below; the right-hand side is "
-        "the entry formula at every (i, k):",
+        "the entry formula at every $(i, k)$:",
     )
     d = part.derivation(assume(RealVector(w, taps)), "band")
     d.definitions.append((A, conv_matrix([w[t] for t in range(1, taps + 1)], length)))
@@ -217,7 +217,7 @@ y_l_i = named("p4_yl_i", r"(y_{\ell})_{i}")
 def last_layer(part: Part) -> None:
     part.say(
         "The last layer has no activation, ", eq(y_L, z_L), ". The sheet has ",
-        eq(named("p4_nL", "n_{L}"), 1), ", so only i = 1 occurs, but the derivation holds for any m:",
+        eq(named("p4_nL", "n_{L}"), 1), ", so only $i = 1$ occurs, but the derivation holds for any $m$:",
     )
     d = part.derivation(layer((i, 1, m), (k, 1, n)), "last")
     d.define(z_name, z_i, "the pre-activation: a convolution plus the bias")
@@ -233,20 +233,20 @@ def last_layer(part: Part) -> None:
 
 def inner_layer(part: Part) -> None:
     part.say(
-        "An inner layer applies σ entry by entry. SymPy checks the chain rule with σ unknown to "
-        "it (it knows only that the derivative is called σ′), so the proof holds for every "
-        "differentiable σ; the numeric samples evaluate tanh in its place.",
+        "An inner layer applies $σ$ entry by entry. SymPy checks the chain rule with $σ$ unknown to "
+        "it (it knows only that the derivative is called $σ'$), so the proof holds for every "
+        "differentiable $σ$; the numeric samples evaluate $\\tanh$ in its place.",
     )
     d = part.derivation(layer((i, 1, m), (k, 1, n)), "inner")
     d.define(z_name, z_i, "the pre-activation")
     d.define(A_l_ik, entry(i, k), ("the entry formula, ", eq(w, named("p4_wl", r"w_{\ell}"))))
-    d.define(y_l_i, Sigma(z_name), "σ applied to the pre-activation")
+    d.define(y_l_i, Sigma(z_name), "$σ$ applied to the pre-activation")
     d.step(Derivative(Sigma(z_name), y[k]), "=", SigmaPrime(z_name) * Derivative(z_name, y[k]),
-           "chain rule for σ")
+           "chain rule for $σ$")
     d.then("=", SigmaPrime(z_name) * Sum(w[j] * KroneckerDelta(k, i + j - 1), (j, 1, f)),
            "as for the last layer")
     result = d.then("=", SigmaPrime(z_name) * A_l_ik,
-                    ("row i of A scaled by ", SigmaPrime(z_name), ": entry (i, k) of ", diag_A))
+                    ("row $i$ of $A$ scaled by ", SigmaPrime(z_name), ": entry $(i, k)$ of ", diag_A))
     part.result("p4.dyl_dylm1", "the Jacobian of an inner layer by its input, entry (i, k): diag(sigma'(z)) "
                 "times A", result,
                 lhs=Derivative(y_l_i, y[k]))
@@ -257,18 +257,18 @@ def backpropagated_row(part: Part) -> None:
         "The sheet's row ", named("p4_vrow", r"v_{\ell} = \frac{\partial y_{L}}{\partial y_{\ell}} "
                                              r"\operatorname{diag}(\sigma'(z_{\ell}))"),
         " is the derivative of the output by the pre-activation of its layer (and ",
-        eq(named("p4_vL", "v_{L}"), 1), ", as ", eq(y_L, z_L), "). With g the row ",
+        eq(named("p4_vL", "v_{L}"), 1), ", as ", eq(y_L, z_L), "). With $g$ the row ",
         named("p4_gdef", r"\frac{\partial y_{L}}{\partial y_{\ell}}"),
         ", held fixed at the point (the chain rule through ", y_ell, "):",
     )
     d = part.derivation(assume(Integer(m, 1, 4), Integer(q, 1, m), RealVector(g, m), RealVector(z, m)), "v")
-    d.define(v_q, g[q] * SigmaPrime(z[q]), "entry q of the sheet's v")
+    d.define(v_q, g[q] * SigmaPrime(z[q]), "entry $q$ of the sheet's $v$")
     d.step(Derivative(Sum(g[i] * Sigma(z[i]), (i, 1, m)), z[q]), "=", g[q] * SigmaPrime(z[q]),
            ("chain rule; only the term ", eq(i, q), " depends on ", z[q]))
-    d.then("=", v_q, "the definition of v")
+    d.then("=", v_q, "the definition of $v$")
     part.argue(
-        "So, by the chain rule through z, the derivative of the output by any parameter of the layer "
-        "is the derivative of the sum of the products of v and z, with v held fixed:",
+        "So, by the chain rule through $z$, the derivative of the output by any parameter of the layer "
+        "is the derivative of the sum of the products of $v$ and $z$, with $v$ held fixed:",
     )
 
 
@@ -278,23 +278,23 @@ def filter_and_bias(part: Part) -> None:
 
     d = part.derivation(layer((p, 1, f), vectors=(row_v,)), "w")
     d.define(z_name, z_i, "the pre-activation")
-    d.define(C_p, conv(v, m, y, p, tap=i), ("the convolution of y with v as the filter (", m, " taps)"))
+    d.define(C_p, conv(v, m, y, p, tap=i), ("the convolution of $y$ with $v$ as the filter (", m, " taps)"))
     d.step(Derivative(linear, w[p]), "=", Sum(v[i] * Sum(KroneckerDelta(j, p) * y[i + j - 1], (j, 1, f)), (i, 1, m)),
-           ("v held fixed; ", w[j], " depends on ", w[p], " only if ", eq(j, p)))
+           ("$v$ held fixed; ", w[j], " depends on ", w[p], " only if ", eq(j, p)))
     d.then("=", Sum(v[i] * y[i + p - 1], (i, 1, m)), ("the term ", eq(j, p)))
-    w_grad = d.then("=", C_p, ("entry p of ", named("p4_Cvy", "C_{v^{T}} y")))
+    w_grad = d.then("=", C_p, ("entry $p$ of ", named("p4_Cvy", "C_{v^{T}} y")))
     part.result("p4.dyL_dwl", "the derivative of the output by entry p of the filter of layer l (v held fixed, by the chain rule argued above): entry p of "
                 "the convolution of the layer's input with v as the filter", w_grad,
                 lhs=Derivative(linear, w[p]))
 
     d = part.derivation(layer(vectors=(row_v,)), "b")
     d.define(z_name, z_i, "the pre-activation")
-    d.define(v_ones, Sum(v[i], (i, 1, m)), "the row v times the vector of ones")
-    d.step(Derivative(linear, b), "=", Sum(v[i], (i, 1, m)), ("each ", z_name, " has derivative 1 by b"))
+    d.define(v_ones, Sum(v[i], (i, 1, m)), "the row $v$ times the vector of ones")
+    d.step(Derivative(linear, b), "=", Sum(v[i], (i, 1, m)), ("each ", z_name, " has derivative 1 by $b$"))
     b_grad = d.then("=", v_ones, "the definition")
     part.result("p4.dyL_dbl", "the derivative of the output by the bias of layer l (v held fixed, by the chain rule argued above): v_l times the ones vector",
                 b_grad, lhs=Derivative(linear, b))
-    part.say("For the last layer ", eq(named("p4_vL", "v_{L}"), 1), " and m = 1 in both results.")
+    part.say("For the last layer ", eq(named("p4_vL", "v_{L}"), 1), " and $m = 1$ in both results.")
 
 
 # ── (a) measured: the whole network at concrete sizes, and against autograd ─────────────────────
@@ -352,8 +352,8 @@ def concrete_checks(part: Part) -> None:
     sizes = sorted({", ".join(map(str, r["sizes"])) for r in rows})
     part.say(
         "The steps above check one layer at a time for every size; the chain rule that links them "
-        "is tested on whole networks, first symbolically: with σ an undefined SymPy function, "
-        "SymPy differentiates networks of ", sp.Integer(len(sizes)), " shapes (L = 3) and all ",
+        "is tested on whole networks, first symbolically: with $σ$ an undefined SymPy function, "
+        "SymPy differentiates networks of ", sp.Integer(len(sizes)), " shapes ($L = 3$) and all ",
         sp.Integer(len(rows)), " comparisons with the right-hand sides agree exactly.",
     )
 
@@ -397,7 +397,7 @@ def autograd_checks(part: Part) -> None:
                              f"{r['max_abs_diff']:.1e} > {r['tolerance']:.0e}")
     largest = max(r["max_abs_diff"] for r in rows)
     part.say(f"Then numerically, at sizes no symbolic check reaches: on {len(rows)} random float64 "
-             f"networks with tanh (input lengths {', '.join(str(r['n0']) for r in rows)}), backpropagation "
+             f"networks with $\\tanh$ as $σ$ (input lengths {', '.join(str(r['n0']) for r in rows)}), backpropagation "
              f"without any matrix (the products of (b)) agrees with torch's autograd for every filter, "
              f"bias and the input to within {rows[0]['tolerance']:.0e} (largest difference {largest:.1e}).")
 
@@ -415,58 +415,58 @@ def products(part: Part) -> None:
 
 def forward_product(part: Part) -> None:
     part.say(
-        "Forward pass. The product of A with a vector touches only the band, f multiplications per "
-        "output instead of n: it is the convolution itself (conv1d with the filter w).",
+        "Forward pass. The product of $A$ with a vector touches only the band, $f$ multiplications per "
+        "output instead of $n$: it is the convolution itself (conv1d with the filter $w$).",
     )
     d = part.derivation(layer((i, 1, m)), "fwd")
     d.define(A_ik, entry(i, k), "the entry formula")
     d.step(Sum(A_ik * y[k], (k, 1, n)), "=", conv(w, f, y, i),
            ("only the columns ", eq(k, i + j - 1), " of the band count"))
     part.say(
-        "SymPy alone cannot move a sum from the columns k to the filter taps j, so derive proves this "
+        "SymPy alone cannot move a sum from the columns $k$ to the filter taps $j$, so derive proves this "
         "step and the two like it below with its sum technique: the band's bracket cuts the sum to "
-        "the columns i to i + f - 1 (inside 1 to n, as i <= m), and the shift k = i + j - 1 moves "
-        "them onto the taps 1 to f.",
+        "the columns $i$ to $i + f − 1$ (inside 1 to $n$, as $i ≤ m$), and the shift $k = i + j − 1$ moves "
+        "them onto the taps 1 to $f$.",
     )
 
 
 def backward_product(part: Part) -> None:
     part.say(
-        "Backpropagation. The derivative by the layer's input is the row v times A, a product with the "
-        "transpose of A; an answer claiming that backpropagation needs no product with the transpose is "
-        "wrong. It is computed as a transpose convolution (conv_transpose1d): v padded with f − 1 zeros "
+        "Backpropagation. The derivative by the layer's input is the row $v$ times $A$, a product with the "
+        "transpose of $A$; an answer claiming that backpropagation needs no product with the transpose is "
+        "wrong. It is computed as a transpose convolution (conv_transpose1d): $v$ padded with $f − 1$ zeros "
         "on each side, cross-correlated with the flipped filter, which is a convolution in the "
-        "signal-processing sense with w itself.",
+        "signal-processing sense with $w$ itself.",
     )
     d = part.derivation(layer((k, 1, n), vectors=(RealVector(v, m),)), "bwd")
     d.define(z_name, z_i, "the pre-activation")
     d.define(A_ik, entry(i, k), "the entry formula")
-    d.define(AT_k, Sum(A_ik * v[i], (i, 1, m)), "entry (k, i) of the transpose is entry (i, k) of A")
-    d.define(pad, band(v[k - j + 1], k - j + 1, m), "v padded with zeros on both sides")
+    d.define(AT_k, Sum(A_ik * v[i], (i, 1, m)), "entry $(k, i)$ of the transpose is entry $(i, k)$ of $A$")
+    d.define(pad, band(v[k - j + 1], k - j + 1, m), "$v$ padded with zeros on both sides")
     d.step(Derivative(Sum(v[i] * z_name, (i, 1, m)), y[k]), "=", Sum(v[i] * A_ik, (i, 1, m)),
-           ("through z, v held fixed: entry k of ", named("p4_vA", "v A_{w}")))
+           ("through $z$, $v$ held fixed: entry $k$ of ", named("p4_vA", "v A_{w}")))
     d.then("=", AT_k, "the same sum: a product with the transpose")
     transpose = d.then("=", Sum(w[j] * pad, (j, 1, f)),
-                       ("substitute ", eq(j, k - i + 1), ": the padded v cross-correlated with the flipped filter"))
+                       ("substitute ", eq(j, k - i + 1), ": the padded $v$ cross-correlated with the flipped filter"))
     part.result("p4.backward_transpose", "entry k of v times A, a product with the transpose of A: the "
                 "zero-padded v cross-correlated with the flipped filter", transpose, lhs=named("p4_vA_k", "(v A_{w})_{k}"))
     part.say(
         "Multiplied entry by entry with ", SigmaPrime(named("p4_zlm1", r"z_{\ell-1}")),
-        " this is the row v of the layer below, the next step of the backward pass.",
+        " this is the row $v$ of the layer below, the next step of the backward pass.",
     )
 
 
 def filter_product(part: Part) -> None:
     part.say(
         "The gradient of the filter is a convolution in the forward direction again, of the layer's "
-        "input with v as the filter (conv1d with the roles of data and filter swapped). Its matrix is "
-        "the banded matrix of v:",
+        "input with $v$ as the filter (conv1d with the roles of data and filter swapped). Its matrix is "
+        "the banded matrix of $v$:",
     )
     d = part.derivation(layer((p, 1, f), vectors=(RealVector(v, m),)), "C")
     d.define(C_p, conv(v, m, y, p, tap=i), "the gradient of the filter, from part (a)")
-    d.define(C_pk, band(v[k - p + 1], k - p + 1, m), ("the banded matrix of v: ", f, " rows"))
+    d.define(C_pk, band(v[k - p + 1], k - p + 1, m), ("the banded matrix of $v$: ", f, " rows"))
     d.step(Sum(C_pk * y[k], (k, 1, n)), "=", C_p,
-           ("row p of the banded matrix of v, with ", m, " taps, times y"))
+           ("row $p$ of the banded matrix of $v$, with ", m, " taps, times $y$"))
 
 
 def _product_rows(conv_torch: Any) -> list[dict]:
@@ -503,11 +503,11 @@ def _cost_rows(conv_torch: Any) -> list[dict]:
 
 def cost(part: Part) -> None:
     part.say(
-        "What forming A would cost. A dense product multiplies every entry of A, zeros included; a "
-        "convolution only the f entries of the band in each row:",
+        "What forming $A$ would cost. A dense product multiplies every entry of $A$, zeros included; a "
+        "convolution only the $f$ entries of the band in each row:",
     )
     d = part.derivation(assume(Integer(f, 1, 3), Integer(m, 1, 4)), "cost")
-    d.step(Sum(Sum(1, (k, 1, n)), (i, 1, m)), "=", m * n, "one product per entry of A")
+    d.step(Sum(Sum(1, (k, 1, n)), (i, 1, m)), "=", m * n, "one product per entry of $A$")
     d.step(Sum(Sum(1, (j, 1, f)), (i, 1, m)), "=", m * f, "one product per filter tap and output")
     part.say(
         "For a short filter, ", sp.StrictLessThan(f, n_name, evaluate=False), ", that is ",
@@ -527,7 +527,7 @@ def cost(part: Part) -> None:
     # Timings are machine-dependent: they stay out of the solution (the measurement still runs, so
     # a broken convolution fails the build); the counts are exact.
     big = max(rows, key=lambda r: (r["n"], r["f"]))
-    part.say("For example, at n = ", sp.Integer(big["n"]), " and f = ", sp.Integer(big["f"]),
+    part.say("For example, at ", eq(n_name, sp.Integer(big["n"])), " and ", eq(f, sp.Integer(big["f"])),
              " (counted by the code the build runs): ", sp.Integer(big["dense"]),
              " multiplications for the dense product against ", sp.Integer(big["conv"]),
              " for the convolution.")

@@ -73,7 +73,7 @@ window = array("P5Window", r"\tilde{X}")
 Kb_star_X = array("P5CorrB", r"\left(K \star X\right)")
 Kb_star_window = array("P5CorrWindow", r"\left(K \star \tilde{X}\right)")
 relu_X = array("P5Relu", r"\mathrm{ReLU}(X)")
-out = array("P5Out", "o", brackets=True)
+out = array("P5Out", r"\operatorname{out}", brackets=True)  # not o: o is an output of (a)
 side = array("P5Side", r"\ell", brackets=True)
 
 #: Net1's layers as (name, kernel size) on the way from the input to one logit position.
@@ -102,7 +102,7 @@ def problem() -> Problem:
         "Linear(4096 → 10) follow. Net2 keeps the features and replaces the classifier with "
         "Conv2d(256 → 4096, kernel 18), ReLU, Conv2d(4096 → 4096, kernel 1), ReLU, "
         "Conv2d(4096 → 10, kernel 1). Show that Net2 with Net1's weights reshaped computes Net1 "
-        "(a), and that on an h × w input it computes Net1 on every 32 × 32 window (b)."
+        "(a), and that on an $h × w$ input it computes Net1 on every 32 × 32 window (b)."
     ),))
     linear_as_convolution(pr.part("a", "A linear layer is a convolution with a whole-map kernel"))
     sliding_windows(pr.part("b", "On larger inputs Net2 is Net1 slid over every window"))
@@ -111,46 +111,45 @@ def problem() -> Problem:
 
 def linear_as_convolution(part: Part) -> None:
     part.say(
-        "Each output o of a linear layer is computed by its own row of the weight matrix, so it "
-        "is enough to treat one: let ", a[t], " be the entries of row o, ", bias, " its bias, "
-        "and ", x[t], " the input, the flattened C × H × W feature map X. Flatten reads X channel "
-        "by channel, each channel row by row, so entry (c, r, s) lands at position ", tau(c, r, s),
-        ". First, this position runs through 1, ..., CHW exactly once:",
+        "Each output $o$ of a linear layer is computed by its own row of the weight matrix, so it "
+        "is enough to treat one: let ", a[t], " be the entries of row $o$, ", bias, " its bias, "
+        "and ", x[t], " the input, the flattened $C × H × W$ feature map $X$. Flatten reads $X$ channel "
+        "by channel, each channel row by row, so entry $(c, r, s)$ lands at position ", tau(c, r, s),
+        ". First, this position runs through $1, …, CHW$ exactly once:",
     )
     sizes = (Integer(C, 1, 3), Integer(H, 1, 3), Integer(W, 1, 3))
     bijection = part.derivation(assume(*sizes, Integer(c, 1, C), Integer(r, 1, H), Integer(s, 1, W)),
                                 "flatten")
-    bijection.define(tau, flat_index(H, W), "flatten's position of entry (c, r, s)")
-    first = bijection.step(tau(1, 1, 1), "=", sp.Integer(1), "the first entry comes first")
-    last = bijection.step(tau(C, H, W), "=", C * H * W, "the last entry comes last")
-    column = bijection.step(tau(c, r, s + 1), "=", tau(c, r, s) + 1, "the next column is the next position")
-    row = bijection.step(tau(c, r + 1, 1), "=", tau(c, r, W) + 1, "the next row follows the end of a row")
-    channel = bijection.step(tau(c + 1, 1, 1), "=", tau(c, H, W) + 1,
+    bijection.define(tau, flat_index(H, W), "flatten's position of entry $(c, r, s)$")
+    bijection.step(tau(1, 1, 1), "=", sp.Integer(1), "the first entry comes first")
+    bijection.step(tau(C, H, W), "=", C * H * W, "the last entry comes last")
+    bijection.step(tau(c, r, s + 1), "=", tau(c, r, s) + 1, "the next column is the next position")
+    bijection.step(tau(c, r + 1, 1), "=", tau(c, r, W) + 1, "the next row follows the end of a row")
+    bijection.step(tau(c + 1, 1, 1), "=", tau(c, H, W) + 1,
                              "the next channel follows the end of a channel")
     part.argue(
-        "Listing the triples (c, r, s) in flatten's order (s fastest, then r, then c), steps ",
-        _short(column), ", ", _short(row), " and ", _short(channel), " say that each position is one "
-        "more than the last, and steps ", _short(first), " and ", _short(last), " that they start at 1 "
-        "and end at CHW. "
-        "So the CHW triples take the CHW positions 1, …, CHW once each: τ is a bijection, and "
-        "a sum over t is the same sum over (c, r, s). Reshaping row o into an H × W kernel and "
-        "un-flattening x into X are the definitions below.",
+        "Listing the triples $(c, r, s)$ in flatten's order ($s$ fastest, then $r$, then $c$), the last "
+        "three steps say that each position is one more than the last, and the first two that they "
+        "start at 1 and end at $CHW$. "
+        "So the $CHW$ triples take the $CHW$ positions $1, …, CHW$ once each: $τ$ is a bijection, and "
+        "a sum over $t$ is the same sum over $(c, r, s)$. Reshaping row $o$ into an $H × W$ kernel and "
+        "un-flattening $x$ into $X$ are the definitions below.",
     )
     d = part.derivation(assume(
         *sizes, RealVector(a, C * H * W), RealVector(x, C * H * W), Real(bias),
-        "a is row o of the weight matrix and x the flattened map",
+        "$a$ is row $o$ of the weight matrix and $x$ the flattened map",
     ))
-    d.define(tau, flat_index(H, W), "flatten's position of entry (c, r, s)")
-    d.define(K, Lambda((c, r, s), a[tau(c, r, s)]), "row o reshaped into an H × W kernel")
+    d.define(tau, flat_index(H, W), "flatten's position of entry $(c, r, s)$")
+    d.define(K, Lambda((c, r, s), a[tau(c, r, s)]), "row $o$ reshaped into an $H × W$ kernel")
     d.define(X, Lambda((c, r, s), x[tau(c, r, s)]), "the feature map before flatten")
     d.define(K_star_X, Lambda((u, v), triple_sum(K(c, r, s) * X(c, u + r - 1, v + s - 1), C, H, W)),
-             "the convolution (cross-correlation, as Conv2d computes it) at output position (u, v)")
-    d.define(y_o, Sum(a[t] * x[t], (t, 1, C * H * W)) + bias, "output o of the linear layer")
+             "the convolution (cross-correlation, as Conv2d computes it) at output position $(u, v)$")
+    d.define(y_o, Sum(a[t] * x[t], (t, 1, C * H * W)) + bias, "output $o$ of the linear layer")
     d.step(y_o, "=", triple_sum(a[tau(c, r, s)] * x[tau(c, r, s)], C, H, W) + bias,
-           "sum over t = τ(c, r, s) instead of t: τ is a bijection onto 1, …, CHW")
-    d.then("=", triple_sum(K(c, r, s) * X(c, r, s), C, H, W) + bias, "the definitions of K and X")
+           "sum over $τ(c, r, s)$ instead of $t$: $τ$ is a bijection onto $1, …, CHW$")
+    d.then("=", triple_sum(K(c, r, s) * X(c, r, s), C, H, W) + bias, "the definitions of $K$ and $X$")
     linear = d.then("=", K_star_X(1, 1) + bias,
-                    "the kernel is as large as the map, so (1, 1) is its only output position")
+                    "the kernel is as large as the map, so $(1, 1)$ is its only output position")
     part.result("p5.a.linear_is_conv", "output o of the linear layer on the flattened map is the "
                 "convolution with the reshaped kernel at its single output position", linear, lhs=y_o)
     part.say(
@@ -160,14 +159,14 @@ def linear_as_convolution(part: Part) -> None:
         C, " × 1 × 1 map and the kernel 1 × 1.",
     )
     vector = part.derivation(d.assumptions, "vector")
-    vector.supplement = "the same steps with H = W = 1: a 1 × 1 convolution on a C × 1 × 1 map"
-    vector.define(tau, flat_index(H, W), "flatten's position of entry (c, r, s)")
-    vector.define(K, Lambda((c, r, s), a[tau(c, r, s)]), "row o reshaped into a kernel")
+    vector.supplement = "the same steps with $H = W = 1$: a 1 × 1 convolution on a $C × 1 × 1$ map"
+    vector.define(tau, flat_index(H, W), "flatten's position of entry $(c, r, s)$")
+    vector.define(K, Lambda((c, r, s), a[tau(c, r, s)]), "row $o$ reshaped into a kernel")
     vector.define(X, Lambda((c, r, s), x[tau(c, r, s)]), "the map before flatten")
     vector.define(K_star_X, Lambda((u, v), triple_sum(K(c, r, s) * X(c, u + r - 1, v + s - 1), C, H, W)),
-                  "the convolution at output position (u, v)")
+                  "the convolution at output position $(u, v)$")
     vector.step(sp.Subs(tau(c, r, s), (H, W, r, s), (1, 1, 1, 1)), "=", c,
-                "on a C × 1 × 1 map flatten keeps the order of the channels",
+                "on a $C × 1 × 1$ map flatten keeps the order of the channels",
                 assumptions=assume(Integer(c, 1, C)))
     one_by_one = vector.step(sp.Subs(K_star_X(1, 1), (H, W), (1, 1)), "=", Sum(a[c] * x[c], (c, 1, C)),
                              "so a 1 × 1 convolution is the linear layer on the vector")
@@ -180,16 +179,11 @@ def linear_as_convolution(part: Part) -> None:
         "result with ", C, " = 256, ", H, " = ", W, " = 18), the other two reshaped to 1 × 1 kernels "
         "and the biases copied, every layer of Net2 computes what the matching layer of Net1 "
         "computes: Net2 equals Net1 on 3 × 32 × 32 inputs, its B × 10 × 1 × 1 output holding Net1's "
-        "B × 10 logits. In code (the functions this build runs for its checks; the reshape of each "
-        "linear weight is one weight.reshape(out, C, H, W), C-order as flatten):",
+        "B × 10 logits. In code (the functions this build runs for its checks; each linear weight is "
+        "reshaped in one call, in flatten's order):",
     )
     net2_code(part)
     p5_figures.show_same_output(part)
-
-
-def _short(step) -> str:
-    """A step's number as the PDF shows it beside the step (its id without problem and part)."""
-    return step.id.split(".", 2)[-1]
 
 
 TORCH_HELPERS = "derive.documents.hw7.net_in_net_torch"
@@ -209,8 +203,8 @@ def windows_figure(part: Part, height: int, width: int, rows: int, cols: int) ->
     """32 × 32 windows at three corners of an h × w input and their cells of the output grid."""
     size = 32
     corners = ((0, 0, "blue"), (rows - 1, cols - 1, "red"), (rows // 2, cols // 2, "orange!80!black"))
-    part.figure("windows", (f"Net2 on a {height} × {width} input: the window with corner (i, j) "
-                            f"gives output (i, j) of the (h − 31) × (w − 31) = {rows} × {cols} grid."),
+    part.figure("windows", (f"Net2 on a {height} × {width} input: the window with corner $(i, j)$ "
+                            f"gives output $(i, j)$ of the $(h − 31) × (w − 31) = {rows} × {cols}$ grid."),
                 unit=0.07, height=height, width=width, size=size, width_mid=width / 2,
                 grid_shift=width * 0.085 + 1.5, grid_scale=3.2, rows=rows, cols=cols, cols_mid=cols / 2,
                 windows=[{"left": j, "bottom": height - i - size, "row": rows - 1 - i, "col": j,
@@ -221,16 +215,16 @@ def sliding_windows(part: Part) -> None:
     part.say(
         "A stride-1 unpadded convolution of an ", h, " × ", w, " map with a ", k, " × ", k,
         " kernel has an output entry for every placement of the kernel inside the map. Along one "
-        "axis of length ", n, " the kernel's first row can sit at ", sp.Tuple(1, sp.Symbol("…"), n - k + 1), ":",
+        "axis of length ", h, " the kernel's first row can sit at ", sp.Tuple(1, sp.Symbol("…"), h - k + 1), ":",
     )
-    rule = part.derivation(assume(Integer(n, 1, 40), Integer(k, 1, n)), "size")
-    size = rule.step(Sum(1, (i, 1, n - k + 1)), "=", n - k + 1, "one output per placement")
-    part.say("Through Net2's layers, then, an input side of h pixels shrinks as follows (the same holds "
-             "for the width w):")
+    rule = part.derivation(assume(Integer(h, 1, 40), Integer(k, 1, h)), "size")
+    rule.step(Sum(1, (i, 1, h - k + 1)), "=", h - k + 1, "one output per placement")
+    part.say("Through Net2's layers, then, an input side of $h$ pixels shrinks as follows (the same holds "
+             "for the width $w$):")
     chain = part.derivation(assume(Integer(h, 32, 64), Integer(w, 32, 64)), "sizes")
-    chain.supplement = ("the side through each of Net2's eight layers, composed: an input side h "
-                        "leaves h − 31 positions; the sheet's 36 × 38 input leaves 5 × 7 = 35")
-    chain.define(out, Lambda((n, k), n - k + 1), ("the output length of step ", size.id))
+    chain.supplement = ("the side through each of Net2's eight layers, composed: an input side $h$ "
+                        "leaves $h − 31$ positions; the sheet's 36 × 38 input leaves 5 × 7 = 35")
+    chain.define(out, Lambda((h, k), h - k + 1), "the output length by the size rule above")
     length = h
     for name, kernel in LAYER_KERNELS:
         chain.step(out(length, kernel), "=", length - kernel + 1, name)
@@ -238,23 +232,23 @@ def sliding_windows(part: Part) -> None:
     composed = h
     for _, kernel in LAYER_KERNELS:
         composed = out(composed, kernel)
-    chain.define(side, Lambda(h, composed), "the output length of Net2 for an input length h")
+    chain.define(side, Lambda(h, composed), "the output length of Net2 for an input length $h$")
     side_step = chain.step(side(h), "=", h - 31, "the steps above, one after another")
     chain.step(side(32), "=", sp.Integer(1), "Net1's own 32 × 32 input gives one output position")
-    chain.define(positions, side(h) * side(w), "the number of output positions of Net2 on an h × w input")
+    chain.define(positions, side(h) * side(w), "the number of output positions of Net2 on an $h × w$ input")
     count = chain.step(positions, "=", (h - 31) * (w - 31), "rows times columns")
     part.result("p5.out_size", "the number of output positions of Net2 on an h × w input "
                 "(an (h − 31) × (w − 31) grid)", count)
     windows = chain.step(Sum(1, (i0, 0, h - 32), (j0, 0, w - 32)), "=", positions,
-                         "one output per 32 × 32 window with corner (i, j)")
+                         "one output per 32 × 32 window with corner $(i, j)$")
     chain.step(side(36), "=", sp.Integer(5), "the sheet's 36 × 38 input: 5 rows …")
     chain.step(side(38), "=", sp.Integer(7), "… and 7 columns")
     chain.step(sp.Subs(positions, (h, w), (36, 38)), "=", sp.Integer(35), "35 outputs, one per window")
     part.say(
-        "There is one output per 32 × 32 window. That the output at (i, j) is Net1's output on the "
-        "window with corner (i, j) is translation equivariance: convolving a window of ",
+        "There is one output per 32 × 32 window. That the output at $(i, j)$ is Net1's output on the "
+        "window with corner $(i, j)$ is translation equivariance: convolving a window of ",
         "the map gives the matching window of the convolution of the map. Write the ", m_, " × ", n_,
-        " window with corner (i, j), 1-based, as below:",
+        " window with corner $(i, j)$, 1-based, as below:",
     )
     equivariance(part)
     sheet = {h: 36, w: 38}
@@ -272,10 +266,10 @@ def equivariance(part: Part) -> None:
         "the kernel and the map are arbitrary: their entries, in flatten's order, are any reals",
     )
     d = part.derivation(shapes, "shift")
-    d.define(Kb, Lambda((c, r, s), kappa[flat_index(k, k)(c, r, s)]), "a C × k × k kernel")
-    d.define(Xb, Lambda((c, r, s), xi[flat_index(h, w)(c, r, s)]), "a C × h × w map")
+    d.define(Kb, Lambda((c, r, s), kappa[flat_index(k, k)(c, r, s)]), "a $C × k × k$ kernel")
+    d.define(Xb, Lambda((c, r, s), xi[flat_index(h, w)(c, r, s)]), "a $C × h × w$ map")
     d.define(window, Lambda((c, r, s), Xb(c, i + r - 1, j + s - 1)),
-             "the m × n window of X with corner (i, j)")
+             "the $m × n$ window of $X$ with corner $(i, j)$")
     d.define(Kb_star_X, Lambda((u, v), triple_sum(Kb(c, r, s) * Xb(c, u + r - 1, v + s - 1), C, k, k)),
              "the convolution of the map")
     d.define(Kb_star_window,
@@ -283,10 +277,10 @@ def equivariance(part: Part) -> None:
              "the convolution of the window")
     d.step(Kb_star_X(i + p - 1, j + q - 1), "=",
            triple_sum(Kb(c, r, s) * Xb(c, i + p + r - 2, j + q + s - 2), C, k, k),
-           "the convolution of X at the shifted position")
+           "the convolution of $X$ at the shifted position")
     d.then("=", triple_sum(Kb(c, r, s) * window(c, p + r - 1, q + s - 1), C, k, k),
-           "the entries of X that the kernel meets lie in the window")
-    shift = d.then("=", Kb_star_window(p, q), "the convolution of the window at (p, q)")
+           "the entries of $X$ that the kernel meets lie in the window")
+    shift = d.then("=", Kb_star_window(p, q), "the convolution of the window at $(p, q)$")
     part.result("p5.b.shift", "a stride-1 unpadded convolution commutes with cropping: the output "
                 "of the window at (p, q) is the output of the map at (i + p - 1, j + q - 1)", shift,
                 lhs=Kb_star_X(i + p - 1, j + q - 1))
@@ -296,19 +290,19 @@ def equivariance(part: Part) -> None:
         Integer(c, 1, C), Integer(r, 1, m_), Integer(s, 1, n_), RealVector(xi, C * h * w),
     ), "relu")
     relu.supplement = "ReLU commutes with cropping: the window of ReLU of the map is ReLU of the window"
-    relu.define(Xb, Lambda((c, r, s), xi[flat_index(h, w)(c, r, s)]), "a C × h × w map")
-    relu.define(window, Lambda((c, r, s), Xb(c, i + r - 1, j + s - 1)), "its window with corner (i, j)")
+    relu.define(Xb, Lambda((c, r, s), xi[flat_index(h, w)(c, r, s)]), "a $C × h × w$ map")
+    relu.define(window, Lambda((c, r, s), Xb(c, i + r - 1, j + s - 1)), "its window with corner $(i, j)$")
     relu.define(relu_X, Lambda((c, r, s), Max(0, Xb(c, r, s))), "ReLU of the map, entry by entry")
     commutes = relu.step(relu_X(c, i + r - 1, j + s - 1), "=", Max(0, window(c, r, s)),
-                         "the window of ReLU(X) is ReLU of the window")
+                         "the window of $\\mathrm{ReLU}(X)$ is ReLU of the window")
     part.argue(
         "A bias adds the same number at every position, so it commutes with cropping too. Now follow "
-        "a 32 × 32 window with corner (i, j) through Net2. By the boxed result (for every p and q) "
+        "a 32 × 32 window with corner $(i, j)$ through Net2. By the boxed result (for every $p$ and $q$) "
         "and ReLU's cropping (checked in the companion), each layer's output on the window is the window with the "
-        "same corner (i, j) of that layer's output on the whole input; a ", k, " × ", k,
+        "same corner $(i, j)$ of that layer's output on the whole input; a ", k, " × ", k,
         " kernel makes it ", k - 1, " rows and ", k - 1, " columns smaller in total, until the "
-        "kernel-18 layer leaves a single position: (i, j). So Net2 at (i, j) is Net2 on the window, "
-        "which is Net1 on the window by part (a). In the sheet's 0-based slicing, "
+        "kernel-18 layer leaves a single position: $(i, j)$. So Net2 at $(i, j)$ is Net2 on the window, "
+        "which is Net1 on the window by part (a). In the sheet's 0-based slicing (corner $(i + 1, j + 1)$ above), "
         "Net2(X)[:, :, i, j] = Net1(X[:, :, i:i+32, j:j+32]) for ", sp.Le(0, i, evaluate=False), " ≤ ",
         h - 32, " and ", sp.Le(0, j, evaluate=False), " ≤ ", w - 32, "; the build checks it window "
         "by window:",
