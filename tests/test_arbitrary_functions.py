@@ -69,3 +69,24 @@ def test_an_undeclared_unknown_function_is_refused_where_written():
     q = sp.Function("q")
     with pytest.raises(dv.AuthoringError, match=r"test_arbitrary_functions\.py:\d+: .*q is undefined.*arbitrary"):
         _derivation().step(q(t), "=", q(t))
+
+
+def test_a_stand_in_is_differentiated_inside_a_sum_without_evaluating_the_sum():
+    """d/dz_q Σ_i g_i f(z_i) with a stand-in for f: the derivative is worked out, the sum over a
+    symbolic range stays a sum for the numeric samples (evaluating it symbolically took minutes)."""
+    i, q, m = sp.symbols("i q m", integer=True, positive=True)
+    gv, z = sp.IndexedBase("g"), sp.IndexedBase("z")
+    expr = sp.Derivative(sp.Sum(gv[i] * f(z[i]), (i, 1, m)), z[q])
+    import random
+    import signal
+
+    def too_slow(*_):
+        raise TimeoutError("substitute evaluated the sum symbolically")
+
+    signal.signal(signal.SIGALRM, too_slow)
+    signal.alarm(20)
+    for kind in range(functions.STAND_INS):
+        stand_in = functions.stand_in(kind, 1, random.Random(f"sum/{kind}"))
+        out = functions.substitute(expr, {f: stand_in})
+        assert not out.has(sp.Derivative) and out.has(sp.Sum), (kind, out)
+    signal.alarm(0)

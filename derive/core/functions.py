@@ -42,6 +42,11 @@ def is_arbitrary(function: Any) -> bool:
     return function in _ARBITRARY
 
 
+def nargs_of(function: UndefinedFunction) -> int:
+    """How many arguments an arbitrary function was declared with."""
+    return _ARBITRARY[function]
+
+
 def arbitrary_in(*exprs: Any) -> list[UndefinedFunction]:
     """The arbitrary functions applied anywhere in ``exprs`` (matrices included), in a stable order."""
     found = set()
@@ -98,8 +103,10 @@ def substitute(expr: Any, replacements: dict[UndefinedFunction, sp.Lambda]) -> A
     out = expr
     for function, lam in replacements.items():
         out = out.replace(function, lam)
-    # Derivatives and Subs of the stand-ins are evaluated; nothing else is rewritten.
-    return out.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit())
+    # Derivatives and Subs of the stand-ins are evaluated; nothing else is rewritten. Not deep:
+    # a deep doit() would also try to sum a Sum over a symbolic range in closed form (minutes for
+    # d/dz_q Σ_i g_i σ(z_i)); the numeric samples expand it at each size instead.
+    return out.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit(deep=False))
 
 
 NumericCheck = Callable[..., MethodResult]

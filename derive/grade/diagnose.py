@@ -44,6 +44,7 @@ from typing import Literal
 import mpmath
 import sympy
 
+from derive.core import functions
 from derive.grade import numeric_tree
 from derive.grade.parser import symbols_of
 
@@ -170,7 +171,26 @@ def compare(
     if not isinstance(claim, sympy.Expr) or not isinstance(expected, sympy.Expr):
         raise TypeError("compare takes two SymPy expressions")
     with mpmath.workdps(options.dps + 20):
+        if claim != expected and functions.arbitrary_in(claim, expected):
+            return _compare_for_any_function(claim, expected, decimals, options)
         return _compare(claim, expected, decimals, options)
+
+
+def _compare_for_any_function(claim: sympy.Expr, expected: sympy.Expr, decimals: int | None,
+                              options: CompareOptions) -> Verdict:
+    """An arbitrary σ means any function: the claim must agree for each of several random smooth
+    stand-ins, as in the checker. Undefined, σ cannot be evaluated, and the points that can be
+    (where a band is 0 on both sides) would call σ in place of σ' correct."""
+    verdict = Verdict("undecided", "no stand-in was tried", "none")
+    for kind in range(functions.STAND_INS):
+        rng = random.Random(f"grade/stand-in/{kind}")
+        stand_ins = {f: functions.stand_in(kind, functions.nargs_of(f), rng)
+                     for f in functions.arbitrary_in(claim, expected)}
+        verdict = _compare(functions.substitute(claim, stand_ins), functions.substitute(expected, stand_ins),
+                           decimals, options)
+        if verdict.status != "correct":
+            return verdict
+    return verdict
 
 
 def _compare(

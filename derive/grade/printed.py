@@ -90,7 +90,37 @@ def _with_printed_names(expr: sp.Basic) -> sp.Basic:
     renamed = expr.xreplace(bases).xreplace(symbols) if mapping else expr
     for function in _own_functions(renamed):
         renamed = renamed.replace(function, sp.Function(_function_name(function)))
+    # the derivative of an arbitrary σ at a point is written sigma'(point), as the sheet writes it
+    # (the Subs first: their inner Derivative must not be rewritten before them)
+    for kind in (sp.Subs, sp.Derivative):
+        renamed = renamed.replace(lambda e: isinstance(e, kind) and _primed(e) is not None,
+                                  lambda e: sp.Function(f"{_primed(e)[0]}'")(_primed(e)[1]))
     return renamed
+
+
+def _primed(expr: sp.Basic) -> tuple[sp.Basic, sp.Basic] | None:
+    """(σ, x) when ``expr`` is σ'(x) for an arbitrary σ of one argument: SymPy's Derivative
+    σ(x) by x, or its Subs at a point that is not a symbol."""
+    from derive.core.functions import is_arbitrary
+
+    point = None
+    if isinstance(expr, sp.Subs) and len(expr.variables) == 1:
+        point, expr = expr.point[0], expr.expr
+    if not isinstance(expr, sp.Derivative):
+        return None
+    function = expr.expr
+    if not (isinstance(function, AppliedUndef) and is_arbitrary(function.func) and len(function.args) == 1
+            and expr.variable_count == ((function.args[0], 1),)):
+        return None
+    return function.func, function.args[0] if point is None else point
+
+
+def _primed_builder(function: sp.Basic):
+    """What an answer's ``sigma'(x)`` means for an arbitrary σ: the derivative of σ at x."""
+    def build(argument: sp.Basic, evaluate: bool = True) -> sp.Basic:
+        t = sp.Dummy("t")
+        return sp.Derivative(function(t), t).subs(t, argument)
+    return build
 
 
 def answer_names(expr: sp.Basic) -> dict[str, sp.Basic]:
@@ -107,7 +137,13 @@ def answer_names(expr: sp.Basic) -> dict[str, sp.Basic]:
 
 def answer_functions(expr: sp.Basic) -> dict[str, type]:
     """The document's own functions in ``expr`` by the name an answer writes: sigma' → SigmaPrime."""
-    return {_function_name(function): function for function in _own_functions(expr)}
+    from derive.core.functions import arbitrary_in
+
+    functions: dict = {_function_name(function): function for function in _own_functions(expr)}
+    for function in arbitrary_in(expr):  # σ itself and σ', as an answer writes them
+        functions.setdefault(str(function), function)
+        functions.setdefault(f"{function}'", _primed_builder(function))
+    return functions
 
 
 def entry_json(entry: ResultEntry) -> dict:

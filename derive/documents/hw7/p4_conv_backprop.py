@@ -7,12 +7,10 @@ two measured checks: the whole network at concrete sizes with a symbolic, undefi
 (``derive.documents.hw7.conv_torch.check_backprop``). Part (b) shows which convolution computes each product
 and what forming A_w would cost.
 
-Sigma. The problem assumes only that sigma is differentiable. SymPy checks the chain-rule steps
-with ``Sigma``, a function SymPy knows nothing about except that its derivative is ``SigmaPrime``;
-so a symbolic proof holds for every differentiable sigma. SymPy cannot evaluate an unknown function
-at a number, so for the numeric samples both evaluate a stand-in, tanh and 1 - tanh^2. Steps after
-the chain rule use the backpropagated row v as a declared vector: they hold for any values of
-v, whatever sigma' was.
+Sigma. The problem assumes only that sigma is differentiable: it is ``arbitrary``, undefined for
+SymPy's proofs (which so hold for every sigma) and replaced by several random smooth stand-ins in
+the numeric samples. Steps after the chain rule use the backpropagated row v as a declared vector:
+they hold for any values of v, whatever sigma' was.
 """
 
 from __future__ import annotations
@@ -23,44 +21,30 @@ from collections.abc import Callable
 from typing import Any
 
 import sympy as sp
-from mpmath.libmp import prec_to_dps
 from sympy import Derivative, KroneckerDelta, Piecewise, Sum
 
-from derive import Assumptions, Integer, Part, Problem, Real, RealVector, Unavailable, assume, measured, named, require, torch_version
+from derive import Assumptions, Integer, arbitrary, Part, Problem, Real, RealVector, Unavailable, assume, measured, named, require, torch_version
 from derive.documents.hw7.conv_identities import check_identities, deep_conv_net
 from derive.nn import conv_matrix, multiplication_counts
 
 # Bump when a measurement below changes meaning, so cached figures of the old code are not reused.
 MEASUREMENT_VERSION = "p4-1"
 
-# ── sigma: unknown to SymPy's algebra, evaluable for the numeric samples ────────────────────────
+# ── σ: any differentiable function ──────────────────────────────────────────────────────────────
+# Arbitrary: SymPy's proofs treat it as undefined (so they hold for every σ), and the numeric
+# samples try several random smooth stand-ins of different kinds, never one convenient σ.
+Sigma = arbitrary("sigma")
 
 
-class SigmaPrime(sp.Function):
-    """sigma' — SymPy knows nothing about it; numerically the derivative of the stand-in tanh."""
-
-    nargs = 1
-
-    def _eval_evalf(self, prec: int) -> sp.Float:
-        return sp.N(1 - sp.tanh(self.args[0]) ** 2, prec_to_dps(prec))
-
-    def _latex(self, printer: Any) -> str:
-        return rf"\sigma'\left({printer._print(self.args[0])}\right)"
+def SigmaPrime(argument: sp.Basic) -> sp.Expr:  # noqa: N802 - written like the function it stands for
+    """σ'(argument): the derivative of σ at ``argument``; at an expression, SymPy's Subs (the
+    derivative taken at a point), with a named variable so the step's cache key is stable."""
+    if getattr(argument, "_diff_wrt", False):
+        return Derivative(Sigma(argument), argument)
+    return Derivative(Sigma(_AT), _AT).subs(_AT, argument)
 
 
-class Sigma(sp.Function):
-    """The activation sigma: SymPy knows only that its derivative is sigma'; numerically tanh."""
-
-    nargs = 1
-
-    def fdiff(self, argindex: int = 1) -> sp.Expr:
-        return SigmaPrime(self.args[0])
-
-    def _eval_evalf(self, prec: int) -> sp.Float:
-        return sp.N(sp.tanh(self.args[0]), prec_to_dps(prec))
-
-    def _latex(self, printer: Any) -> str:
-        return rf"\sigma\left({printer._print(self.args[0])}\right)"
+_AT = sp.Symbol("p4_sigma_at", real=True)  # the variable of σ' when it is taken at an expression
 
 
 # ── symbols: one layer ℓ at a time, written without its index ──────────────────────────────────
@@ -235,7 +219,7 @@ def inner_layer(part: Part) -> None:
     part.say(
         "An inner layer applies $σ$ entry by entry. SymPy checks the chain rule with $σ$ unknown to "
         "it (it knows only that the derivative is called $σ'$), so the proof holds for every "
-        "differentiable $σ$; the numeric samples evaluate $\\tanh$ in its place.",
+        "differentiable $σ$; the numeric samples try several random smooth functions in its place.",
     )
     d = part.derivation(layer((i, 1, m), (k, 1, n)), "inner")
     d.define(z_name, z_i, "the pre-activation")
