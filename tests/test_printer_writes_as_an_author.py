@@ -20,7 +20,10 @@ m = sp.Symbol("m")
     (sp.Add(227, sp.Mul(2, 0, evaluate=False), -11, evaluate=False), r"227 + 2 \cdot 0 - 11"),
     (h - 31, "h - 31"),
     (-k - 1, "- k - 1"),
-], ids=["n-k+1", "x_m-Delta", "unevaluated-kept", "h-31", "all-negative"])
+    (1 + (n - 1) * sp.exp(-D * k), r"1 + \left(n - 1\right) e^{- \Delta k}"),
+    (1 + sp.exp(h), r"1 + e^{h}"),
+    (k * (n - 1) + 1, r"k \left(n - 1\right) + 1"),
+], ids=["n-k+1", "x_m-Delta", "unevaluated-kept", "h-31", "all-negative", "1+(n-1)e", "1+e^h", "k(n-1)+1"])
 def test_terms_in_natural_order(expr, tex):
     assert to_latex(expr) == tex
 

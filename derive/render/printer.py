@@ -48,6 +48,12 @@ class DerivePrinter(LatexPrinter):
             if lead is not None and terms[0].could_extract_minus_sign():
                 terms.remove(lead)
                 terms.insert(0, lead)
+            # 1 + (n − 1)e^{−Δβ}, 1 + e^{h}: beside an exponential an author puts the constant
+            # first (but n − k + 1, h − 31: beside plain symbols it stays last)
+            constant = terms[-1]
+            if (len(terms) > 1 and constant.is_Number and constant.is_positive
+                    and any(t.has(sp.exp) for t in terms[:-1])):
+                terms = [constant, *terms[:-1]]
         tex = ""
         for index, term in enumerate(terms):
             if index and term.could_extract_minus_sign():

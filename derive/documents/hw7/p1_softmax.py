@@ -124,9 +124,7 @@ def gradient_tends_to_argmax(part) -> None:
     top.define(mu_m_beta, softmax(m, beta), "the softmax entry at the maximum")
     top.step(mu_m_beta, "=", 1 / sp.Sum(exp(beta * (x[i] - x[m])), (i, 1, n)), "divide by the numerator")
     low = top.step(1 / (1 + (n - 1) * exp(-beta * Delta)), "<=", mu_m_beta,
-                   ("the term ", sp.Eq(i, m, evaluate=False), " is 1 and each other term is at most ", exp(-beta * Delta)),
-                   # 1 + (n − 1)e^{−Δβ} as an author writes it (SymPy puts the constant last)
-                   display=(1 / sp.Add(1, (n - 1) * exp(-beta * Delta), evaluate=False), None))
+                   ("the term ", sp.Eq(i, m, evaluate=False), " is 1 and each other term is at most ", exp(-beta * Delta)))
     high = top.step(mu_m_beta, "<=", sp.Integer(1), ("the sum is at least its term ", sp.Eq(i, m, evaluate=False), ", which is 1"))
     top_limit = top.step(Limit(mu_m_beta, beta, oo), "=", sp.Integer(1), ("squeeze: ", exp(-beta * Delta), " tends to 0"),
                          rule=Squeeze(low.lhs, high.rhs, low.id, high.id))
