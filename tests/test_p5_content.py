@@ -75,7 +75,7 @@ def test_every_claim_is_proved_the_reindexing_by_concatenating_blocks(problem, r
     numeric_only = [k for k, r in results.items() if r.status == NUMERIC_ONLY]
     assert numeric_only == []
     assert any(m.method == "sums" and m.outcome == "proved" for m in results["p5.a.6"].methods)
-    assert "τ is a bijection" in "".join(str(x) for x in _step(problem, "p5.a.6").why)
+    assert "$τ$ is a bijection" in "".join(str(x) for x in _step(problem, "p5.a.6").why)
     claims = [s for s in problem.steps() if not s.is_definition]
     assert sum(results[s.id].status == VERIFIED for s in claims) == len(claims)
 
