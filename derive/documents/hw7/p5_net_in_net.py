@@ -73,7 +73,7 @@ window = array("P5Window", r"\tilde{X}")
 Kb_star_X = array("P5CorrB", r"\left(K \star X\right)")
 Kb_star_window = array("P5CorrWindow", r"\left(K \star \tilde{X}\right)")
 relu_X = array("P5Relu", r"\mathrm{ReLU}(X)")
-out = array("P5Out", r"\operatorname{out}", brackets=True)  # not o: o is an output of (a)
+out = array("P5Out", r"\lambda", brackets=True)  # not o: o is an output of (a)
 side = array("P5Side", r"\ell", brackets=True)
 
 #: Net1's layers as (name, kernel size) on the way from the input to one logit position.
