@@ -65,7 +65,7 @@ CONV = assume(
     Integer(g, 1, 3), Integer(c_in, g, 6), Constraint(Eq(Mod(c_in, g), 0)),
     Integer(c_out, 1, 3), Integer(k_h, 1, 3), Integer(k_w, 1, 3),
     Integer(h_out, 1, 3), Integer(w_out, 1, 3),
-    "the g groups split the input channels evenly",
+    "the $g$ groups split the input channels evenly",
 )
 LINEAR = assume(Integer(n_in, 1, 6), Integer(n_out, 1, 6))
 SIZE = assume(
@@ -76,7 +76,7 @@ SIZE = assume(
 PADDING = assume(
     Integer(k, 1, 4), Integer(p, 0, k), Integer(n, 1, 6),
     Constraint(sp.Le(k, n + 2 * p)), Constraint(sp.Le(k, n + p + 1)),
-    "stride and dilation 1; the padding p is at most k and at most the output size",
+    "stride and dilation 1; the padding $p$ is at most $k$ and at most the output size",
 )
 NUMBERS = assume("AlexNet's sizes: every quantity is a number")
 

@@ -178,8 +178,8 @@ def linear_as_convolution(part: Part) -> None:
         "the features copied, the first linear weight reshaped to 4096 × 256 × 18 × 18 (the boxed "
         "result with ", C, " = 256, ", H, " = ", W, " = 18), the other two reshaped to 1 × 1 kernels "
         "and the biases copied, every layer of Net2 computes what the matching layer of Net1 "
-        "computes: Net2 equals Net1 on 3 × 32 × 32 inputs, its B × 10 × 1 × 1 output holding Net1's "
-        "B × 10 logits. In code (the functions this build runs for its checks; each linear weight is "
+        "computes: Net2 equals Net1 on 3 × 32 × 32 inputs, its $B × 10 × 1 × 1$ output holding Net1's "
+        "$B × 10$ logits. In code (the functions this build runs for its checks; each linear weight is "
         "reshaped in one call, in flatten's order):",
     )
     net2_code(part)
