@@ -45,7 +45,7 @@ def test_companion_pdf_logs_every_step(built):
     text = subprocess.run(["pdftotext", "-layout", str(companion), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert "the check log" in text and "0 failed" in text
-    for step_id in ("p1.a.1", "p1.a.2", "p1.c.ties_rest.4"):
+    for step_id in ("p1.a.1", "p1.a.2", "p1.c.below.4"):
         assert step_id in text
 
 

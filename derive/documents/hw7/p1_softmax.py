@@ -172,7 +172,7 @@ def tie_case(part) -> None:
         Constraint(sp.Eq(x[i], x[1]), forall=((i, 1, q),)),
         Constraint(x[i] <= x[1] - Delta, forall=((i, 1, n),), where=i > q),
     )
-    o = part.derivation(rest, "ties_rest")
+    o = part.derivation(rest, "below")
     o.define(mu_k_beta, softmax(k, beta), ("an entry below the maximum, ", sp.StrictGreaterThan(k, q, evaluate=False)))
     low = o.step(sp.Integer(0), "<=", mu_k_beta, "a ratio of positive numbers")
     high = o.step(mu_k_beta, "<=", exp(-beta * Delta),
