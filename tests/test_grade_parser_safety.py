@@ -181,6 +181,9 @@ TOKENS = [
     "\\left(", "\\right)", "\\{", "\\}", "\\lvert", "\\rvert", "\\,", "\\mathbf{e}", "\\text{max}",
     "$", " ", "[", "]", ".", "'", '"', "__import__", "lambda", ":", "os", "system", "9**9**9",
     "\\", "\\foo", "%", "e^{", "^{", "_{",
+    "\\partial", "∂", "\\frac{\\partial}{\\partial x}", "\\frac{\\partial ", "}{\\partial ", "\\nabla",
+    "\\lfloor", "\\rfloor", "\\lceil", "\\rceil", "⌊", "⌋", "floor(", "ceil(",
+    "\\sum_{\\substack{i=1 \\\\ i \\neq j}}^{n}", "\\substack{", "\\neq", "≠", "\\\\",
 ]  # fmt: skip
 
 

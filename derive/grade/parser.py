@@ -100,12 +100,15 @@ class ParseLimits:
 DEFAULT_LIMITS = ParseLimits()
 
 FUNCTIONS: tuple[str, ...] = (
-    "KroneckerDelta", "abs", "exp", "frac", "ln", "log", "max", "min", "sqrt", "sum",
+    "KroneckerDelta", "abs", "ceil", "exp", "floor", "frac", "ln", "log", "max", "min", "sqrt",
+    "sum",
 )
 
 _ARITY: dict[str, tuple[int, int | None, str]] = {
     "KroneckerDelta": (2, 2, "2 arguments (two indices)"),
     "abs": (1, 1, "1 argument"),
+    "ceil": (1, 1, "1 argument"),
+    "floor": (1, 1, "1 argument"),
     "exp": (1, 1, "1 argument"),
     "frac": (2, 2, "2 arguments (numerator, denominator)"),
     "ln": (1, 1, "1 argument"),
@@ -142,28 +145,35 @@ _LATEX_SKIP = frozenset(
     " displaystyle textstyle limits nolimits quad qquad".split()
 )
 _LATEX_OPERATORS = {"cdot": "*", "times": "*", "div": "/"}
-_LATEX_FUNCTIONS = {name: name for name in FUNCTIONS if name not in ("frac", "abs")}
+_LATEX_FUNCTIONS = {name: name for name in FUNCTIONS if name not in ("frac", "abs", "ceil", "floor")}
 _LATEX_FUNCTIONS.update(frac="frac", dfrac="frac", tfrac="frac")
 _LATEX_BARS = frozenset(("lvert", "rvert", "vert"))
 _LATEX_WRAPPERS = frozenset(
     "text mathrm mathit mathbf boldsymbol bm underline vec operatorname".split()
 )
 _CLOSERS = {"(": ")", "\\{": "\\}", "{": "}", "[": "]"}
-_UNICODE_RELATIONS = {"≤": "<=", "≥": ">=", "⩽": "<=", "⩾": ">="}
+_UNICODE_RELATIONS = {"≤": "<=", "≥": ">=", "⩽": "<=", "⩾": ">=", "≠": "!="}
+# Brackets of their own kind: floor and ceiling, closed only by their partner.
+_LATEX_FLOORS = {"lfloor": "lfloor", "rfloor": "rfloor", "lceil": "lceil", "rceil": "rceil"}
+_UNICODE_FLOORS = {"⌊": "lfloor", "⌋": "rfloor", "⌈": "lceil", "⌉": "rceil"}
+_FLOOR_CLOSERS = {"lfloor": "rfloor", "lceil": "rceil"}
 _LATEX_RELATIONS = {
     "le": "<=", "leq": "<=", "leqslant": "<=", "ge": ">=", "geq": ">=", "geqslant": ">=",
-    "lt": "<", "gt": ">",
+    "lt": "<", "gt": ">", "ne": "!=", "neq": "!=",
 }  # fmt: skip
 _ENVIRONMENT = re.compile(r"\{\s*([A-Za-z*]+)\s*\}")
 # Words that structure a case distinction; never read as names there.
 _KEYWORDS = frozenset(("if", "else", "otherwise", "and"))
-_RELATIONS = {"<": sympy.Lt, "<=": sympy.Le, ">": sympy.Gt, ">=": sympy.Ge}
+_RELATIONS = {"<": sympy.Lt, "<=": sympy.Le, ">": sympy.Gt, ">=": sympy.Ge, "!=": sympy.Ne}
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _MACRO = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
 _WORD_IN_BRACES = re.compile(r"\{\s*(\\?[A-Za-z][A-Za-z0-9]*)\s*\}")
 _DIGITS = re.compile(r"[0-9]*")
 _SIGNED_DIGITS = re.compile(r"[+-]?[0-9]+")
 _OPERAND = "a number, a name or '('"
+# A gradient is a vector, and an answer is one number: only its entries can be checked.
+_GRADIENT = "a gradient is a vector; write its entries, as in \\frac{\\partial f}{\\partial x_k}"
+_DERIVATIVE_FORMS = "write \\frac{\\partial f}{\\partial x} or \\frac{\\partial}{\\partial x} f"
 
 
 _SHOWN_CHARS = 40  # of a piece of the answer quoted in a message
@@ -186,7 +196,7 @@ def _show(text: str) -> str:
 class _Token:
     """One lexical unit; ``col`` is 1-based, ``value`` the name, operator or exact number."""
 
-    kind: str  # num name func op ( ) { } [ ] | , _ = end
+    kind: str  # num name func op ( ) { } [ ] | , _ = end partial lfloor rfloor lceil rceil substack
     text: str
     col: int
     value: object = None
@@ -231,6 +241,12 @@ class _Lexer:
             return _Token("rel", ch, pos + 1, ch), pos + 1
         if ch in _UNICODE_RELATIONS:
             return _Token("rel", ch, pos + 1, _UNICODE_RELATIONS[ch]), pos + 1
+        if ch in _UNICODE_FLOORS:
+            return _Token(_UNICODE_FLOORS[ch], ch, pos + 1), pos + 1
+        if ch == "∂":
+            return _Token("partial", ch, pos + 1), pos + 1
+        if ch == "∇":
+            raise self.error("a gradient '∇'", pos, _GRADIENT)
         if ch == "&" and self.latex:
             return _Token("&", ch, pos + 1), pos + 1
         if ch in "(){}|,_=" or (self.latex and ch in "[]"):
@@ -290,6 +306,14 @@ class _Lexer:
             return _Token("rel", raw, pos + 1, _LATEX_RELATIONS[name]), end
         if name == "\\":
             return _Token("rowsep", raw, pos + 1), end
+        if name in _LATEX_FLOORS:
+            return _Token(_LATEX_FLOORS[name], raw, pos + 1), end
+        if name == "partial":
+            return _Token("partial", raw, pos + 1), end
+        if name == "substack":
+            return _Token("substack", raw, pos + 1), end
+        if name == "nabla":
+            raise self.error("a gradient '\\nabla'", pos, _GRADIENT)
         if name in ("land", "wedge"):
             return _Token("name", raw, pos + 1, "and"), end
         if name in ("begin", "end"):
@@ -618,7 +642,7 @@ class _Parser:
                 factors.append(sympy.Pow(divisor, -1))
             elif (
                 self.juxtaposition_allowed()
-                and tok.kind in ("name", "func", "(", "{")
+                and tok.kind in ("name", "func", "(", "{", "lfloor", "lceil", "partial")
                 and not self.at_keyword()
             ):
                 factors.append(self.power())
@@ -667,6 +691,12 @@ class _Parser:
             return self.call(tok)
         if tok.kind == "begin_cases":
             return self.cases(tok)
+        if tok.kind in _FLOOR_CLOSERS:
+            return self.floor_group(tok)
+        if tok.kind == "partial":
+            # ∂y/∂x read as a quotient of products would be a disaster: only the two \frac
+            # forms are derivatives, and a stray ∂ is refused.
+            raise self.error(f"unexpected {_show(tok.text)}", tok.col, _DERIVATIVE_FORMS)
         if tok.kind in ("(", "{", "|"):
             with self.nested(tok.col):
                 opener = self.open_group(True)
@@ -674,6 +704,110 @@ class _Parser:
                 self.close_group(opener, f"expected an operator or {_show(_closer_text(opener))}")
             return _build(sympy.Abs, inner) if opener.kind == "|" else inner
         raise self.unexpected(f"expected {_OPERAND}")
+
+    def floor_group(self, opener: _Token) -> sympy.Expr:
+        """``\\lfloor x \\rfloor`` and ``\\lceil x \\rceil`` (also ⌊x⌋, ⌈x⌉, with \\left/\\right)."""
+        closer = _FLOOR_CLOSERS[opener.kind]
+        with self.nested(opener.col):
+            self.grouping.append(True)
+            self.advance()
+            inner = self.expr()
+            if self.tok.kind != closer:
+                raise self.unexpected(f"expected an operator or '\\{closer}'")
+            self.grouping.pop()
+            self.advance()
+        return _build(sympy.floor if opener.kind == "lfloor" else sympy.ceiling, inner)
+
+    # -- derivatives --------------------------------------------------------------------------
+    def starts_derivative(self) -> bool:
+        """After ``\\frac``: is the numerator ``{\\partial ...``? (Nothing is consumed.)"""
+        if self.tok.kind != "{" or self.tok.text != "{":
+            return False
+        following, _ = self.lexer.next(self.pos, True)
+        return following.kind == "partial"
+
+    def latex_derivative(self, tok: _Token) -> sympy.Expr:
+        """``\\frac{\\partial f}{\\partial x}``, ``\\frac{\\partial}{\\partial x} f`` (f the product
+        that follows, up to ``+`` or ``-``, as for a sum) and higher orders
+        ``\\frac{\\partial^2 f}{\\partial x \\partial y}``, ``\\frac{\\partial^2 f}{\\partial x^2}``."""
+        with self.nested(tok.col):
+            opener = self.open_group(True)
+            self.advance()  # the ∂
+            order = self.derivative_order() if self.at_power() else 1
+            body: sympy.Expr | None = None
+            if not (self.tok.kind == "}" and self.tok.text == "}"):
+                body = self.expr()
+            self.close_group(opener, "expected an operator or '}'")
+            if self.tok.kind != "{" or self.tok.text != "{":
+                raise self.unexpected("expected '{\\partial' and the variable, as in {\\partial x}")
+            opener = self.open_group(True)
+            variables: list[tuple[sympy.Expr, int]] = []
+            while self.tok.kind == "partial":
+                self.advance()
+                variable_tok = self.tok
+                variable = self.atom()
+                if not isinstance(variable, (sympy.Symbol, sympy.Indexed)):
+                    raise self.error(
+                        f"a derivative by {_show(variable_tok.text)}, which is not a variable",
+                        variable_tok.col,
+                        "differentiate by a name such as x or x_k",
+                    )
+                variables.append((variable, self.derivative_order() if self.at_power() else 1))
+            if not variables:
+                raise self.unexpected("expected '\\partial' and the variable, as in {\\partial x}")
+            self.close_group(opener, "expected '\\partial', another variable or '}'")
+            if sum(count for _, count in variables) != order:
+                raise self.error(
+                    "the orders of a derivative do not match",
+                    tok.col,
+                    f"the numerator says order {order}, the denominator "
+                    f"{sum(count for _, count in variables)}",
+                )
+            if body is None:
+                body_col = self.tok.col
+                if self.tok.kind == "end" or (self.tok.kind == "op" and self.tok.value in "+-"):
+                    raise self.unexpected("expected what is differentiated after the operator")
+                body = self.term()
+            else:
+                body_col = tok.col
+        return self.make_derivative(body, variables, body_col)
+
+    def at_power(self) -> bool:
+        return self.tok.kind == "op" and self.tok.value == "^"
+
+    def derivative_order(self) -> int:
+        """``^2`` or ``^{2}`` after ∂ or a variable: a whole number from 1 to 10."""
+        self.advance()  # the '^'
+        braced = self.tok.kind == "{" and self.tok.text == "{"
+        if braced:
+            opener = self.open_group(True)
+        tok = self.tok
+        if tok.kind != "num" or tok.decimals is not None or not 1 <= int(tok.value) <= 10:  # type: ignore[call-overload]
+            raise self.unexpected("expected the order of the derivative, a whole number from 1 to 10")
+        self.advance()
+        if braced:
+            self.close_group(opener, "expected '}'")
+        return int(tok.value)  # type: ignore[call-overload]
+
+    def make_derivative(
+        self, body: sympy.Expr, variables: list[tuple[sympy.Expr, int]], col: int
+    ) -> sympy.Expr:
+        """The derivative, unevaluated: the checker evaluates it after the names it uses are
+        replaced by their definitions.
+
+        Refused when the expression does not show the variable (``\\partial y_L / \\partial
+        y_{L-1}``, ``\\frac{\\partial}{\\partial x_j} \\gamma_i``): such a name stands for a function
+        of the variable, and as a constant it would have derivative 0, a false proof."""
+        if body.free_symbols:
+            for variable, _ in variables:
+                if not _depends_on(body, variable):
+                    raise self.error(
+                        f"{_show(sympy.sstr(body))} does not contain {_show(sympy.sstr(variable))}",
+                        col,
+                        "a name that stands for a function of the variable cannot be differentiated; "
+                        "write out what it stands for",
+                    )
+        return sympy.Derivative(body, *variables, evaluate=False)
 
     # -- names and subscripts ---------------------------------------------------------------
     def name(self, tok: _Token) -> sympy.Expr:
@@ -874,6 +1008,8 @@ class _Parser:
         name = str(tok.value)
         if name == "sum" and self.tok.kind == "_":
             return self.latex_sum(tok)
+        if name == "frac" and self.latex and self.starts_derivative():
+            return self.latex_derivative(tok)
         if name == "frac" and (self.tok.kind == "{" or tok.text.startswith("\\")):
             with self.nested(tok.col):
                 numerator = self.brace_group(tok)
@@ -991,23 +1127,67 @@ class _Parser:
         return self.make_power(radicand, sympy.Pow(degree, -1), tok.col)
 
     def latex_sum(self, tok: _Token) -> sympy.Expr:
-        """``sum_{i=a}^{b} body``: the body is the product that follows, up to ``+`` or ``-``."""
+        """``sum_{i=a}^{b} body``: the body is the product that follows, up to ``+`` or ``-``.
+
+        Terms may be left out: ``\\sum_{\\substack{i=1 \\\\ i \\neq j}}^{n}`` or
+        ``\\sum_{i=1, i \\neq j}^{n}`` is the sum of body·(1 − δ_ij), which is right whether or
+        not j lies between the bounds. No other condition under a sum is read."""
         with self.nested(tok.col):
             self.advance()  # the '_'
             if self.tok.kind != "{":
                 raise self.unexpected("expected '{' and bounds, as in \\sum_{i=1}^{n}")
             opener = self.open_group(True)
+            stack = None
+            if self.tok.kind == "substack":
+                self.advance()
+                if self.tok.kind != "{" or self.tok.text != "{":
+                    raise self.unexpected("expected '{' after '\\substack'")
+                stack = self.open_group(True)
             index_tok = self.expect("name", "expected the summation index, as in \\sum_{i=1}^{n}")
             index = self.symbol(str(index_tok.value))
             self.expect("=", "expected '=' after the summation index")
             lower = self.expr()
+            excluded = self.excluded_terms(index_tok)
+            if stack is not None:
+                self.close_group(stack, "expected an operator, ',' or '}'")
             self.close_group(opener, "expected an operator or '}'")
             if not (self.tok.kind == "op" and self.tok.value == "^"):
                 raise self.unexpected("expected '^' and the upper bound, as in \\sum_{i=1}^{n}")
             self.advance()
             upper = self.atom()
             body = self.term()
+        for value in excluded:
+            if not isinstance(index, sympy.Symbol) or index in value.free_symbols:
+                raise self.error(
+                    "a left-out term that depends on the summation index",
+                    index_tok.col,
+                    "leave out one term, as in i \\neq j",
+                )
+            body = body * (1 - sympy.KroneckerDelta(index, value))
         return self.make_sum(body, index, lower, upper, index_tok)
+
+    def excluded_terms(self, index_tok: _Token) -> list[sympy.Expr]:
+        """``, i \\neq j`` and ``\\\\ i \\neq j`` after the lower bound: the values left out."""
+        excluded: list[sympy.Expr] = []
+        while self.tok.kind in (",", "rowsep"):
+            while self.tok.kind in (",", "rowsep"):
+                self.advance()
+            name_tok = self.expect("name", "expected a condition such as i \\neq j")
+            if name_tok.value != index_tok.value:
+                raise self.error(
+                    f"a condition on {_show(name_tok.text)} under a sum over {_show(index_tok.text)}",
+                    name_tok.col,
+                    "only terms of the summation index may be left out, as in i \\neq j",
+                )
+            if not (self.tok.kind == "rel" and self.tok.value == "!="):
+                raise self.unexpected("expected '\\neq': only left-out terms (i \\neq j) are read")
+            self.advance()
+            if len(excluded) >= self.limits.max_args:
+                raise self.error(
+                    f"more than {self.limits.max_args} left-out terms", name_tok.col, "split the sum"
+                )
+            excluded.append(self.arith())
+        return excluded
 
     def make_sum(
         self, body: sympy.Expr, index: sympy.Expr, lower: sympy.Expr, upper: sympy.Expr, tok: _Token
@@ -1052,6 +1232,8 @@ class _Parser:
             return self.divide(args[0], args[1], tok.col)
         if name == "sum":
             return self.make_sum(args[0], args[1], args[2], args[3], tok)
+        if name in ("floor", "ceil"):
+            return _build(sympy.floor if name == "floor" else sympy.ceiling, args[0])
         if name == "KroneckerDelta":  # 1 where the indices agree, else 0 (as `derive results` prints it)
             return sympy.KroneckerDelta(args[0], args[1])
         raise AssertionError(name)  # pragma: no cover - _ARITY and this list agree
@@ -1131,6 +1313,14 @@ def _build(function: type, *args: sympy.Expr) -> sympy.Expr:
     if any(arg.is_number and not arg.is_Atom for arg in args):
         return function(*args, evaluate=False)
     return function(*args)
+
+
+def _depends_on(body: sympy.Expr, variable: sympy.Expr) -> bool:
+    """Does ``body`` show ``variable``: the symbol itself, or for an entry ``x[j]`` any entry
+    of ``x`` (``x[i]`` under a sum over i may be it)?"""
+    if isinstance(variable, sympy.Indexed):
+        return any(entry.base == variable.base for entry in body.atoms(sympy.Indexed))
+    return variable in body.free_symbols
 
 
 def _closer_text(opener: _Token) -> str:

@@ -90,6 +90,8 @@ class Domains:
     vectors: dict[str, str] = field(default_factory=dict)  # base → length name or number
     integers: set[str] = field(default_factory=set)
     index_of: dict[str, str] = field(default_factory=dict)  # index name → its vector's length
+    # Variables of a limit (\lim_{\beta \to \infty}) are numbers: \beta(x_i - x_j) is a product.
+    scalars: set[str] = field(default_factory=set)
 
     @classmethod
     def from_front_matter(cls, assume: dict[str, str]) -> "Domains":

@@ -116,6 +116,8 @@ def review_workings(workings: Workings, seconds: float = REVIEW_SECONDS) -> Revi
     for base, length in S.find_vectors(formulas).items():
         if base not in domains.declared:
             domains.vectors[base] = length or "6"
+    for text in formulas:
+        domains.scalars |= set(S.LIMIT_VARIABLE.findall(text))
     parsed: dict[str, S.Parsed] = {}
 
     def parse(side) -> S.Parsed:
@@ -302,6 +304,11 @@ class _Checker:
         return tuple((s, used[s]) for s in order), sorted(set(missing))
 
     def _check(self, out: LinkVerdict, number: int, lhs, rel: str, rhs, definitions: tuple) -> LinkVerdict:
+        if lhs.has(sp.Derivative) or rhs.has(sp.Derivative):
+            differentiated = _defined_variables(definitions, lhs, rhs)
+            if differentiated:
+                return _not_checked(out, S.UNDEFINED, f"differentiates by {differentiated}, which is defined earlier")
+            lhs, rhs = _expand_in_derivatives(lhs, definitions), _expand_in_derivatives(rhs, definitions)
         full_lhs, full_rhs = expand_definitions(lhs, definitions), expand_definitions(rhs, definitions)
         assumptions = self.domains.assumptions(*_names(full_lhs, full_rhs))
         step = Step(f"review.{out.line}.{number}", lhs, rel, rhs, (), assumptions, definitions=definitions)
@@ -345,13 +352,47 @@ class _Checker:
         return out
 
 
+def _defined_variables(definitions: tuple, *exprs: sp.Basic) -> str:
+    """A variable of a derivative that a definition gives a value: ∂/∂x after "let x = 2"."""
+    defined = {name for name, _ in definitions}
+    for expr in exprs:
+        for derivative in expr.atoms(sp.Derivative):
+            for variable in derivative.variables:
+                if variable in defined or variable.free_symbols & defined:
+                    return sp.sstr(variable)
+    return ""
+
+
+def _expand_in_derivatives(expr: sp.Basic, definitions: tuple) -> sp.Basic:
+    """Definitions put into what is differentiated by replacement, before the engine's own
+    expansion: that uses ``subs``, and SymPy's ``subs`` holds a name fixed while differentiating
+    (∂(s x)/∂x with s := x² becomes x², not 3x²), which would verify a wrong derivative."""
+    if not definitions:
+        return expr
+    mapping = dict(definitions)
+
+    def expand(derivative: sp.Derivative) -> sp.Basic:
+        body = derivative.expr
+        for _ in range(len(mapping) + 1):
+            replaced = body.xreplace(mapping)
+            if replaced == body:
+                break
+            body = replaced
+        return sp.Derivative(body, *derivative.variable_count, evaluate=False)
+
+    return expr.replace(lambda node: isinstance(node, sp.Derivative), expand)
+
+
 def _names(*exprs: sp.Basic) -> tuple[set[sp.Symbol], set[sp.IndexedBase]]:
     symbols: set[sp.Symbol] = set()
     bases: set[sp.IndexedBase] = set()
     for expr in exprs:
         labels = {b.label for b in expr.atoms(sp.IndexedBase)}
         bases |= expr.atoms(sp.IndexedBase)
-        symbols |= {s for s in expr.free_symbols if isinstance(s, sp.Symbol) and s not in labels}
+        free = set(expr.free_symbols)
+        for derivative in expr.atoms(sp.Derivative):  # SymPy leaves out j of ∂/∂x_j: it picks the entry
+            free |= {s for variable in derivative.variables for s in variable.free_symbols}
+        symbols |= {s for s in free if isinstance(s, sp.Symbol) and s not in labels}
     return symbols, bases
 
 

@@ -41,13 +41,14 @@ _APPLICATION = re.compile(
     r"(?:\\(?:underline|mathbf|boldsymbol|vec|bm)\{\s*\\?[A-Za-z]+\s*\}|\\?[A-Za-z]+(?:_\{?[A-Za-z0-9]+\}?)?)"
     r"\s*(?:\\right)?\)"
 )
+LIMIT_VARIABLE = re.compile(r"\\lim_\{\s*\\?([A-Za-z]+)\s*(?:\\to|\\rightarrow|→)")
 _LIMIT = re.compile(
     r"\A\s*\\lim_\{\s*(?P<var>\\?[A-Za-z]+)\s*(?:\\to|\\rightarrow|→)\s*(?P<point>[^{}]+?)\s*\}\s*"
 )
 _WRAPPED = re.compile(r"\\(?:underline|mathbf|boldsymbol|vec|bm)\{\s*(\\?[A-Za-z]+)\s*\}(?=_)")
 _FORALL = re.compile(r"\\forall\s*\\?[A-Za-z]+(?:_\{[^{}]*\}|_[A-Za-z0-9])?\s*\Z")
-_SUM_INDEX = re.compile(r"\\sum_\{?\s*(\\?[A-Za-z]+)\s*=")
-_SUM_TOP = r"\\sum_\{{\s*{index}\s*=[^{{}}]*\}}\^\{{?\s*(\\?[A-Za-z][A-Za-z0-9]*(?:_\{{?[A-Za-z0-9]+\}}?)?)"
+_SUM_INDEX = re.compile(r"\\sum_\{?\s*(?:\\substack\{\s*)?(\\?[A-Za-z]+)\s*=")
+_SUM_TOP = r"\\sum_\{{\s*(?:\\substack\{{\s*)?{index}\s*=[^{{}}]*\}}\}}?\^\{{?\s*(\\?[A-Za-z][A-Za-z0-9]*(?:_\{{?[A-Za-z0-9]+\}}?)?)"
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def parse_side(text: str, domains: Domains) -> Parsed:
     application = _function_application(text)
     if application:
         return Parsed(None, UNPARSED, f"function notation {application} of an undefined function")
-    ambiguous = _ambiguous_product(text, set(domains.declared))
+    ambiguous = _ambiguous_product(text, set(domains.declared) | domains.scalars)
     if ambiguous:
         return Parsed(None, UNPARSED, f"{ambiguous}(…) may apply a function; write {ambiguous} \\cdot (…) "
                       "for a product, or declare it in [assume]")
