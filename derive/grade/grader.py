@@ -11,12 +11,8 @@ from __future__ import annotations
 import csv
 import difflib
 import os
-import signal
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +20,7 @@ from typing import Mapping, Sequence
 
 import sympy as sp
 
+from derive.core.checks.timelimit import wall_time_limit
 from derive.errors import InputError
 from derive.grade.diagnose import compare
 from derive.grade.answer_file import read_answers
@@ -71,26 +68,6 @@ class _OutOfTime(BaseException):
     """Raised by the alarm; a BaseException so that SymPy's ``except Exception`` lets it pass."""
 
 
-@contextmanager
-def _answer_time_limit(seconds: float) -> Iterator[None]:
-    """Raise _OutOfTime after ``seconds`` (main thread only; elsewhere the per-file process
-    limit is what stops a runaway answer)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def on_alarm(signum: int, frame: object) -> None:
-        raise _OutOfTime
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _known_maxima(claim: sp.Expr, expected: ResultEntry) -> sp.Expr:
     """max(x) → x[j] where the result's step assumes x[j] is the largest entry of x."""
     if not claim.has(EntryMax):
@@ -125,7 +102,7 @@ def _grade_claim_in_time(result_id: str, answer: str, expected: ResultEntry, sec
         return ClaimGrade(result_id, answer, UNDECIDED, printed.student(expected.value),
                           f"not graded: this file's answers used up their {FILE_ANSWER_SECONDS:g} s")
     try:
-        with _answer_time_limit(seconds):
+        with wall_time_limit(seconds, _OutOfTime):
             return _grade_claim(result_id, answer, expected)
     except _OutOfTime:
         return ClaimGrade(result_id, answer, UNDECIDED, printed.student(expected.value),
