@@ -90,3 +90,14 @@ def test_the_variable_of_a_limit_is_a_number_so_a_bracket_beside_it_multiplies()
     assert verdict(product + "\n") == "not checked"  # \beta(…) could apply a function
     got = verdicts(r"$$\lim_{\beta \to \infty} \left(\frac{1}{\beta}\right) = 0$$" + "\n\n" + product + "\n")
     assert got[3][0] in CHECKED
+
+
+def test_a_column_of_a_table_is_a_number_so_a_bracket_beside_it_multiplies():
+    table = "layer num\tC_{in}\tC_{out}\n1\t3\t64\n2\t64\t192\n\n"
+    line = r"$$C_{out} (C_{in} - 1 + 1) = C_{out} C_{in}$$"
+    assert verdict(line + "\n") == "not checked"  # without the table, C_{out}(…) could apply a function
+    got = verdicts(table + line + "\n")
+    (only,) = got.values()
+    assert only[0] == "verified"
+    wrong = verdicts(table + r"$$C_{out} (C_{in} - 1 + 1) = C_{out} + C_{in}$$" + "\n")
+    assert list(wrong.values())[0][0] == "wrong"

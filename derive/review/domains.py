@@ -90,7 +90,8 @@ class Domains:
     vectors: dict[str, str] = field(default_factory=dict)  # base → length name or number
     integers: set[str] = field(default_factory=set)
     index_of: dict[str, str] = field(default_factory=dict)  # index name → its vector's length
-    # Variables of a limit (\lim_{\beta \to \infty}) are numbers: \beta(x_i - x_j) is a product.
+    # Names the workings show to be numbers, so that \beta(x_i - x_j) or C_{out}(C_{in} - 1) is a
+    # product: variables of a limit (\lim_{\beta \to \infty}) and the columns of a table.
     scalars: set[str] = field(default_factory=set)
 
     @classmethod

@@ -133,7 +133,7 @@ def parse_side(text: str, domains: Domains) -> Parsed:
     application = _function_application(text)
     if application:
         return Parsed(None, UNPARSED, f"function notation {application} of an undefined function")
-    ambiguous = _ambiguous_product(text, set(domains.declared) | domains.scalars)
+    ambiguous = _ambiguous_product(text, set(domains.declared), domains.scalars)
     if ambiguous:
         return Parsed(None, UNPARSED, f"{ambiguous}(…) may apply a function; write {ambiguous} \\cdot (…) "
                       "for a product, or declare it in [assume]")
@@ -228,19 +228,28 @@ _NOT_NAMES = frozenset(
 )
 
 
-def _ambiguous_product(text: str, declared: set[str]) -> str:
+def _ambiguous_product(text: str, declared: set[str], scalars: set[str] = frozenset()) -> str:
     """``\\sigma(z)`` or ``f(a + b)``: a function applied, or a product? Read as a product it
-    could verify σ(a + b) = σ(a) + σ(b), so it is read only for names declared in [assume]."""
+    could verify σ(a + b) = σ(a) + σ(b), so it is read only for names declared in [assume] and
+    for ``scalars``, names the workings show to be numbers (as the parser names them: C_out)."""
     for match in _NAME_THEN_BRACKET.finditer(text):
         head = match.group("head").lstrip("\\")
         if head in _KNOWN_FUNCTIONS or head in _NOT_NAMES or head == "e":
             continue
         if match.group("head").startswith("\\") and head not in GREEK:
             continue  # another command; the parser says what it makes of it
-        if head in declared:
+        if head in declared or _parser_name(head, match.group("sub")) in scalars:
             continue
         return (match.group("head") + (match.group("sub") or "")).strip()
     return ""
+
+
+_BRACES_AND_COMMANDS = re.compile(r"[{}\\\s]")
+
+
+def _parser_name(head: str, sub: str | None) -> str:
+    """``C`` and ``_{out}`` → ``C_out``; ``\\beta`` → ``beta``: the name the parser gives."""
+    return head if not sub else head + "_" + _BRACES_AND_COMMANDS.sub("", sub[1:])
 
 
 def _one_bracket(body: str) -> bool:
