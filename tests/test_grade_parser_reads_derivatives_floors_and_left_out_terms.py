@@ -211,3 +211,35 @@ def test_a_floor_multiplies_what_stands_beside_it():
     assert parse_answer(r"2 \lfloor 7/2 \rfloor") == 6
     assert parse_answer(r"\lfloor 7/2 \rfloor \lceil 7/2 \rceil") == 12
     assert parse_answer("2⌊7/2⌋") == 6
+
+
+# -- max and min of a list with dots --------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    r"\max\{x_1, \dots, x_n\}", r"\max\{x_1, \ldots, x_n\}", r"\max(x_1, \cdots, x_{n})", "max(x_1, …, x_n)",
+])
+def test_the_largest_of_a_listed_vector_is_its_largest_entry(text):
+    from derive.grade.parser import EntryMax
+
+    assert parse_answer(text, {"x": x_vec}) == EntryMax(x_vec)
+
+
+def test_the_smallest_of_a_listed_vector():
+    from derive.grade.parser import EntryMin
+
+    assert parse_answer(r"\min\{x_1, \dots, x_n\}", {"x": x_vec}) == EntryMin(x_vec)
+
+
+@pytest.mark.parametrize("text", [
+    r"\max\{x_2, \dots, x_n\}",          # not from the first entry: not the whole vector
+    r"\max\{x_1, \dots, y_n\}",          # two vectors
+    r"\max\{x_1, x_2, \dots, x_n\}",     # another shape
+    r"\max\{\dots, x_n\}",
+    r"\max\{x_1, \dots, x_{n-1}\}",      # an index that is an expression
+    r"\max\{a, \dots, b\}",              # not entries of a vector
+    r"\exp(x_1, \dots)",                 # dots outside max and min
+    r"x_1 + \dots + x_n",                # a sum with dots is not read
+])
+def test_other_lists_with_dots_are_refused(text):
+    with pytest.raises(AnswerParseError):
+        parse_answer(text, {"x": x_vec, "y": IndexedBase("y")})

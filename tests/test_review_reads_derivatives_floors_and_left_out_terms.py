@@ -101,3 +101,35 @@ def test_a_column_of_a_table_is_a_number_so_a_bracket_beside_it_multiplies():
     assert only[0] == "verified"
     wrong = verdicts(table + r"$$C_{out} (C_{in} - 1 + 1) = C_{out} + C_{in}$$" + "\n")
     assert list(wrong.values())[0][0] == "wrong"
+
+
+MAXIMUM = r"$$\sum_{i=1}^{n} e^{x_i} \ge e^{x_j}$$" + "\n\n" + r"Let $x_j := \max\{x_1, \dots, x_n\}$." + "\n\n"
+
+
+def test_a_defined_largest_entry_is_used_on_later_lines():
+    got = verdicts(MAXIMUM + r"$$x_j + 0 = \max\{x_1, \dots, x_n\}$$" + "\n\n" + r"$$x_i - x_j \le 0$$" + "\n")
+    assert got[3][0] == "definition" and "largest entry of x" in got[3][1]
+    assert got[5][0] == "verified"
+    assert got[7][0] in CHECKED  # true because x_j is the largest: sampled that way
+
+
+def test_a_largest_entry_is_not_any_entry():
+    got = verdicts(MAXIMUM + r"$$x_1 = \max\{x_1, \dots, x_n\}$$" + "\n\n" + r"$$x_i - x_j \ge 0$$" + "\n")
+    assert got[5][0] == "wrong"
+    assert got[7][0] == "wrong"
+
+
+def test_before_its_definition_a_largest_entry_is_not_assumed():
+    got = verdicts(r"$$\sum_{i=1}^{n} e^{x_i} \ge e^{x_j}$$" + "\n\n" + r"$$x_i - x_j \le 0$$" + "\n\n"
+                   + r"Let $x_j := \max\{x_1, \dots, x_n\}$." + "\n")
+    assert got[3][0] == "wrong"
+
+
+def test_the_largest_of_part_of_a_vector_is_not_checked():
+    got = verdicts(MAXIMUM + r"$$x_j = \max\{x_1, \dots, x_m\}$$" + "\n")
+    assert got[5][0] == "not checked" and "only part of x" in got[5][1]
+
+
+def test_a_largest_entry_nobody_located_is_not_checked():
+    got = verdicts(r"$$\sum_{i=1}^{n} e^{x_i} \ge e^{x_j}$$" + "\n\n" + r"$$x_j = \max\{x_1, \dots, x_n\}$$" + "\n")
+    assert got[3][0] == "not checked"

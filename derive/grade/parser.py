@@ -196,7 +196,7 @@ def _show(text: str) -> str:
 class _Token:
     """One lexical unit; ``col`` is 1-based, ``value`` the name, operator or exact number."""
 
-    kind: str  # num name func op ( ) { } [ ] | , _ = end partial lfloor rfloor lceil rceil substack
+    kind: str  # num name func op ( ) { } [ ] | , _ = end partial lfloor rfloor lceil rceil substack dots
     text: str
     col: int
     value: object = None
@@ -245,6 +245,8 @@ class _Lexer:
             return _Token(_UNICODE_FLOORS[ch], ch, pos + 1), pos + 1
         if ch == "∂":
             return _Token("partial", ch, pos + 1), pos + 1
+        if ch == "…":
+            return _Token("dots", ch, pos + 1), pos + 1
         if ch == "∇":
             raise self.error("a gradient '∇'", pos, _GRADIENT)
         if ch == "&" and self.latex:
@@ -308,6 +310,8 @@ class _Lexer:
             return _Token("rowsep", raw, pos + 1), end
         if name in _LATEX_FLOORS:
             return _Token(_LATEX_FLOORS[name], raw, pos + 1), end
+        if name in ("dots", "ldots", "cdots"):
+            return _Token("dots", raw, pos + 1), end
         if name == "partial":
             return _Token("partial", raw, pos + 1), end
         if name == "substack":
@@ -1026,6 +1030,8 @@ class _Parser:
                 return (EntryMax if name == "max" else EntryMin)(vector)
         if self.tok.kind == "(":
             args = self.arguments(tok)
+            if None in args:
+                return self.listed_extremum(tok, args)  # type: ignore[arg-type]
         elif self.latex and name in ("exp", "log", "ln", "sqrt"):
             with self.nested(tok.col):
                 args = [self.power() if name != "sqrt" else self.atom()]
@@ -1090,7 +1096,7 @@ class _Parser:
     def arguments(self, tok: _Token) -> list[sympy.Expr]:
         with self.nested(self.tok.col):
             opener = self.open_group(False)
-            args = [self.expr()]
+            args = [self.argument(tok)]
             while self.tok.kind == ",":
                 if len(args) >= self.limits.max_args:
                     raise self.error(
@@ -1099,10 +1105,37 @@ class _Parser:
                         "split the call",
                     )
                 self.advance()
-                args.append(self.expr())
+                args.append(self.argument(tok))
             closer = self.close_group(opener, f"expected ',' or {_show(_closer_text(opener))}")
         self.call_closers.add(closer.col)
         return args
+
+    def argument(self, tok: _Token) -> sympy.Expr:
+        """One argument; ``\\dots`` (None here) only among the entries of max and min."""
+        if self.tok.kind == "dots" and tok.value in ("max", "min"):
+            self.advance()
+            return None  # type: ignore[return-value]
+        return self.expr()
+
+    def listed_extremum(self, tok: _Token, args: list[sympy.Expr | None]) -> sympy.Expr:
+        """``\\max\\{x_1, \\dots, x_n\\}``: the largest entry of the vector x, as ``max_i x_i``.
+        Only this form: the first entry x_1, the dots, the last entry with a plain index."""
+        if len(args) == 3 and args[1] is None:
+            first, last = args[0], args[2]
+            if (
+                isinstance(first, sympy.Indexed)
+                and isinstance(last, sympy.Indexed)
+                and first.base == last.base
+                and first.indices == (sympy.Integer(1),)
+                and len(last.indices) == 1
+                and isinstance(last.indices[0], (sympy.Symbol, sympy.Integer))
+            ):
+                return (EntryMax if tok.value == "max" else EntryMin)(first.base)
+        raise self.error(
+            f"{_show(tok.text)} of a list with dots",
+            tok.col,
+            f"write {tok.value}{{x_1, \\dots, x_n}} with x a vector, or {tok.value}_i x_i",
+        )
 
     def brace_group(self, owner: _Token) -> sympy.Expr:
         if self.tok.kind != "{":

@@ -28,6 +28,7 @@ from derive.core.checks.result import FAILED, NUMERIC_ONLY, UNDECIDED, VERIFIED
 from derive.core.checks.runner import check_step
 from derive.core.step import Step
 from derive.errors import InputError
+from derive.grade.parser import EntryMax, EntryMin
 from derive.review import diagnosis as D
 from derive.review import sides as S
 from derive.review import tables as T
@@ -225,7 +226,10 @@ class _Checker:
                 where = "the previous side" if name == "left" and link.continued else f"the {name} side"
                 return _not_checked(out, side.reason, f"{where}: {side.detail}")
         lhs, rhs = S.with_domains(left.expr, self.domains), S.with_domains(right.expr, self.domains)
+        lhs, rhs = self.domains.known_maxima(lhs), self.domains.known_maxima(rhs)
         out.lhs, out.rhs, out.rel = lhs, rhs, rel
+        if lhs.has(EntryMax, EntryMin) or rhs.has(EntryMax, EntryMin):
+            return _not_checked(out, S.UNDEFINED, "which entry is the largest (smallest) is not said before this line")
         if rel == "=" and all(isinstance(e, sp.Symbol) for e in (lhs, rhs)) and (lhs.is_integer or rhs.is_integer):
             # "j = i_max", "i = j": which index is meant, not a claim about values
             return _not_checked(out, S.INDEX_RANGE, "a choice of index, not a claim")
@@ -254,6 +258,13 @@ class _Checker:
             out.note = "names a quantity in words"
             if right.expr is not None:
                 out.rhs, out.rel = S.with_domains(right.expr, self.domains), "def"
+            return out
+        largest = _names_a_largest_entry(left.expr, right.expr)
+        if largest:
+            base, index = largest
+            self.domains.maxima.setdefault(base, index)
+            self.domains.index_of.setdefault(index, self.domains.vectors.get(base, "") or str(6))
+            out.note = f"{base}_{index} is the largest entry of {base} for later lines"
             return out
         if left.expr is not None and (right.expr is None or not isinstance(left.expr, sp.Symbol)):
             self.unread[S.with_domains(left.expr, self.domains)] = link.line
@@ -351,6 +362,14 @@ class _Checker:
         diagnosis = D.rounded(out.rhs_text, full_lhs, full_rhs) or D.diagnose(step.id, full_lhs, rel, full_rhs, assumptions)
         out.note = counterexample + (f"; {diagnosis}" if diagnosis else "")
         return out
+
+
+def _names_a_largest_entry(left: sp.Basic | None, right: sp.Basic | None) -> tuple[str, str] | None:
+    """``x_j := \\max\\{x_1, \\dots, x_n\\}``: (x, j) — j is where x is largest, for later lines."""
+    if (isinstance(left, sp.Indexed) and len(left.indices) == 1 and isinstance(left.indices[0], sp.Symbol)
+            and right == EntryMax(left.base)):
+        return str(left.base.label), left.indices[0].name
+    return None
 
 
 def _defined_variables(definitions: tuple, *exprs: sp.Basic) -> str:
