@@ -141,10 +141,36 @@ def review_workings(workings: Workings, seconds: float = REVIEW_SECONDS) -> Revi
             result = parse(link.rhs)
             if result.expr is not None:
                 T.add_named_formula(link.lhs.text, result.expr, tables)
+    columns = _column_formulas(raw_links, parse, tables)
     checker = _Checker(domains, tables, time.monotonic() + seconds, functions)
     for number, link in enumerate(raw_links):
         review.links.append(checker.verdict(number, link, parse(link.lhs), parse(link.rhs)))
+        if number in columns:
+            review.links.extend(checker.table_rows(number, link, *columns[number]))
+    review.links.sort(key=lambda verdict: verdict.line)  # a table's rows sit at their own lines
     return review
+
+
+def _column_formulas(raw_links: list[RawLink], parse, tables: list[T.Table]) -> dict[int, tuple]:
+    """Links that end a column formula (tables.py, rule 4) → (table, column, formula):
+    ``h_{out} = FORMULA``, or ``h_{out} = \\text{words}`` continued by ``= FORMULA``."""
+    found: dict[int, tuple] = {}
+    for number, link in enumerate(raw_links):
+        if link.prose or link.conditional or relation_of(link.rel) not in ("=", "def") or link.lhs is None or link.lhs.prose:
+            continue
+        end = number
+        if link.rhs.prose and number + 1 < len(raw_links):
+            after = raw_links[number + 1]
+            if not (after.line == link.line and after.lhs is not None and after.lhs.prose
+                    and after.lhs.text.strip() == link.rhs.text.strip() and relation_of(after.rel) in ("=", "def")):
+                continue
+            end = number + 1
+        formula = parse(raw_links[end].rhs).expr
+        column = parse(link.lhs).expr
+        table = T.column_table(column, formula, tables) if formula is not None else None
+        if table is not None:
+            found[end] = (table, column, formula)
+    return found
 
 
 def _defining(link: RawLink) -> bool:
@@ -251,6 +277,24 @@ class _Checker:
             return _not_checked(checked, S.UNDEFINED, f"uses {sp.sstr(thing)}, defined on line {line} in a form "
                                 f"not read; false for other values ({checked.note})")
         return checked
+
+    def table_rows(self, number: int, link: RawLink, table: T.Table, column: sp.Symbol,
+                   formula: sp.Expr) -> list[LinkVerdict]:
+        """Each row of ``table`` against the column formula on ``link``'s line (tables.py, rule 4)."""
+        verdicts = []
+        for row, stated, computed in T.column_claims(table, column, formula):
+            line = table.row_lines.get(row, table.line)
+            out = LinkVerdict(line, f"row {row}: {column} = {sp.sstr(formula)}", NOT_CHECKED,
+                              lhs_text=str(column), rhs_text=sp.sstr(formula), written_rel="=")
+            if not computed.is_number:
+                verdicts.append(_not_checked(out, S.UNDEFINED, f"row {row} lacks a number the formula on line {link.line} uses"))
+                continue
+            checked = self._check(out, f"{number}.row{row}", stated, "=", computed, ())
+            checked.lhs, checked.rhs, checked.rel = column, formula, "="
+            checked.note = (f"row {row}: {stated} in the table, {sp.sstr(computed)} by the formula on line {link.line}; "
+                            + checked.note)
+            verdicts.append(checked)
+        return verdicts
 
     def _definition(self, out: LinkVerdict, link: RawLink, left: S.Parsed, right: S.Parsed) -> LinkVerdict:
         out.verdict = DEFINITION
