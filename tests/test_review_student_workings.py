@@ -50,3 +50,16 @@ def test_every_link_has_a_verdict_and_every_unchecked_one_a_reason(review):
         assert link["verdict"] in ("verified", "numeric-only", "wrong", "definition", "not checked")
         if link["verdict"] == "not checked":
             assert link["reason"] and link["note"].startswith(link["reason"])
+
+
+def test_the_derivative_the_maximum_and_the_table_are_read_and_right(review, line_of):
+    # ∂/∂x_j log Σ e^{x_i} = e^{x_j}/Σ e^{x_i} (the softmax), x_j + 0 = max{x_1, …, x_n} with x_j
+    # defined as that maximum, and h_out = ⌊(h_in − k_h + 2P)/S + 1⌋ on each row of the table
+    _, links = review
+    verdict = {link["line"]: link["verdict"] for link in links}
+    assert verdict[line_of(r"= e\^\{x_j\} \\cdot \\frac\{1\}")] == "verified"
+    assert verdict[line_of(r"^\$\$= x_j \+ 0\$\$")] == "verified"
+    rows = [link for link in links if link["relation"].startswith("row ")]
+    assert len(rows) == 5 and all(link["verdict"] == "verified" for link in rows)
+    checked = [link for link in links if link["verdict"] in ("verified", "numeric-only", "wrong")]
+    assert len(checked) >= 15
