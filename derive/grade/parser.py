@@ -34,7 +34,8 @@ Plain syntax (the grammar, lowest precedence first)::
   ``'x_k'``) give the object stored there, so the expected answer's symbols and their
   assumptions are used; :func:`symbols_of` makes such a table from an expected expression.
 * Functions: ``exp``, ``log`` (natural; ``log(x, b)`` for base b), ``ln``, ``sqrt``, ``abs``,
-  ``max``, ``min``, ``KroneckerDelta(i, j)``, ``frac(a, b)`` and ``sum(expr, i, a, b)`` = Σ_{i=a}^{b} expr; also
+  ``floor``, ``ceil``, ``max``, ``min``, ``KroneckerDelta(i, j)``, ``frac(a, b)`` and
+  ``sum(expr, i, a, b)`` = Σ_{i=a}^{b} expr; also
   ``sum_{i=a}^{b} expr``. Any other name followed by ``(`` is an error.
 
 LaTeX (chosen when the text contains a backslash or ``$``) reads the same grammar plus
@@ -44,8 +45,15 @@ four also without parentheses: ``\\log n``), ``\\max(..)``, ``\\min\\{..\\}``,
 Greek macros (``\\varepsilon`` reads as ``epsilon``), ``\\cdot``, ``\\times``, ``\\div``,
 ``\\left( \\right)``, ``\\{ \\}``, ``\\lvert \\rvert``, ``e^{...}``, ``x_{k}``,
 ``\\text{..}``/``\\mathrm{..}``/``\\mathbf{..}``/``\\underline{..}`` around a name, ``\\%``
-and spacing commands. In LaTeX any two factors side by side multiply (``\\beta x_i``,
-``\\beta(x_i - x_j)``). A run of letters is one name in both modes: write ``a b`` for a·b.
+and spacing commands; ``\\lfloor x \\rfloor``, ``\\lceil x \\rceil`` (also ⌊x⌋, ⌈x⌉);
+sums that leave terms out, ``\\sum_{\\substack{i=1 \\\\ i \\neq j}}^{n}`` and ``\\sum_{i=1, i \\neq j}^{n}``
+(the body times 1 − δ_ij); ``\\max\\{x_1, \\dots, x_n\\}`` for a vector x (the largest entry);
+partial derivatives ``\\frac{\\partial f}{\\partial x}``, ``\\frac{\\partial}{\\partial x} f`` (f the
+product that follows, as for a sum) and ``\\frac{\\partial^2 f}{\\partial x \\partial y}``, left
+unevaluated and refused where f does not contain the variable (a name such as y_L may stand
+for a function of it: read as a constant its derivative would be a false 0). A ``\\partial``
+anywhere else, and ``\\nabla`` (a vector), are refused. In LaTeX any two factors side by side
+multiply (``\\beta x_i``, ``\\beta(x_i - x_j)``). A run of letters is one name in both modes: write ``a b`` for a·b.
 
 Safety bounds (:class:`ParseLimits`): the text's length, the nesting depth (an error, never a
 ``RecursionError``), the digits of one literal, the digits of a power of a number and of all
