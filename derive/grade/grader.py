@@ -68,6 +68,15 @@ class _OutOfTime(BaseException):
     """Raised by the alarm; a BaseException so that SymPy's ``except Exception`` lets it pass."""
 
 
+def _derivatives_done(claim: sp.Expr) -> sp.Expr:
+    """An answer written as a derivative (∂/∂x_k …) compared as its value: the comparison's
+    numeric evaluation cannot sample an unevaluated derivative. Grading has no definitions to
+    put in first, so evaluating now is what the answer means."""
+    if not claim.has(sp.Derivative):
+        return claim
+    return claim.replace(lambda node: isinstance(node, sp.Derivative), lambda node: node.doit())
+
+
 def _known_maxima(claim: sp.Expr, expected: ResultEntry) -> sp.Expr:
     """max(x) → x[j] where the result's step assumes x[j] is the largest entry of x."""
     if not claim.has(EntryMax):
@@ -87,7 +96,7 @@ def _grade_claim(result_id: str, answer: str, expected: ResultEntry) -> ClaimGra
     except AnswerParseError as error:
         return ClaimGrade(result_id, answer, UNPARSEABLE, shown_value, shown(error.message, 200))
     try:
-        claim = _known_maxima(claim, expected)
+        claim = _derivatives_done(_known_maxima(claim, expected))
         verdict = compare(claim, expected.value, decimals=stated_decimals(answer))
     except RecursionError:
         return ClaimGrade(result_id, answer, UNDECIDED, shown_value, "the answer is nested too deeply to compare")
