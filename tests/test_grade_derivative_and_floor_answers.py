@@ -37,3 +37,9 @@ def test_a_count_with_a_floor(tmp_path, run):
     # the number of 32 × 32 windows: a floor that changes nothing is right, one that halves is not
     assert status(tmp_path, run, "p5.out_size", r"(\lfloor \frac{h - 32}{1} \rfloor + 1)(w - 31)") == "correct"
     assert status(tmp_path, run, "p5.out_size", r"(\lfloor \frac{h - 32}{2} \rfloor + 1)(w - 31)") == "wrong"
+
+
+def test_the_maximum_of_the_listed_vector_is_correct_and_of_a_part_is_not(tmp_path, run):
+    assert status(tmp_path, run, "p1.a.limit", r"\max\{x_1, \dots, x_n\}") == "correct"
+    assert status(tmp_path, run, "p1.a.limit", r"\max\{x_1, \dots, x_m\}") != "correct"
+    assert status(tmp_path, run, "p1.a.limit", r"\max\{x_1, \dots, x_2\}") != "correct"

@@ -218,16 +218,20 @@ def test_a_floor_multiplies_what_stands_beside_it():
 @pytest.mark.parametrize("text", [
     r"\max\{x_1, \dots, x_n\}", r"\max\{x_1, \ldots, x_n\}", r"\max(x_1, \cdots, x_{n})", "max(x_1, …, x_n)",
 ])
-def test_the_largest_of_a_listed_vector_is_its_largest_entry(text):
-    from derive.grade.parser import EntryMax
+def test_the_largest_of_a_listed_vector_is_its_largest_entry_where_the_list_is_all_of_it(text):
+    from derive.grade.parser import EntryMax, ListedMax, whole_vector_extrema
 
-    assert parse_answer(text, {"x": x_vec}) == EntryMax(x_vec)
+    got = parse_answer(text, {"x": x_vec})
+    assert got == ListedMax(x_vec, n)  # up to n: the parser cannot know x's length
+    assert whole_vector_extrema(got, {"x": "n"}) == EntryMax(x_vec)
+    assert whole_vector_extrema(got, {"x": "m"}) == got  # x_1 … x_n of an x of length m: a part
 
 
 def test_the_smallest_of_a_listed_vector():
-    from derive.grade.parser import EntryMin
+    from derive.grade.parser import EntryMin, whole_vector_extrema
 
-    assert parse_answer(r"\min\{x_1, \dots, x_n\}", {"x": x_vec}) == EntryMin(x_vec)
+    got = parse_answer(r"\min\{x_1, \dots, x_n\}", {"x": x_vec})
+    assert whole_vector_extrema(got, {"x": "n"}) == EntryMin(x_vec)
 
 
 @pytest.mark.parametrize("text", [

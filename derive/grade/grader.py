@@ -25,7 +25,7 @@ from derive.errors import InputError
 from derive.grade.diagnose import compare
 from derive.grade.answer_file import read_answers
 from derive.grade import printed
-from derive.grade.parser import AnswerParseError, EntryMax, parse_answer, stated_decimals
+from derive.grade.parser import AnswerParseError, EntryMax, parse_answer, stated_decimals, whole_vector_extrema
 from derive.grade.safe_text import csv_cell, shown
 from derive.grade.workers import available_cores, run_limited
 from derive.results import ResultEntry
@@ -79,6 +79,7 @@ def _derivatives_done(claim: sp.Expr) -> sp.Expr:
 
 def _known_maxima(claim: sp.Expr, expected: ResultEntry) -> sp.Expr:
     """max(x) → x[j] where the result's step assumes x[j] is the largest entry of x."""
+    claim = whole_vector_extrema(claim, dict(expected.lengths))
     if not claim.has(EntryMax):
         return claim
     return claim.xreplace({EntryMax(base): base[index] for base, index in expected.maxima})

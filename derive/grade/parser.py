@@ -1126,8 +1126,8 @@ class _Parser:
         return self.expr()
 
     def listed_extremum(self, tok: _Token, args: list[sympy.Expr | None]) -> sympy.Expr:
-        """``\\max\\{x_1, \\dots, x_n\\}``: the largest entry of the vector x, as ``max_i x_i``.
-        Only this form: the first entry x_1, the dots, the last entry with a plain index."""
+        """``\\max\\{x_1, \\dots, x_n\\}``: :class:`ListedMax` of x up to n. Only this form: the
+        first entry x_1, the dots, the last entry with a plain index."""
         if len(args) == 3 and args[1] is None:
             first, last = args[0], args[2]
             if (
@@ -1138,7 +1138,7 @@ class _Parser:
                 and len(last.indices) == 1
                 and isinstance(last.indices[0], (sympy.Symbol, sympy.Integer))
             ):
-                return (EntryMax if tok.value == "max" else EntryMin)(first.base)
+                return (ListedMax if tok.value == "max" else ListedMin)(first.base, last.indices[0])
         raise self.error(
             f"{_show(tok.text)} of a list with dots",
             tok.col,
@@ -1341,6 +1341,31 @@ class EntryMin(sympy.Function):
     """``min(x)``, ``min_i x_i``: the smallest entry of the vector x."""
 
     nargs = 1
+
+
+class ListedMax(sympy.Function):
+    """``\\max\\{x_1, \\dots, x_m\\}``: the largest of x_1 … x_m, arguments (x, m). It is the
+    largest entry of x, :class:`EntryMax`, only where m is x's length: the reader of the answer
+    knows the length and decides (a prefix of x is not all of it)."""
+
+    nargs = 2
+
+
+class ListedMin(sympy.Function):
+    """``\\min\\{x_1, \\dots, x_m\\}``: the smallest of x_1 … x_m (see :class:`ListedMax`)."""
+
+    nargs = 2
+
+
+def whole_vector_extrema(expr: sympy.Basic, length_of: Mapping[str, str]) -> sympy.Basic:
+    """``ListedMax(x, m)`` → ``EntryMax(x)`` where ``m`` is x's length (by name, in
+    ``length_of``: vector name → length name); other listed extrema stay as they are."""
+    mapping = {}
+    for listed in expr.atoms(ListedMax, ListedMin):
+        base, last = listed.args
+        if str(last) == length_of.get(str(base.label), None):
+            mapping[listed] = (EntryMax if isinstance(listed, ListedMax) else EntryMin)(base)
+    return expr.xreplace(mapping) if mapping else expr
 
 
 def _build(function: type, *args: sympy.Expr) -> sympy.Expr:

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from derive.grade.parser import AnswerParseError, EntryMax, EntryMin, ParseLimits, parse_answer
+from derive.grade.parser import (AnswerParseError, ListedMax, ListedMin, ParseLimits, parse_answer,
+                                 whole_vector_extrema)
 from derive.review.domains import GREEK, Domains, is_variable_name
 
 UNPARSED = "unparsed notation"
@@ -155,31 +156,18 @@ def parse_side(text: str, domains: Domains) -> Parsed:
         return Parsed(None, UNPARSED, error.message)
     except (RecursionError, ValueError, TypeError, ArithmeticError) as error:
         return Parsed(None, UNPARSED, f"SymPy refused it ({type(error).__name__})")
-    if expr.has(EntryMax, EntryMin):
-        part = _part_of_a_vector(text, domains)
-        if part:
-            return Parsed(None, UNPARSED, part)
+    if expr.has(ListedMax, ListedMin):
+        expr = whole_vector_extrema(expr, domains.vectors)
+        for listed in expr.atoms(ListedMax, ListedMin):
+            base, last = listed.args
+            return Parsed(None, UNPARSED, f"{base}_1, …, {base}_{last} may be only part of {base}"
+                          + (f" (of length {domains.vectors[str(base)]})" if domains.vectors.get(str(base)) else ""))
     captured = _captured_name(expr)
     if captured:
         return Parsed(None, UNPARSED, f"{captured} inside a sum over its subscript; declare its base as a vector")
     if variable is not None:
         expr = sp.Limit(expr, sp.Symbol(variable), point)
     return Parsed(expr)
-
-
-_LAST_LISTED = re.compile(r"(?:\\[lc]?dots|…)\s*,\s*\\?([A-Za-z]+)_(?:\{\s*([^{}]*?)\s*\}|([A-Za-z0-9]))")
-
-
-def _part_of_a_vector(text: str, domains: Domains) -> str:
-    """``\\max\\{x_1, \\dots, x_k\\}`` is the largest entry of x only if x_k is its last entry:
-    the parser cannot know x's length, so the side is read only where k is that length."""
-    for match in _LAST_LISTED.finditer(text):
-        base, last = match.group(1), (match.group(2) or match.group(3) or "").replace(" ", "")
-        length = domains.vectors.get(base, "")
-        if last != length:
-            return (f"{base}_1, …, {base}_{last} may be only part of {base}"
-                    + (f" (of length {length})" if length else ""))
-    return ""
 
 
 def _captured_name(expr: sp.Basic) -> str:
