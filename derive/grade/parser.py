@@ -814,7 +814,7 @@ class _Parser:
             for variable, _ in variables:
                 if not _depends_on(body, variable):
                     raise self.error(
-                        f"{_show(sympy.sstr(body))} does not contain {_show(sympy.sstr(variable))}",
+                        f"{_show(_written(body))} does not contain {_show(_written(variable))}",
                         col,
                         "a name that stands for a function of the variable cannot be differentiated; "
                         "write out what it stands for",
@@ -1379,6 +1379,12 @@ def _build(function: type, *args: sympy.Expr) -> sympy.Expr:
     if any(arg.is_number and not arg.is_Atom for arg in args):
         return function(*args, evaluate=False)
     return function(*args)
+
+
+def _written(expr: sympy.Basic) -> str:
+    """An expression for a message, entries as written (x_j, not SymPy's x[j])."""
+    return re.sub(r"\b([A-Za-z]\w*)\[([^\[\]]+)\]", lambda m: f"{m.group(1)}_{m.group(2).replace(' ', '')}",
+                  sympy.sstr(expr))
 
 
 def _depends_on(body: sympy.Expr, variable: sympy.Expr) -> bool:
