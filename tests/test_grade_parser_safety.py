@@ -184,6 +184,7 @@ TOKENS = [
     "\\partial", "∂", "\\frac{\\partial}{\\partial x}", "\\frac{\\partial ", "}{\\partial ", "\\nabla",
     "\\lfloor", "\\rfloor", "\\lceil", "\\rceil", "⌊", "⌋", "floor(", "ceil(",
     "\\sum_{\\substack{i=1 \\\\ i \\neq j}}^{n}", "\\substack{", "\\neq", "≠", "\\\\",
+    "\\frac{d}{d x}", "\\frac{d", "}{d", "d", "dx", "\\mathrm{d}", "\\dots", "…",
 ]  # fmt: skip
 
 
