@@ -49,7 +49,8 @@ and spacing commands; ``\\lfloor x \\rfloor``, ``\\lceil x \\rceil`` (also ⌊x�
 sums that leave terms out, ``\\sum_{\\substack{i=1 \\\\ i \\neq j}}^{n}`` and ``\\sum_{i=1, i \\neq j}^{n}``
 (the body times 1 − δ_ij); ``\\max\\{x_1, \\dots, x_n\\}`` for a vector x (the largest entry);
 partial derivatives ``\\frac{\\partial f}{\\partial x}``, ``\\frac{\\partial}{\\partial x} f`` (f the
-product that follows, as for a sum) and ``\\frac{\\partial^2 f}{\\partial x \\partial y}``, left
+product that follows, as for a sum) and ``\\frac{\\partial^2 f}{\\partial x \\partial y}``, also
+with d (``\\frac{d}{dx} f``, ``\\frac{dy}{dx}``: never the fraction d/(d x)), left
 unevaluated and refused where f does not contain the variable (a name such as y_L may stand
 for a function of it: read as a constant its derivative would be a false 0). A ``\\partial``
 anywhere else, and ``\\nabla`` (a vector), are refused. In LaTeX any two factors side by side
