@@ -291,3 +291,10 @@ def test_derivatives_with_d_are_refused_where_their_meaning_is_not_on_the_page(t
 ])
 def test_a_d_that_is_no_differential_stays_a_name(text, expected):
     assert parse_answer(text) == expected
+
+
+def test_neq_in_a_case_distinction_is_the_relation_it_says():
+    k, m = Symbol("k"), Symbol("m")
+    got = parse_answer(r"\begin{cases} 1 & k \neq m \\ 0 & \text{otherwise} \end{cases}")
+    assert got == sympy.Piecewise((1, sympy.Ne(k, m)), (0, True))
+    assert got.subs({k: 2, m: 2}) == 0 and got.subs({k: 2, m: 3}) == 1
