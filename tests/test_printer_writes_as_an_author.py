@@ -57,3 +57,13 @@ def test_the_derivative_of_an_arbitrary_function_of_one_argument_is_primed():
     assert to_latex(at_point) == r"\sigma'\left(t + x_{i}\right)"
     assert to_latex(sp.Derivative(sigma(z), z, 2)).startswith(r"\frac{\partial^{2}}")  # only the first
     assert to_latex(sp.Derivative(sigma(z**2), z)).startswith(r"\frac{\partial}")  # only by its argument
+
+
+def test_a_derivative_factor_comes_last_so_it_cannot_read_as_the_derivative_of_the_product():
+    """σ'(z) ∂z/∂y, not ∂/∂y z σ'(z) (which reads as the derivative of z σ'(z))."""
+    import derive as dv
+
+    sigma = dv.arbitrary("sigma")
+    z, y = sp.symbols("z y")
+    product = sp.Derivative(sigma(z), z) * sp.Derivative(z, y, evaluate=False)
+    assert to_latex(product) == r"\sigma'\left(z\right) \frac{\partial}{\partial y} z"

@@ -126,6 +126,9 @@ class DerivePrinter(LatexPrinter):
         # of every symbolic negative exponent (e^{-Δβ}); is_constant() runs simplify(), and the
         # first simplify() of a process imports sympy.physics.units: about 1 s of a rebuild with
         # everything cached, for one factor. _fraction decides the same without simplify().
+        derivative_last = self._derivative_last(expr)
+        if derivative_last is not None:
+            return derivative_last
         if simplify_package.fraction is _fraction:  # already swapped by an enclosing product
             return super()._print_Mul(expr)
         original = simplify_package.fraction
@@ -134,6 +137,19 @@ class DerivePrinter(LatexPrinter):
             return super()._print_Mul(expr)
         finally:
             simplify_package.fraction = original
+
+    def _derivative_last(self, expr: sp.Mul) -> str | None:
+        """σ'(z) ∂z/∂y with the derivative last, as an author writes it: printed first, ∂/∂y z σ'(z)
+        reads as the derivative of the whole product. Only for products without a denominator
+        or a numeric coefficient, where moving a factor cannot change how the rest reads."""
+        derivatives = [f for f in expr.args if isinstance(f, sp.Derivative) and _primed(f) is None]
+        others = [f for f in expr.args if f not in derivatives]
+        if (not derivatives or not others or any(f.is_Number for f in others)
+                or any(f.is_Pow and f.exp.could_extract_minus_sign() for f in others)):
+            return None
+        rest = [rf"\left({self._print(f)}\right)" if isinstance(f, sp.Add) else self._print(f)
+                for f in sp.Mul(*others).as_ordered_factors()]
+        return " ".join(rest + [self._print(d) for d in derivatives])
 
     def _print_Indexed(self, expr: sp.Indexed) -> str:
         base = self._print(expr.base)
