@@ -41,9 +41,7 @@ def check_step(step: Step) -> CheckResult:
         # That the bounds hold is checked by the premise steps the rule names (_settle_premises).
         methods.append(rules.check_squeeze(lhs, rhs, step.rule, expand, step.assumptions, declared))
     elif step.rel == "=":
-        methods.append(symbolic.check_equal(lhs, rhs, declared, symbolic.SYMBOLIC_SECONDS * timelimit.scale()))
-        if methods[-1].outcome in ("inconclusive", "timeout"):  # try index shifts and Iverson sums
-            methods.append(sums.prove_equal(lhs, rhs, step.assumptions))
+        methods.extend(_prove_equal(lhs, rhs, step.assumptions, declared))
     else:
         methods.append(symbolic.check_order(lhs, step.rel, rhs, declared, symbolic.SYMBOLIC_SECONDS * timelimit.scale()))
         if methods[-1].outcome in ("inconclusive", "timeout"):  # try the declared order constraints
@@ -58,6 +56,22 @@ def check_step(step: Step) -> CheckResult:
     if result.status == VERIFIED and any(m.method == "display" and m.outcome == "inconclusive" for m in methods):
         return CheckResult(step.id, NUMERIC_ONLY, result.methods, "display: the shown form is equal only numerically")
     return result
+
+
+def _prove_equal(lhs, rhs, assumptions, declared) -> list[MethodResult]:
+    """Prove lhs = rhs: the sum technique first where both sides hold sums (it decides an index
+    shift or an Iverson bracket in milliseconds, where SymPy's summation of bracketed sums takes
+    seconds and usually gives up), SymPy's reductions otherwise or when it cannot decide."""
+    early = None
+    if sums.worth_trying(lhs, rhs):
+        early = sums.prove_equal(lhs, rhs, assumptions)
+        # The same invariant as the symbolic check: no free symbol the step does not declare.
+        if early.outcome == "proved" and symbolic.undeclared(declared.apply(lhs), declared.apply(rhs), declared) is None:
+            return [early]
+    methods = [symbolic.check_equal(lhs, rhs, declared, symbolic.SYMBOLIC_SECONDS * timelimit.scale())]
+    if methods[-1].outcome in ("inconclusive", "timeout"):  # try index shifts and Iverson sums
+        methods.append(early if early is not None else sums.prove_equal(lhs, rhs, assumptions))
+    return methods
 
 
 def _distrusted(method: MethodResult, why: str) -> MethodResult:

@@ -197,6 +197,13 @@ def concatenate_blocks(total: sp.Sum) -> sp.Sum:
     return sp.Sum(body, (t, first, last), *rest)
 
 
+def worth_trying(lhs: Any, rhs: Any) -> bool:
+    """Whether ``prove_equal`` can apply at all: scalar sides, at least one of them holding a sum."""
+    if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
+        return False
+    return any(isinstance(side, sp.Basic) and side.has(sp.Sum) for side in (lhs, rhs))
+
+
 def prove_equal(lhs: Any, rhs: Any, assumptions: Assumptions, seconds: float = SUMS_SECONDS) -> MethodResult:
     """lhs = rhs where each side is one sum plus terms that agree: the sums are matched as set
     sums (Iverson brackets resolved against declared index bounds) under a shift or reflection,
