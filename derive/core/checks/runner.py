@@ -61,14 +61,18 @@ def _prove_equal(lhs, rhs, assumptions, declared) -> list[MethodResult]:
     shift or an Iverson bracket in milliseconds, where SymPy's summation of bracketed sums takes
     seconds and usually gives up), SymPy's reductions otherwise or when it cannot decide."""
     early = None
-    if sums.worth_trying(lhs, rhs):
+    if sums.worth_trying_first(lhs, rhs):
         early = sums.prove_equal(lhs, rhs, assumptions)
         # The same invariant as the symbolic check: no free symbol the step does not declare.
         if early.outcome == "proved" and symbolic.undeclared(declared.apply(lhs), declared.apply(rhs), declared) is None:
             return [early]
+    # An early attempt that did not prove the step stays listed (its time was spent), after the
+    # symbolic check, as before.
     methods = [symbolic.check_equal(lhs, rhs, declared, symbolic.SYMBOLIC_SECONDS * timelimit.scale())]
-    if methods[-1].outcome in ("inconclusive", "timeout"):  # try index shifts and Iverson sums
-        methods.append(early if early is not None else sums.prove_equal(lhs, rhs, assumptions))
+    if early is not None:
+        methods.append(early)
+    elif methods[-1].outcome in ("inconclusive", "timeout"):  # try index shifts and Iverson sums
+        methods.append(sums.prove_equal(lhs, rhs, assumptions))
     return methods
 
 

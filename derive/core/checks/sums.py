@@ -197,11 +197,15 @@ def concatenate_blocks(total: sp.Sum) -> sp.Sum:
     return sp.Sum(body, (t, first, last), *rest)
 
 
-def worth_trying(lhs: Any, rhs: Any) -> bool:
-    """Whether ``prove_equal`` can apply at all: scalar sides, at least one of them holding a sum."""
-    if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
+def worth_trying_first(lhs: Any, rhs: Any) -> bool:
+    """Whether ``prove_equal`` is worth trying before SymPy: scalar sides, a sum in one of them,
+    and no derivative, limit or integral, which only SymPy evaluates (the technique would compare
+    an unevaluated derivative with a sum and give up after a slow simplify)."""
+    sides = [side for side in (lhs, rhs) if isinstance(side, sp.Basic)]
+    if len(sides) < 2 or any(isinstance(side, sp.MatrixBase) for side in (lhs, rhs)):
         return False
-    return any(isinstance(side, sp.Basic) and side.has(sp.Sum) for side in (lhs, rhs))
+    return (any(side.has(sp.Sum) for side in sides)
+            and not any(side.has(sp.Derivative, sp.Limit, sp.Integral) for side in sides))
 
 
 def prove_equal(lhs: Any, rhs: Any, assumptions: Assumptions, seconds: float = SUMS_SECONDS) -> MethodResult:
