@@ -117,3 +117,23 @@ def test_a_cancellation_is_still_measured_against_the_size_of_its_terms():
     failed = numeric.check("t.cancel.wrong", a * (1 + big) - a * big + sp.Rational(1, 10**5), "=", a,
                            assume(Real(a, 1, 2)))
     assert failed.outcome == "failed", failed
+
+
+def test_sigma_is_evaluated_directly_with_the_value_sympy_gives():
+    from derive.documents.hw7.p4_conv_backprop import Sigma, SigmaPrime
+
+    a = sp.Symbol("a", real=True)
+    function = compiled.compile_entries([Sigma(a), SigmaPrime(a)], [a])
+    calls = []
+    real = compiled._evalf_function
+    try:  # the direct value is used: SymPy is not asked per call
+        compiled._evalf_function = lambda cls: (calls.append(cls), real(cls))[1]
+        compiled.compile_entries([SigmaPrime(a)], [a])
+    finally:
+        compiled._evalf_function = real
+    assert calls == []
+    with mpmath.workdps(60):
+        for value in ("-3.25", "0", "0.5", "7.125"):
+            s, ds = function(mpmath.mpf(value))
+            assert abs(s - Sigma(sp.Float(value, 60)).evalf(60)) < mpmath.mpf(10) ** -55
+            assert abs(ds - SigmaPrime(sp.Float(value, 60)).evalf(60)) < mpmath.mpf(10) ** -55
