@@ -17,7 +17,20 @@ from sympy.core.relational import Relational
 
 def expand_definitions(expr: Any, definitions: Iterable[tuple[sp.Basic, sp.Basic]]) -> Any:
     """Substitute definitions until none is left (definitions may use earlier ones)."""
-    definitions = list(definitions)
+    definitions = tuple(definitions)
+    try:
+        # Remembered: a derivation's next step starts from this one's right-hand side.
+        return _expanded(expr, definitions)
+    except TypeError:  # unhashable (a mutable matrix): expanded afresh
+        return _expand(expr, definitions)
+
+
+@functools.lru_cache(maxsize=2048)
+def _expanded(expr: Any, definitions: tuple) -> Any:
+    return _expand(expr, definitions)
+
+
+def _expand(expr: Any, definitions: tuple) -> Any:
     for _ in range(len(definitions) + 1):
         before = expr
         for name, meaning in definitions:
