@@ -174,7 +174,10 @@ def compile_entries(exprs: Sequence[Any], args: Sequence[sp.Basic]) -> Callable:
             direct = getattr(function, "mpmath_value", None)
             namespace[name] = direct if callable(direct) else _evalf_function(function)
     try:
-        return sp.lambdify(labels, list(exprs), modules=[namespace, "mpmath"], printer=printer, dummify=False)
+        # docstring_limit=0: no docstring with the expression written out (printing it for a
+        # docstring nobody reads cost a fifth of compiling).
+        return sp.lambdify(labels, list(exprs), modules=[namespace, "mpmath"], printer=printer, dummify=False,
+                           docstring_limit=0)
     except Exception as exc:  # noqa: BLE001 - anything the printer cannot print goes to the SymPy path
         raise NotCompilable(f"{type(exc).__name__}: {str(exc)[:80]}") from exc
 
