@@ -104,3 +104,33 @@ def test_a_sum_proof_over_an_undeclared_symbol_is_not_taken(make_step):
     result = check_step(make_step(FORWARD + q, "=", CONV + q, layer()))
     assert result.status == FAILED, result
     assert not any(m.method == "sums" and m.outcome == "proved" for m in result.methods), result.methods
+
+
+# ── sums SymPy cannot close are not sent through its summation, and doit's answer is kept ─────
+def test_evaluating_gives_what_doit_gives():
+    from derive.core.checks.prepare import _beyond_summation, evaluate
+
+    n = sp.Symbol("n", integer=True, positive=True)
+    x = sp.IndexedBase("x", real=True)
+    c = sp.Symbol("c", real=True)
+    cases = [
+        Sum(x[j + 1] - x[j], (j, 1, n)),  # telescopes: SymPy sums it
+        Sum(w[j] * y[j], (j, 1, 3)),  # a fixed number of terms: written out
+        Sum(KroneckerDelta(k, i + j - 1) * w[j], (j, 1, f)),  # a delta: summed
+        Sum(c * j, (j, 1, n)),  # no sequence: summed
+        CONV,  # no closed form: left as it is
+        2 * CONV + Sum(sp.exp(x[j]), (j, 1, n)) * Sum(x[j + 1] - x[j], (j, 1, n)),
+        Derivative(CONV, y[k]),  # the derivative must see the sum
+        Sum(CONV, (i, 1, m)),  # nested
+    ]
+    for expr in cases:
+        assert evaluate(expr) == expr.doit(), expr
+    assert _beyond_summation(CONV) and not _beyond_summation(cases[0]) and not _beyond_summation(cases[1])
+    assert not any(type(a).__name__ == "_Unsummable" for a in sp.preorder_traversal(evaluate(cases[5])))
+
+
+def test_an_unclosed_sum_in_a_false_step_still_fails(make_step):
+    wrong = Sum(w[j] * y[i + j], (j, 1, f))
+    assert symbolic_result(2 * CONV, CONV + wrong, layer()).outcome != "proved"
+    assert check_step(make_step(2 * CONV, "=", CONV + wrong, layer())).status == FAILED
+    assert symbolic_result(2 * CONV, CONV + CONV, layer()).outcome == "proved"

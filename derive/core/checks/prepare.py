@@ -40,6 +40,62 @@ def _expand(expr: Any, definitions: tuple) -> Any:
     return expr
 
 
+# ── evaluating without hopeless summation attempts ─────────────────────────────────────────────
+_BINDING = (sp.Derivative, sp.Subs, sp.Integral, sp.Limit, sp.Sum, sp.Product, sp.Lambda)
+
+
+def _beyond_summation(total: sp.Sum) -> bool:
+    """A sum SymPy's doit returns as it is, known from its shape: one index over a symbolic
+    number of terms, and a summand with a factor (not a sum of terms, which could telescope)
+    that holds an entry of an unknown sequence at the index (w[j], y[i + j − 1], σ(z[j])),
+    without Kronecker deltas, brackets or anything doit would evaluate. Such a term has no
+    closed-form sum; SymPy would find that out only after Gosper's algorithm and more."""
+    if len(total.limits) != 1:
+        return False
+    index, lo, hi = total.limits[0]
+    if (hi - lo).is_number:
+        return False  # a fixed number of terms: doit writes them out
+    body = total.function
+    if body.has(sp.KroneckerDelta, sp.Piecewise, *_BINDING):
+        return False
+    return any(not isinstance(factor, sp.Add) and any(e.has(index) for e in factor.atoms(sp.Indexed))
+               for factor in sp.Mul.make_args(body))
+
+
+class _Unsummable(sp.Sum):
+    """A sum ``_beyond_summation`` recognised: doit leaves it as it is (as SymPy's would)."""
+
+    def doit(self, **hints):
+        return self
+
+
+def evaluate(expr: Any) -> Any:
+    """``expr.doit()``, without the summation attempts that cannot succeed (``_beyond_summation``).
+
+    Such a sum is marked for the duration (outside derivatives, substitutions, integrals and
+    limits, which must see the sum itself) and given back unchanged afterwards, so the result is
+    what doit returns; SymPy just does not spend a Gosper run per sum to find that out.
+    """
+    if not isinstance(expr, sp.Basic) or not expr.has(sp.Sum):
+        return expr.doit() if isinstance(expr, sp.Basic) else expr
+    marked = _mark(expr)
+    done = marked.doit()
+    if marked is expr:
+        return done
+    return done.replace(lambda e: isinstance(e, _Unsummable), lambda e: sp.Sum(*e.args))
+
+
+def _mark(expr: sp.Basic) -> sp.Basic:
+    if isinstance(expr, sp.Sum) and _beyond_summation(expr):
+        return _Unsummable(*expr.args)
+    if isinstance(expr, _BINDING) or not expr.args:
+        return expr
+    args = [_mark(a) if isinstance(a, sp.Basic) else a for a in expr.args]
+    if all(new is old for new, old in zip(args, expr.args)):
+        return expr
+    return expr.func(*args)
+
+
 def settle_index_conditions(expr: Any, ranges: Iterable[tuple[sp.Symbol, Any, Any]]) -> Any:
     """Replace relations implied by lo ≤ index ≤ hi with True (and their negations with False).
 

@@ -64,8 +64,11 @@ def _prove_equal(lhs, rhs, assumptions, declared) -> list[MethodResult]:
     if sums.worth_trying_first(lhs, rhs):
         early = sums.prove_equal(lhs, rhs, assumptions)
         # The same invariant as the symbolic check: no free symbol the step does not declare.
-        if early.outcome == "proved" and symbolic.undeclared(declared.apply(lhs), declared.apply(rhs), declared) is None:
-            return [early]
+        if early.outcome == "proved":
+            if symbolic.undeclared(declared.apply(lhs), declared.apply(rhs), declared) is None:
+                return [early]
+            early = MethodResult("sums", "inconclusive", early.seconds,
+                                 "not used: the step has a free symbol it does not declare")
     # An early attempt that did not prove the step stays listed (its time was spent), after the
     # symbolic check, as before.
     methods = [symbolic.check_equal(lhs, rhs, declared, symbolic.SYMBOLIC_SECONDS * timelimit.scale())]

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import sympy as sp
 
-from derive.core.checks.prepare import Declared, Escaped, entries, settle_index_conditions
+from derive.core.checks.prepare import Declared, Escaped, entries, evaluate, settle_index_conditions
 from derive.core.checks.result import MethodResult
 from derive.core.checks.timelimit import CheckTimeout, time_limit
 
@@ -49,7 +49,7 @@ def _strategies(declared: Declared) -> list[tuple[str, Callable[[sp.Expr], sp.Ex
         # sum of Kronecker deltas, which only a second doit sums), then polynomial expansion,
         # then cancelling a rational function. Each settles many steps in milliseconds that
         # simplify takes a second to settle.
-        ("doit and expand", lambda e: g(sp.expand(settle(e.doit())))),
+        ("doit and expand", lambda e: g(sp.expand(settle(evaluate(e))))),
         ("cancel", lambda e: g(sp.cancel(g(sp.together(e))))),
         ("simplify", lambda e: g(sp.simplify(settle(g(sp.simplify(e)))))),
         ("expand", lambda e: g(sp.simplify(g(sp.powsimp(g(sp.expand(e))))))),
@@ -85,7 +85,7 @@ def check_equal(lhs: Any, rhs: Any, declared: Declared | list, seconds: float = 
         with time_limit(seconds):
             settle = lambda e: declared.guard(settle_index_conditions(declared.guard(e), declared.ranges))  # noqa: E731
             try:
-                evaluated = [settle(d.doit()) for d in differences]
+                evaluated = [settle(evaluate(d)) for d in differences]
             except CheckTimeout:
                 raise
             except Escaped as exc:
