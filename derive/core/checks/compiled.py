@@ -140,6 +140,21 @@ def _safe_bound(expr: sp.Basic) -> sp.Basic:
 
 def _prepare(expr: sp.Expr) -> sp.Expr:
     # Derivatives and Subs are taken by SymPy (exactly); sums stay sums and become loops.
+    if not isinstance(expr, sp.Basic) or not expr.has(sp.Derivative, sp.Subs):
+        return expr
+    try:
+        return _taken(expr)
+    except TypeError:  # unhashable: taken afresh
+        return _take(expr)
+
+
+@functools.lru_cache(maxsize=1024)
+def _taken(expr: sp.Expr) -> sp.Expr:
+    # Remembered: the next step of a derivation (and a displayed form) holds the same derivative.
+    return _take(expr)
+
+
+def _take(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit())
 
 
