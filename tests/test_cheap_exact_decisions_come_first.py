@@ -134,3 +134,14 @@ def test_an_unclosed_sum_in_a_false_step_still_fails(make_step):
     assert symbolic_result(2 * CONV, CONV + wrong, layer()).outcome != "proved"
     assert check_step(make_step(2 * CONV, "=", CONV + wrong, layer())).status == FAILED
     assert symbolic_result(2 * CONV, CONV + CONV, layer()).outcome == "proved"
+
+
+def test_brackets_written_two_ways_are_the_same_body_and_a_shifted_one_is_not():
+    from derive.core.checks import sums
+
+    one = Piecewise((w[k - i + 1], sp.And(sp.Le(1, k - i + 1, evaluate=False), sp.Le(k - i + 1, f, evaluate=False))),
+                    (0, True))
+    other = Piecewise((w[k - i + 1], sp.And(sp.Le(i - k, 0), sp.Ge(f, k - i + 1))), (0, True))
+    shifted = Piecewise((w[k - i + 1], sp.And(sp.Le(i - k, 0), sp.Ge(f, k - i))), (0, True))
+    assert sums._same_body(one, other)
+    assert not sums._same_body(one, shifted)

@@ -137,7 +137,25 @@ def _strongest(bounds: list, weaker) -> list:
 
 def _same_body(left: sp.Expr, right: sp.Expr) -> bool:
     difference = sp.expand(left - right)
-    return difference == 0 or sp.simplify(difference) == 0
+    if difference == 0:
+        return True
+    # Brackets written two ways (1 ≤ k − i + 1 against i − k ≤ 0) agree once every order
+    # relation reads "difference ≤ 0" (< 0): cheaper than simplify, which comes last.
+    if sp.expand(_normal_relations(left) - _normal_relations(right)) == 0:
+        return True
+    return sp.simplify(difference) == 0
+
+
+def _normal_relations(expr: sp.Expr) -> sp.Expr:
+    """Every a ≤ b (a < b, a ≥ b, a > b) rewritten as expand(a − b) ≤ 0 (< 0): the same relation."""
+    def normal(relation):
+        if isinstance(relation, (sp.GreaterThan, sp.StrictGreaterThan)):
+            relation = relation.reversed
+        kind = sp.StrictLessThan if isinstance(relation, sp.StrictLessThan) else sp.LessThan
+        return kind(sp.expand(relation.lhs - relation.rhs), 0)
+
+    return expr.replace(lambda e: isinstance(e, (sp.LessThan, sp.StrictLessThan, sp.GreaterThan, sp.StrictGreaterThan)),
+                        normal)
 
 
 def same_set_sum(left: SetSum, right: SetSum) -> bool:
