@@ -9,6 +9,7 @@ index (a tuple for several indices); an entry the expression reaches but nobody 
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Sequence
 
 import mpmath
@@ -27,11 +28,27 @@ class NotEvaluable(Exception):
     """An expression kept a symbol that no assumption declares, or has no numeric value."""
 
 
-def _irange(a, b) -> list:
+def _irange(a, b) -> tuple:
     lo, hi = int(a), int(b)
     if lo != a or hi != b:
         raise NotEvaluable(f"a sum runs from {a} to {b}, which are not integers")
-    return [mpmath.mpf(v) for v in range(lo, hi + 1)]
+    return _indices(lo, hi)
+
+
+@functools.lru_cache(maxsize=4096)
+def _indices(lo: int, hi: int) -> tuple:
+    # A sum's indices are made once per range, not once per evaluation (mpf values are
+    # immutable, and a small integer is exact at every precision).
+    return tuple(mpmath.mpf(v) for v in range(lo, hi + 1))
+
+
+# Integers this small are exact mpf values at any precision, so they can be made once and
+# named in the compiled code (larger ones are made at the working precision of each call).
+_EXACT = 2**53
+
+
+def _constant_name(n: int) -> str:
+    return f"_int{n}" if n >= 0 else f"_int_minus{-n}"
 
 
 def _fsum(terms) -> Any:
@@ -71,7 +88,11 @@ class _Printer(MpmathPrinter):
         name = self._print(expr.parent)
         return f"_entry({name}, {self.names.get(name, name)!r}, ({self._print(expr.i)}, {self._print(expr.j)}))"
 
+    constants: set = set()
+
     def _print_Integer(self, expr) -> str:
+        if int(expr) in self.constants:
+            return _constant_name(int(expr))
         return f"_mpf({int(expr)})"
 
     def _print_Rational(self, expr) -> str:
@@ -119,6 +140,21 @@ def _safe_bound(expr: sp.Basic) -> sp.Basic:
 
 def _prepare(expr: sp.Expr) -> sp.Expr:
     # Derivatives and Subs are taken by SymPy (exactly); sums stay sums and become loops.
+    if not isinstance(expr, sp.Basic) or not expr.has(sp.Derivative, sp.Subs):
+        return expr
+    try:
+        return _taken(expr)
+    except TypeError:  # unhashable: taken afresh
+        return _take(expr)
+
+
+@functools.lru_cache(maxsize=1024)
+def _taken(expr: sp.Expr) -> sp.Expr:
+    # Remembered: the next step of a derivation (and a displayed form) holds the same derivative.
+    return _take(expr)
+
+
+def _take(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit())
 
 
@@ -141,13 +177,22 @@ def compile_entries(exprs: Sequence[Any], args: Sequence[sp.Basic]) -> Callable:
     printer = _Printer({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
                         "user_functions": {}})
     printer.names = names
+    small = {int(c) for e in exprs for c in e.atoms(sp.Integer) if abs(int(c)) < _EXACT}
+    printer.constants = small
+    namespace.update({_constant_name(c): mpmath.mpf(c) for c in small})
     for function in {type(f) for e in exprs for f in e.atoms(sp.Function)}:
         name = function.__name__
         if isinstance(function, type) and (issubclass(function, AppliedUndef) or (
                 name not in printer.known_functions and not hasattr(printer, f"_print_{name}"))):
-            namespace[name] = _evalf_function(function)
+            # A function class may give its value on mpmath numbers directly (``mpmath_value``,
+            # the same formula as its evalf); otherwise SymPy evaluates it, slowly, per call.
+            direct = getattr(function, "mpmath_value", None)
+            namespace[name] = direct if callable(direct) else _evalf_function(function)
     try:
-        return sp.lambdify(labels, list(exprs), modules=[namespace, "mpmath"], printer=printer, dummify=False)
+        # docstring_limit=0: no docstring with the expression written out (printing it for a
+        # docstring nobody reads cost a fifth of compiling).
+        return sp.lambdify(labels, list(exprs), modules=[namespace, "mpmath"], printer=printer, dummify=False,
+                           docstring_limit=0)
     except Exception as exc:  # noqa: BLE001 - anything the printer cannot print goes to the SymPy path
         raise NotCompilable(f"{type(exc).__name__}: {str(exc)[:80]}") from exc
 

@@ -9,6 +9,7 @@ instead, which are declarations too.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Iterable
 
@@ -44,6 +45,20 @@ def declared_relations(assumptions: Assumptions) -> list[sp.Basic]:
 
 
 def nonnegative(expr: sp.Expr, facts: Iterable[sp.Expr]) -> bool:
+    """True only if expr ≥ 0 follows from SymPy's assumptions plus at most two facts (see
+    ``_nonnegative``; remembered, as the sum and overclaim checks ask the same questions of
+    every step of a derivation)."""
+    return _remembered(sp.sympify(expr), tuple(dict.fromkeys(facts)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _remembered(expr: sp.Expr, facts: tuple) -> bool:
+    # Keyed by the SymPy objects themselves: equal keys are the same expressions over the same
+    # symbols (a Dummy equals only itself), so the answer is the same.
+    return _nonnegative(expr, facts)
+
+
+def _nonnegative(expr: sp.Expr, facts: Iterable[sp.Expr]) -> bool:
     """True only if expr ≥ 0 follows from SymPy's assumptions plus at most two facts.
 
     expr − f₁ − f₂ ≥ 0 by SymPy's assumptions and f₁, f₂ ≥ 0 give expr ≥ 0: a sound, small search.

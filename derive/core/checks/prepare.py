@@ -7,6 +7,7 @@ that the declared index ranges settle (``k ≤ n`` for an index 1 ≤ k ≤ n) a
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -16,7 +17,20 @@ from sympy.core.relational import Relational
 
 def expand_definitions(expr: Any, definitions: Iterable[tuple[sp.Basic, sp.Basic]]) -> Any:
     """Substitute definitions until none is left (definitions may use earlier ones)."""
-    definitions = list(definitions)
+    definitions = tuple(definitions)
+    try:
+        # Remembered: a derivation's next step starts from this one's right-hand side.
+        return _expanded(expr, definitions)
+    except TypeError:  # unhashable (a mutable matrix): expanded afresh
+        return _expand(expr, definitions)
+
+
+@functools.lru_cache(maxsize=2048)
+def _expanded(expr: Any, definitions: tuple) -> Any:
+    return _expand(expr, definitions)
+
+
+def _expand(expr: Any, definitions: tuple) -> Any:
     for _ in range(len(definitions) + 1):
         before = expr
         for name, meaning in definitions:
@@ -46,6 +60,62 @@ def substitute_definition(expr: Any, name: sp.Basic, meaning: sp.Basic) -> Any:
         return sp.Derivative(node.expr.xreplace({name: meaning}), *node.variable_count)
 
     return expr.replace(lambda node: isinstance(node, sp.Derivative) and inside(node), put_in).subs(name, meaning)
+
+
+# ── evaluating without hopeless summation attempts ─────────────────────────────────────────────
+_BINDING = (sp.Derivative, sp.Subs, sp.Integral, sp.Limit, sp.Sum, sp.Product, sp.Lambda)
+
+
+def _beyond_summation(total: sp.Sum) -> bool:
+    """A sum SymPy's doit returns as it is, known from its shape: one index over a symbolic
+    number of terms, and a summand with a factor (not a sum of terms, which could telescope)
+    that holds an entry of an unknown sequence at the index (w[j], y[i + j − 1], σ(z[j])),
+    without Kronecker deltas, brackets or anything doit would evaluate. Such a term has no
+    closed-form sum; SymPy would find that out only after Gosper's algorithm and more."""
+    if len(total.limits) != 1:
+        return False
+    index, lo, hi = total.limits[0]
+    if (hi - lo).is_number:
+        return False  # a fixed number of terms: doit writes them out
+    body = total.function
+    if body.has(sp.KroneckerDelta, sp.Piecewise, *_BINDING):
+        return False
+    return any(not isinstance(factor, sp.Add) and any(e.has(index) for e in factor.atoms(sp.Indexed))
+               for factor in sp.Mul.make_args(body))
+
+
+class _Unsummable(sp.Sum):
+    """A sum ``_beyond_summation`` recognised: doit leaves it as it is (as SymPy's would)."""
+
+    def doit(self, **hints):
+        return self
+
+
+def evaluate(expr: Any) -> Any:
+    """``expr.doit()``, without the summation attempts that cannot succeed (``_beyond_summation``).
+
+    Such a sum is marked for the duration (outside derivatives, substitutions, integrals and
+    limits, which must see the sum itself) and given back unchanged afterwards, so the result is
+    what doit returns; SymPy just does not spend a Gosper run per sum to find that out.
+    """
+    if not isinstance(expr, sp.Basic) or not expr.has(sp.Sum):
+        return expr.doit() if isinstance(expr, sp.Basic) else expr
+    marked = _mark(expr)
+    done = marked.doit()
+    if marked is expr:
+        return done
+    return done.replace(lambda e: isinstance(e, _Unsummable), lambda e: sp.Sum(*e.args))
+
+
+def _mark(expr: sp.Basic) -> sp.Basic:
+    if isinstance(expr, sp.Sum) and _beyond_summation(expr):
+        return _Unsummable(*expr.args)
+    if isinstance(expr, _BINDING) or not expr.args:
+        return expr
+    args = [_mark(a) if isinstance(a, sp.Basic) else a for a in expr.args]
+    if all(new is old for new, old in zip(args, expr.args)):
+        return expr
+    return expr.func(*args)
 
 
 def settle_index_conditions(expr: Any, ranges: Iterable[tuple[sp.Symbol, Any, Any]]) -> Any:
@@ -162,17 +232,31 @@ def _rename_bound(expr: sp.Basic) -> sp.Basic:
 
 
 def declared_view(assumptions) -> Declared:
-    """The declared facts of ``assumptions`` in a form the symbolic checks can use."""
+    """The declared facts of ``assumptions`` in a form the symbolic checks can use.
+
+    The same declarations give the same view (the same Dummies): the steps of a derivation share
+    it, so SymPy's caches and assumption deductions about those Dummies carry over from step to
+    step instead of starting cold at every step. The key holds everything the view is made of.
+    """
+    symbols = tuple((symbol, tuple(sorted(facts.items()))) for symbol, facts in assumptions.declared_symbols().items())
+    ranges = tuple((index, sp.sympify(lo), None if hi is None else sp.sympify(hi))
+                   for index, lo, hi in assumptions.declared_ranges())
+    return _declared_view(symbols, ranges)
+
+
+@functools.lru_cache(maxsize=256)
+def _declared_view(symbols: tuple, declared_ranges: tuple) -> Declared:
     mapping: dict = {}
-    for symbol, facts in assumptions.declared_symbols().items():
+    for symbol, facts in symbols:
+        facts = dict(facts)
         if isinstance(symbol, sp.IndexedBase):
             mapping[symbol] = sp.IndexedBase(sp.Dummy(str(symbol.label), **facts), **facts)
         else:
             mapping[symbol] = sp.Dummy(symbol.name, **facts)
     ranges = []
-    for index, lo, hi in assumptions.declared_ranges():
-        lo = sp.sympify(lo).xreplace(mapping)
-        hi = None if hi is None else sp.sympify(hi).xreplace(mapping)
+    for index, lo, hi in declared_ranges:
+        lo = lo.xreplace(mapping)
+        hi = None if hi is None else hi.xreplace(mapping)
         ranges.append((mapping[index], lo, hi))
     allowed = {d.label if isinstance(d, sp.IndexedBase) else d for d in mapping.values()}
     return Declared(mapping, ranges, allowed)

@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 import mpmath
 import sympy as sp
+from mpmath import libmp
 
 from derive.core.assumptions import (Assumptions, Constraint, Integer, NonNegative, Positive, Real, RealArray,
                                      RealMatrix, RealVector, SamplingError)
@@ -62,6 +63,14 @@ class Point:
 
 
 def _int(bound: Any, ints: dict) -> int:
+    # The common cases first (a number, an earlier integer): the sampler asks this thousands
+    # of times per step.
+    if type(bound) is int:
+        return bound
+    if isinstance(bound, sp.Integer):
+        return int(bound)
+    if bound in ints:
+        return int(ints[bound])
     value = sp.sympify(bound).xreplace({s: sp.Integer(v) for s, v in ints.items()})
     if not value.is_number:
         raise SamplingError(f"the bound {bound} uses something that is not an earlier integer")
@@ -169,8 +178,18 @@ def quantize(value):
     """``value`` rounded to 80 bits. Drawn reals are this short so that the few sums and
     differences a draw makes (a maximum minus a gap) are exact at the working precision: a
     point on a constraint's boundary is then exactly on it, not just off it by rounding."""
-    with mpmath.workprec(QUANTUM_BITS):
-        return +mpmath.mpf(value)
+    # One rounding to nearest at 80 bits, as mpf(value) under workprec(80) does, without the
+    # cost of entering a precision context per draw (ints and floats are converted exactly).
+    if isinstance(value, mpmath.mpf):
+        raw = value._mpf_
+    elif type(value) is int:
+        raw = libmp.from_int(value)
+    elif type(value) is float:
+        raw = libmp.from_float(value)
+    else:
+        with mpmath.workprec(QUANTUM_BITS):
+            return +mpmath.mpf(value)
+    return mpmath.mp.make_mpf(libmp.mpf_pos(raw, QUANTUM_BITS, libmp.round_nearest))
 
 
 def _uniform(rng: random.Random, lo, hi):

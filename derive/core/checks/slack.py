@@ -203,11 +203,16 @@ def _bound_piece(piece: Piece, ctx: _Context, free_map: dict) -> Optional[sp.Exp
         return None
     upper = None
     if (summand.has(slack) and _smooth(summand, {slack})
-            and sp.simplify(sp.diff(summand, slack)).is_nonpositive is True):
+            and _nonpositive(sp.diff(summand, slack))):
         at_zero = summand.subs(slack, 0)
         if not at_zero.has(piece.index):
             upper = count * at_zero
     return _Bounds(sp.Integer(0), upper)
+
+
+def _nonpositive(expr: sp.Expr) -> bool:
+    """SymPy decides expr ≤ 0, as it stands or else simplified."""
+    return expr.is_nonpositive is True or sp.simplify(expr).is_nonpositive is True
 
 
 def _smooth(expr: sp.Basic, pieces: set) -> bool:
@@ -231,10 +236,14 @@ def _smooth(expr: sp.Basic, pieces: set) -> bool:
 def _sign(expr: sp.Expr, strict: bool) -> bool:
     """SymPy decides expr ≥ 0 (> 0); for A − B with A, B > 0 also via log A − log B."""
     attribute = "is_positive" if strict else "is_nonnegative"
-    candidates = [expr, sp.simplify(expr), sp.factor(sp.together(expr))]
-    if any(getattr(c, attribute) is True for c in candidates):
+    # The same three candidates as ever, cheapest first, each made only if the ones before did
+    # not decide (simplify is the slow one).
+    if getattr(expr, attribute) is True or getattr(sp.factor(sp.together(expr)), attribute) is True:
         return True
-    terms = sp.Add.make_args(sp.expand(sp.powsimp(sp.simplify(expr), force=False)))
+    simplified = sp.simplify(expr)
+    if getattr(simplified, attribute) is True:
+        return True
+    terms = sp.Add.make_args(sp.expand(sp.powsimp(simplified, force=False)))
     plus = sp.Add(*[t for t in terms if t.could_extract_minus_sign() is False])
     minus = -sp.Add(*[t for t in terms if t.could_extract_minus_sign() is True])
     if plus.is_positive is True and minus.is_positive is True:
@@ -245,7 +254,8 @@ def _sign(expr: sp.Expr, strict: bool) -> bool:
 
 def _bound_in_direction(slope: sp.Expr, bounds: _Bounds) -> Optional[sp.Expr]:
     """Where the gap is smallest on its piece's range: the lower bound if it rises, else the upper."""
-    for candidate in (slope, sp.simplify(slope)):
+    for make in (lambda: slope, lambda: sp.simplify(slope)):  # simplify only if needed
+        candidate = make()
         if candidate.is_nonnegative is True:
             return bounds.lower
         if candidate.is_nonpositive is True:

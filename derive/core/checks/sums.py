@@ -137,7 +137,25 @@ def _strongest(bounds: list, weaker) -> list:
 
 def _same_body(left: sp.Expr, right: sp.Expr) -> bool:
     difference = sp.expand(left - right)
-    return difference == 0 or sp.simplify(difference) == 0
+    if difference == 0:
+        return True
+    # Brackets written two ways (1 ≤ k − i + 1 against i − k ≤ 0) agree once every order
+    # relation reads "difference ≤ 0" (< 0): cheaper than simplify, which comes last.
+    if sp.expand(_normal_relations(left) - _normal_relations(right)) == 0:
+        return True
+    return sp.simplify(difference) == 0
+
+
+def _normal_relations(expr: sp.Expr) -> sp.Expr:
+    """Every a ≤ b (a < b, a ≥ b, a > b) rewritten as expand(a − b) ≤ 0 (< 0): the same relation."""
+    def normal(relation):
+        if isinstance(relation, (sp.GreaterThan, sp.StrictGreaterThan)):
+            relation = relation.reversed
+        kind = sp.StrictLessThan if isinstance(relation, sp.StrictLessThan) else sp.LessThan
+        return kind(sp.expand(relation.lhs - relation.rhs), 0)
+
+    return expr.replace(lambda e: isinstance(e, (sp.LessThan, sp.StrictLessThan, sp.GreaterThan, sp.StrictGreaterThan)),
+                        normal)
 
 
 def same_set_sum(left: SetSum, right: SetSum) -> bool:
@@ -195,6 +213,17 @@ def concatenate_blocks(total: sp.Sum) -> sp.Sum:
         first, last = sp.expand(first.subs(outer, outer_lo)), sp.expand(last.subs(outer, outer_hi))
         rest = rest[1:]
     return sp.Sum(body, (t, first, last), *rest)
+
+
+def worth_trying_first(lhs: Any, rhs: Any) -> bool:
+    """Whether ``prove_equal`` is worth trying before SymPy: scalar sides, a sum in one of them,
+    and no derivative, limit or integral, which only SymPy evaluates (the technique would compare
+    an unevaluated derivative with a sum and give up after a slow simplify)."""
+    sides = [side for side in (lhs, rhs) if isinstance(side, sp.Basic)]
+    if len(sides) < 2 or any(isinstance(side, sp.MatrixBase) for side in (lhs, rhs)):
+        return False
+    return (any(side.has(sp.Sum) for side in sides)
+            and not any(side.has(sp.Derivative, sp.Limit, sp.Integral) for side in sides))
 
 
 def prove_equal(lhs: Any, rhs: Any, assumptions: Assumptions, seconds: float = SUMS_SECONDS) -> MethodResult:
