@@ -22,8 +22,9 @@ from typing import Callable, Iterator, Sequence
 
 import sympy as sp
 
-from derive import loading, publish
+from derive import loading, publish, uptodate
 from derive.build import content_hash, typeset
+from derive.build import stop_all as stop_all_tex
 from derive.core.notation import DISPLAY_NAMES
 from derive.core.checks.result import FAILED, UNDECIDED, CheckResult
 from derive.core.checks.runner import CheckCache, check_steps
@@ -63,6 +64,9 @@ class BuildOptions:
     name: str = "hw7"
     document: Document | None = None  # None: the built-in document
     keep_going: bool = False  # render failed steps (marked ×) instead of stopping; still exit 1
+    # The command line's inputs: a build that succeeds records its fingerprint under them, so the
+    # next identical `derive build` can answer "up to date" without SymPy (derive.uptodate).
+    record: uptodate.Inputs | None = None
 
 
 @dataclass(frozen=True)
@@ -219,12 +223,42 @@ def _build_locked(options: BuildOptions, name: str, progress: Progress | None,
         report = _write(options, name, checked, tex, checks_tex, on_tex)
     if failure is not None:
         raise failure  # --keep-going: the PDF shows the failures, the exit code still says so
+    if options.record is not None:  # still under the folder's lock: the hashes are of our files
+        _record(options, name, report)
     return report
+
+
+def _record(options: BuildOptions, name: str, report: BuildReport) -> None:
+    out = options.out_dir
+    names = [report.tex_path.name, report.json_path.name, f"{name}{CHECKS_SUFFIX}.tex"]
+    if report.pdf_path is not None:
+        names += [report.pdf_path.name, f"{name}{CHECKS_SUFFIX}.pdf"]
+    manifest = publish.read_manifest(out)
+    outputs = {n: manifest.get(n, {}).get("sha256") for n in names}
+    paths = {"tex": report.tex_path.name, "json": report.json_path.name,
+             "pdf": report.pdf_path.name if report.pdf_path else None}
+    uptodate.save(out, options.record, outputs, view.summary(report.checked.results), paths)
 
 
 def json_name(name: str) -> str:
     """The verification file beside NAME.pdf; the built-in document keeps its historical name."""
     return "verification.json" if name == "hw7" else f"{name}.verification.json"
+
+
+def _typeset_both(tex: str, name: str, checks_tex: str, checks_name: str, scratch: Path) -> tuple[bytes, bytes]:
+    """Both PDFs at once, the companion in a second thread: TeX is one process per document, so
+    on two cores this takes the longer of the two instead of their sum. If either fails or the
+    build is interrupted, the other's TeX is killed rather than waited for."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="derive-tex") as pool:
+        companion = pool.submit(typeset, checks_tex, checks_name, scratch)
+        try:
+            pdf = typeset(tex, name, scratch)
+            return pdf, companion.result()
+        except BaseException:
+            stop_all_tex()
+            raise
 
 
 def _write(options: BuildOptions, name: str, checked: Checked, tex: str, checks_tex: str,
@@ -246,8 +280,7 @@ def _write(options: BuildOptions, name: str, checked: Checked, tex: str, checks_
         on_tex()
     try:
         with publish.scratch_folder(out) as scratch:
-            pdf = typeset(tex, name, scratch)
-            checks = typeset(checks_tex, checks_name, scratch)
+            pdf, checks = _typeset_both(tex, name, checks_tex, checks_name, scratch)
     except (TexFailed, TexMissing):
         publish.publish(out, files)  # documented: the .tex and JSON are still written (exit 3)
         raise
