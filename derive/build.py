@@ -96,16 +96,19 @@ def _limit_cpu() -> None:  # pragma: no cover - runs in the TeX child before exe
 # that a build interrupted while waiting for one of them can end them all (stop_all).
 _running: set[subprocess.Popen] = set()
 _running_lock = threading.Lock()
+_stopped = threading.Event()  # set by stop_all: no new TeX pass starts until allow()
 
 
 def _run_tex(command: list[str], workdir: Path, seconds: float = TEX_SECONDS) -> tuple[int, str]:
     """Run one TeX command in its own process group; at the limit (or any exception) the whole
     group dies, and anything TeX started with it."""
     posix = os.name == "posix"
-    process = subprocess.Popen(command, cwd=workdir, env=sandbox_environment(), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, errors="replace", stdin=subprocess.DEVNULL,
-                               start_new_session=posix, preexec_fn=_limit_cpu if posix else None)
-    with _running_lock:
+    with _running_lock:  # registered before anyone can call stop_all and miss it
+        if _stopped.is_set():
+            raise TexFailed("TeX was stopped; the previous PDF was kept")
+        process = subprocess.Popen(command, cwd=workdir, env=sandbox_environment(), stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True, errors="replace", stdin=subprocess.DEVNULL,
+                                   start_new_session=posix, preexec_fn=_limit_cpu if posix else None)
         _running.add(process)
     try:
         output, _ = process.communicate(timeout=max(seconds, 0.0))
@@ -118,10 +121,17 @@ def _run_tex(command: list[str], workdir: Path, seconds: float = TEX_SECONDS) ->
         _kill_group(process)
 
 
+def allow() -> None:
+    """TeX may run again (after stop_all, for the next build in this process)."""
+    _stopped.clear()
+
+
 def stop_all() -> None:
-    """Kill every TeX process group this process is running (called when a build is interrupted
-    while another thread waits for TeX: that thread then returns at once)."""
+    """Kill every TeX process group this process is running, and start no new pass until
+    allow() (called when a build is interrupted or one document failed: the threads typesetting
+    the others then return at once)."""
     with _running_lock:
+        _stopped.set()
         running = list(_running)
     for process in running:
         try:

@@ -193,16 +193,23 @@ def _setting() -> dict[str, Any]:
             "tex": _tex_tools()}
 
 
-def _outside_python(path: str) -> bool:
-    """Not a file of Python's standard library or of an installed package (those are covered
-    by the interpreter's and the distributions' versions)."""
+def _installed_roots() -> tuple[str, ...]:
+    """Where Python's standard library and installed packages live (both spellings of each:
+    as given and with symbolic links resolved)."""
     import sysconfig
 
-    installed = {os.path.realpath(p) for key, p in sysconfig.get_paths().items()
-                 if key in ("stdlib", "platstdlib", "purelib", "platlib")}
-    installed |= {os.path.realpath(p) for p in sys.path if p.endswith(("site-packages", "dist-packages"))}
-    real = os.path.realpath(path)
-    return not any(real == root or real.startswith(root + os.sep) for root in installed)
+    roots = {p for key, p in sysconfig.get_paths().items() if key in ("stdlib", "platstdlib", "purelib", "platlib")}
+    roots |= {p for p in sys.path if p.endswith(("site-packages", "dist-packages"))}
+    spelled = {os.path.abspath(p) for p in roots} | {os.path.realpath(p) for p in roots}
+    return tuple(sorted(root.rstrip(os.sep) + os.sep for root in spelled))
+
+
+def _outside_python(path: str, roots: tuple[str, ...]) -> bool:
+    """Not a file of Python's standard library or of an installed package (those are covered
+    by the interpreter's and the distributions' versions)."""
+    if os.path.abspath(path).startswith(roots):
+        return False
+    return not os.path.realpath(path).startswith(roots)
 
 
 def _module_files() -> list[str]:
@@ -238,10 +245,11 @@ def save(out: Path, key: Inputs, outputs: dict[str, str], summary: dict[str, int
     (a name in ``out``) to its hash; ``summary`` and ``report`` are what the CLI prints."""
     opened = stop_watching()
     package_folders = [_PACKAGE, *(f for f in _TEMPLATE_FOLDERS if f.is_dir())]
-    modules = [p for p in _module_files() if not _inside(p, package_folders) and _outside_python(p)]
+    roots = _installed_roots()
+    modules = [p for p in _module_files() if not _inside(p, package_folders) and _outside_python(p, roots)]
     read = [p for p in opened if not _inside(p, package_folders) and not _is_own(p, out, outputs)
             and not p.endswith((".pyc", ".pyo"))  # compiled from a module whose source is recorded
-            and not p.startswith(("/proc/", "/dev/", "/sys/")) and _outside_python(p)]
+            and not p.startswith(("/proc/", "/dev/", "/sys/")) and _outside_python(p, roots)]
     files = {p: _file_state(p) for p in sorted(set(modules) | set(read))}
     record = {
         "format": FORMAT,
