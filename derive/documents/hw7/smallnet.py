@@ -286,8 +286,8 @@ def measure_precision(
 
 #: Images per forward call. Each image's outputs do not depend on the others in eval mode, but a
 #: convolution's working buffer grows with the images in one call: conv2 on 100 float64 images
-#: took about 150 MB at once, 25 take a quarter of that (a build's peak memory is a target).
-CHUNK = 25
+#: took about 150 MB at once, 10 take a tenth of that (a build's peak memory is a target).
+CHUNK = 10
 
 
 def _in_chunks(layer: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
