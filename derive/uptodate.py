@@ -148,8 +148,11 @@ def _listing(folder: str) -> str:
 
 def _distributions() -> dict[str, str]:
     """name -> version of DISTRIBUTIONS, read from the *.dist-info folder names on sys.path
-    (importlib.metadata would cost a tenth of a second)."""
+    (importlib.metadata would cost a tenth of a second), and under "installed" a hash of every
+    distribution's name and version there: installing, upgrading or removing any package (one a
+    document imports, say) counts as a change too."""
     found: dict[str, str] = {}
+    everything: list[str] = []
     for entry in sys.path:
         try:
             names = os.listdir(entry or ".")
@@ -157,11 +160,14 @@ def _distributions() -> dict[str, str]:
             continue
         for name in names:
             if name.endswith(".dist-info"):
+                everything.append(f"{entry}/{name}")
                 project, _, version = name[: -len(".dist-info")].partition("-")
                 project = project.lower().replace("-", "_")
                 if project in DISTRIBUTIONS and project not in found:
                     found[project] = version
-    return {name: found.get(name, "absent") for name in DISTRIBUTIONS}
+    versions = {name: found.get(name, "absent") for name in DISTRIBUTIONS}
+    versions["installed"] = _sha("\0".join(sorted(everything)).encode())
+    return versions
 
 
 def _tex_tools() -> dict[str, str]:

@@ -199,7 +199,7 @@ def test_a_build_that_fails_leaves_no_record_to_trust(project):
     assert again.returncode == 1 and "up to date" not in again.stdout
 
 
-def test_changing_a_template_or_any_file_of_derive_rebuilds(project, tmp_path_factory):
+def test_changing_a_template_any_file_of_derive_or_an_installed_package_rebuilds(project, tmp_path_factory):
     copy = tmp_path_factory.mktemp("derive-copy")
     shutil.copytree(ROOT / "derive", copy / "derive", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "templates", copy / "templates")
@@ -214,6 +214,8 @@ def test_changing_a_template_or_any_file_of_derive_rebuilds(project, tmp_path_fa
     engine.write_text(engine.read_text() + "\n# an edit\n")
     assert not up_to_date(build(project, pythonpath=copy))
     assert up_to_date(build(project, pythonpath=copy))
+    (copy / "somepackage-1.0.dist-info").mkdir()  # a package installed on the path
+    assert not up_to_date(build(project, pythonpath=copy))
 
 
 @pytest.fixture
