@@ -236,7 +236,8 @@ def _is_own(path: str, out: Path, outputs: Iterable[str]) -> bool:
     cache = os.path.join(folder, ".cache")
     if real.startswith(cache + os.sep):
         return os.path.relpath(real, cache).startswith(OWN_CACHE_PREFIXES)
-    return os.path.basename(real).startswith((".derive-staging-", ".derive.lock"))
+    # TeX's scratch files (read back: the PDF, the log) live in a staging folder inside ``out``.
+    return any(part.startswith((".derive-staging-", ".derive.lock")) for part in Path(real).parts)
 
 
 def _inside(path: str, folders: Iterable[Path]) -> bool:
