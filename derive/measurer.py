@@ -15,6 +15,7 @@ did not store is measured by the build itself, and an error is raised there, as 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -30,16 +31,28 @@ if TYPE_CHECKING:
 class Measurer:
     """The background process; ``wait`` for it, and always ``stop`` it (a no-op once it ended)."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, reads: Path) -> None:
         self.pid = pid
         self.status: int | None = None
+        self.reads = reads  # where it lists the files it read (inputs of the build, derive.uptodate)
 
     def wait(self) -> bool:
         """Block until it ends; True if it stored every figure it was asked for."""
         if self.status is None:
             _, status = os.waitpid(self.pid, 0)
             self.status = os.waitstatus_to_exitcode(status)
+            self._collect_reads()
         return self.status == 0
+
+    def _collect_reads(self) -> None:
+        from derive import uptodate
+
+        try:
+            uptodate.note_read(json.loads(self.reads.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            pass
+        finally:
+            self.reads.unlink(missing_ok=True)
 
     def stop(self) -> None:
         if self.status is not None:
@@ -73,7 +86,7 @@ def start(document: Document, parts: Sequence[str], cache: Path) -> Measurer | N
         raise
     if pid:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-        return Measurer(pid)
+        return Measurer(pid, _reads_path(cache, pid))
     code = 1
     try:  # the child: never returns into the build's code
         _die_with_parent(parent)
@@ -84,11 +97,26 @@ def start(document: Document, parts: Sequence[str], cache: Path) -> Measurer | N
 
         measurements.use_cache(cache)
         document.select(parts)
+        _report_reads(_reads_path(cache, os.getpid()))
         code = 0
     except BaseException:  # noqa: BLE001 - reported by the build, which measures again itself
         code = 1
     finally:
         os._exit(code)
+
+
+def _reads_path(cache: Path, pid: int) -> Path:
+    return cache.with_name(f".measurer-{pid}.reads.json")
+
+
+def _report_reads(path: Path) -> None:
+    """In the measurer: the files it read while measuring (a figure's data is an input of the
+    build like any file the document reads), for the build to record."""
+    from derive import uptodate
+
+    read = uptodate.watched()
+    if read is not None:
+        path.write_text(json.dumps(read), encoding="utf-8")
 
 
 def _die_with_parent(parent: int) -> None:

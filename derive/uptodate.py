@@ -38,7 +38,7 @@ DISTRIBUTIONS = ("sympy", "mpmath", "jinja2", "markupsafe", "torch", "numpy", "c
 ENVIRONMENT = ("PYTHONPATH", "PYTHONHASHSEED", "SOURCE_DATE_EPOCH", "FORCE_SOURCE_DATE", "TEXINPUTS",
                "TEXMFHOME", "TEXMFVAR", "TEXMFCONFIG", "TEXMFLOCAL", "TEXMFCNF", "LANG", "LC_ALL")
 #: Files in OUT/.cache that derive itself keeps (caches, the manifest, these records): never inputs.
-OWN_CACHE_PREFIXES = ("checks", "measurements", "published.json", "uptodate")
+OWN_CACHE_PREFIXES = ("checks", "measurements", "published.json", "uptodate", ".measurer-")
 
 _PACKAGE = Path(__file__).resolve().parent
 _TEMPLATE_FOLDERS = (_PACKAGE / "templates", _PACKAGE.parent / "templates")
@@ -100,6 +100,17 @@ def start_watching() -> None:
     if not _hooked:
         sys.addaudithook(_audit)
         _hooked = True
+
+
+def watched() -> list[str] | None:
+    """The files read so far while watching (None when not watching)."""
+    return None if _opened is None else sorted(_opened)
+
+
+def note_read(paths: Iterable[str]) -> None:
+    """Files another process read for this build (the measurer, a fork of this one)."""
+    if _opened is not None:
+        _opened.update(p for p in paths if isinstance(p, str))
 
 
 def stop_watching() -> set[str]:

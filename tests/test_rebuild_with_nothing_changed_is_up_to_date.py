@@ -253,3 +253,53 @@ def test_library_builds_record_nothing(tmp_path, fake_tex):
     pipeline.build(pipeline.BuildOptions(("1b",), tmp_path, tex_only=True))
     assert not (tmp_path / ".cache" / "uptodate").exists()
     assert uptodate.previous(tmp_path, uptodate.inputs(None, ("1b",), None, None, None, True, False)) is None
+
+
+MEASURING = textwrap.dedent('''
+    from pathlib import Path
+
+    import sympy as sp
+    import derive as dv
+
+    x = sp.Symbol("x", real=True)
+    HERE = Path(__file__).resolve().parent
+
+
+    def _figure():
+        return (HERE / "weights.txt").read_text().strip()  # read only while measuring
+
+
+    def _problem():
+        problem = dv.Problem(1, "One", ("A statement.",))
+        part = problem.part("a", "Sum")
+        try:
+            part.say("figure: ", dv.measured("weights", _figure))
+        except dv.Unavailable as missing:
+            part.say("not measured: ", str(missing))
+        d = part.derivation(dv.assume(dv.Real(x, -1, 1)))
+        d.step(x + x, "=", 2 * x, "collect")
+        return problem
+
+
+    def document():
+        doc = dv.Document("Measured", author="T")
+        doc.include(_problem)
+        return doc
+''')
+
+
+def test_a_file_read_only_while_measuring_in_the_background_is_an_input(tmp_path):
+    (tmp_path / "measured.py").write_text(MEASURING)
+    (tmp_path / "weights.txt").write_text("first\n")
+
+    def run():
+        result = derive(tmp_path, "build", "measured.py", "--out", "out", "--tex-only")
+        assert result.returncode == 0, result.stderr
+        return result
+
+    assert not up_to_date(run())
+    assert "figure: first" in (tmp_path / "out" / "measured.tex").read_text()
+    assert up_to_date(run())
+    (tmp_path / "weights.txt").write_text("second\n")
+    assert not up_to_date(run())
+    assert not list((tmp_path / "out" / ".cache").glob(".measurer-*"))
