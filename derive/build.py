@@ -11,6 +11,8 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 from derive.errors import TexFailed, TexMissing
@@ -51,14 +53,29 @@ def write_atomically(path: Path, data: bytes | str) -> None:
     os.replace(temporary, path)
 
 
-def tex_command(workdir: Path, name: str) -> list[list[str]]:
-    """The TeX runs for ``name.tex``: latexmk where present, else pdflatex twice."""
+#: pdflatex passes at most; a document whose log still asks for a rerun after these is kept as is
+#: (latexmk's own limit is 5 runs).
+MAX_PASSES = 4
+# What LaTeX and its packages print when a pass read auxiliary data that the pass itself changed:
+# the kernel's "Label(s) may have changed. Rerun …", hyperref/rerunfilecheck's "Rerun to get
+# outlines right", longtable's "Table widths have changed. Rerun LaTeX." (Not any "rerun": the log
+# lists rerunfilecheck's own description, "Rerun checks for auxiliary files", on every pass.)
+_RERUN = re.compile(r"Rerun to get|Rerun LaTeX|[Pp]lease rerun|Label\(s\) may have changed|"
+                    r"Table widths have changed|[Rr]erun (?:the document|needed|required)")
+
+
+def tex_command(name: str) -> list[str]:
+    """One pdflatex pass over ``name.tex`` (typeset decides how many passes are needed)."""
     flags = ["-no-shell-escape", "-halt-on-error", "-interaction=nonstopmode", "-file-line-error"]
-    if shutil.which("latexmk"):
-        return [["latexmk", "-pdf", "-quiet", f"-pdflatex=pdflatex {' '.join(flags)} %O %S", f"{name}.tex"]]
     if shutil.which("pdflatex"):
-        return [["pdflatex", *flags, f"{name}.tex"]] * 2
-    raise TexMissing(f"TeX Live is not installed (no latexmk or pdflatex on PATH); install it with: {INSTALL_TEX}")
+        return ["pdflatex", *flags, f"{name}.tex"]
+    raise TexMissing(f"TeX Live is not installed (no pdflatex on PATH); install it with: {INSTALL_TEX}")
+
+
+def needs_another_pass(log: str) -> bool:
+    """Whether a pass's log says the next pass would typeset differently (references, outlines,
+    table widths); a pass that asks nothing is final, so a document without any needs one pass."""
+    return _RERUN.search(log) is not None
 
 
 def sandbox_environment() -> dict[str, str]:
@@ -75,20 +92,55 @@ def _limit_cpu() -> None:  # pragma: no cover - runs in the TeX child before exe
     resource.setrlimit(resource.RLIMIT_CPU, (TEX_SECONDS + 5, TEX_SECONDS + 10))
 
 
-def _run_tex(command: list[str], workdir: Path) -> tuple[int, str]:
+# The TeX process groups running now (two documents are typeset at once, one per thread), so
+# that a build interrupted while waiting for one of them can end them all (stop_all).
+_running: set[subprocess.Popen] = set()
+_running_lock = threading.Lock()
+_stopped = threading.Event()  # set by stop_all: no new TeX pass starts until allow()
+
+
+def _run_tex(command: list[str], workdir: Path, seconds: float = TEX_SECONDS) -> tuple[int, str]:
     """Run one TeX command in its own process group; at the limit (or any exception) the whole
-    group dies — latexmk and the pdflatex it started."""
+    group dies, and anything TeX started with it."""
     posix = os.name == "posix"
-    process = subprocess.Popen(command, cwd=workdir, env=sandbox_environment(), stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, errors="replace", stdin=subprocess.DEVNULL,
-                               start_new_session=posix, preexec_fn=_limit_cpu if posix else None)
+    with _running_lock:  # registered before anyone can call stop_all and miss it
+        if _stopped.is_set():
+            raise TexFailed("TeX was stopped; the previous PDF was kept")
+        process = subprocess.Popen(command, cwd=workdir, env=sandbox_environment(), stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True, errors="replace", stdin=subprocess.DEVNULL,
+                                   start_new_session=posix, preexec_fn=_limit_cpu if posix else None)
+        _running.add(process)
     try:
-        output, _ = process.communicate(timeout=TEX_SECONDS)
+        output, _ = process.communicate(timeout=max(seconds, 0.0))
         return process.returncode, output
     except subprocess.TimeoutExpired:
         raise TexFailed(f"TeX did not finish within {TEX_SECONDS} s; the previous PDF was kept") from None
     finally:
+        with _running_lock:
+            _running.discard(process)
         _kill_group(process)
+
+
+def allow() -> None:
+    """TeX may run again (after stop_all, for the next build in this process)."""
+    _stopped.clear()
+
+
+def stop_all() -> None:
+    """Kill every TeX process group this process is running, and start no new pass until
+    allow() (called when a build is interrupted or one document failed: the threads typesetting
+    the others then return at once)."""
+    with _running_lock:
+        _stopped.set()
+        running = list(_running)
+    for process in running:
+        try:
+            if os.name == "posix":
+                os.killpg(process.pid, signal.SIGKILL)
+            else:  # pragma: no cover
+                process.kill()
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
 
 
 def _kill_group(process: subprocess.Popen) -> None:
@@ -118,13 +170,18 @@ def typeset(tex: str, name: str = "hw7", scratch: Path | None = None) -> bytes:
     with tempfile.TemporaryDirectory(prefix="derive-tex-", dir=scratch) as folder:
         workdir = Path(folder)
         (workdir / f"{name}.tex").write_text(tex, encoding="utf-8")
-        for command in tex_command(workdir, name):
-            returncode, output = _run_tex(command, workdir)
+        command = tex_command(name)
+        deadline = time.monotonic() + TEX_SECONDS  # one limit for all passes together
+        for _ in range(MAX_PASSES):
+            returncode, output = _run_tex(command, workdir, deadline - time.monotonic())
+            log_path = workdir / f"{name}.log"
+            log = log_path.read_text(errors="replace") if log_path.exists() else output
             if returncode != 0:
-                log = (workdir / f"{name}.log")
-                excerpt = log_excerpt(log.read_text(errors="replace") if log.exists() else output)
+                excerpt = log_excerpt(log)
                 raise TexFailed(f"TeX failed; the previous PDF was kept. {excerpt.splitlines()[0] if excerpt else ''}".strip(),
                                 excerpt)
+            if not needs_another_pass(log):
+                break
         produced = workdir / f"{name}.pdf"
         if not produced.exists():
             raise TexFailed("TeX produced no PDF; the previous PDF was kept")

@@ -14,7 +14,7 @@ from typing import Iterator
 import click
 import platformdirs
 
-from derive import __version__
+from derive import __version__, uptodate
 from derive.errors import DeriveError, InputError, clean
 
 EXIT_CODES = """\b
@@ -165,18 +165,68 @@ def _say(quiet: bool, message: str, err: bool = False) -> None:
 @_one_line_errors
 def build(parts: tuple[str, ...], out_dir: Path, name: str | None, title: str | None, author: str | None,
           tex_only: bool, keep_going: bool, as_json: bool, quiet: bool, verbose: bool) -> None:
-    """Check every step and build the PDF. PARTS: e.g. 1, 1a, p1.b (default: everything)."""
-    from derive import pipeline
-    from derive.progress import StepProgress
+    """Check every step and build the PDF. PARTS: e.g. 1, 1a, p1.b (default: everything).
+
+    When nothing the last good build read has changed (document and helper files, templates,
+    derive itself, options, package versions, DERIVE_* variables) and its outputs are intact, it
+    says "up to date" and checks and typesets nothing.
+    """
     from derive.render.escape import check_typesettable
 
     level = _level(quiet, verbose)
     for option, text in (("--title", title), ("--author", author)):
         if text is not None:
             check_typesettable(option, text)
+    record = _build_inputs(parts, out_dir, name, title, author, tex_only, keep_going)
+    previous = uptodate.previous(out_dir, record)
+    if previous is not None:  # nothing changed since the last good build: no SymPy, no checks, no TeX
+        _report_up_to_date(previous, out_dir, as_json, quiet)
+        return
+    uptodate.start_watching()  # every file the document reads from here on is an input
+    try:
+        _full_build(parts, out_dir, name, title, author, tex_only, keep_going, as_json, quiet, level, record)
+    finally:
+        uptodate.stop_watching()
+
+
+def _build_inputs(parts: tuple[str, ...], out_dir: Path, name: str | None, title: str | None,
+                  author: str | None, tex_only: bool, keep_going: bool) -> "uptodate.Inputs":
+    from derive import loading
+
+    document = Path(parts[0]) if parts and loading.is_document_file(parts[0]) else None
+    return uptodate.inputs(document, parts[1:] if document else parts, name, title, author, tex_only, keep_going)
+
+
+def _report_up_to_date(record: dict, out_dir: Path, as_json: bool, quiet: bool) -> None:
+    counts, files = record["summary"], record["report"]
+    tex, json_path = out_dir / files["tex"], out_dir / files["json"]
+    pdf = out_dir / files["pdf"] if files.get("pdf") else None
+    if as_json:
+        click.echo(json.dumps({"summary": counts, "tex": str(tex), "json": str(json_path),
+                               "pdf": str(pdf) if pdf else None, "pdf_state": "unchanged" if pdf else None,
+                               "up_to_date": True}, indent=2))
+        return
+    _say(quiet, _counts_line(counts))
+    _say(quiet, "up to date: no input changed since the last build; nothing was checked or typeset again")
+    _say(quiet, f"unchanged {tex} and {json_path}")
+    if pdf:
+        _say(quiet, f"unchanged {pdf}")
+
+
+def _counts_line(counts: dict) -> str:
+    return (f"{counts['verified']} verified, {counts['numeric-only']} numeric-only, "
+            f"{counts['definition']} definitions, {counts['failed']} failed")
+
+
+def _full_build(parts: tuple[str, ...], out_dir: Path, name: str | None, title: str | None, author: str | None,
+                tex_only: bool, keep_going: bool, as_json: bool, quiet: bool, level: int,
+                record: "uptodate.Inputs") -> None:
+    from derive import pipeline
+    from derive.progress import StepProgress
+
     loaded, parts = _document_and_parts(parts, name)
     options = pipeline.BuildOptions(parts, out_dir, title, author, tex_only, loaded.name,
-                                    loaded.document, keep_going)
+                                    loaded.document, keep_going, record=record)
     progress = StepProgress(level)
     _say(quiet, "checking steps …", err=True)
     try:
@@ -195,11 +245,10 @@ def build(parts: tuple[str, ...], out_dir: Path, name: str | None, title: str | 
     pdf_state = None if not report.pdf_path else "unchanged" if report.tex_skipped else "written"
     if as_json:
         click.echo(json.dumps({"summary": counts, "tex": str(report.tex_path), "json": str(report.json_path),
-                               "pdf": str(report.pdf_path) if report.pdf_path else None, "pdf_state": pdf_state},
-                              indent=2))
+                               "pdf": str(report.pdf_path) if report.pdf_path else None, "pdf_state": pdf_state,
+                               "up_to_date": False}, indent=2))
         return
-    _say(quiet, f"{counts['verified']} verified, {counts['numeric-only']} numeric-only, "
-                f"{counts['definition']} definitions, {counts['failed']} failed")
+    _say(quiet, _counts_line(counts))
     _say(quiet, f"wrote {report.tex_path} and {report.json_path}")
     if report.pdf_path:
         _say(quiet, f"{'unchanged' if report.tex_skipped else 'wrote'} {report.pdf_path}")

@@ -15,9 +15,12 @@ import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from derive.core.document import Document
 from derive.errors import AuthoringError, DeriveError, InputError
+
+if TYPE_CHECKING:  # imported where used: is_document_file must not cost a SymPy import
+    from derive.core.document import Document
 
 #: The document ``derive`` builds when given no file: named, not imported, by the engine.
 BUILTIN = "derive.documents.hw7"
@@ -78,6 +81,8 @@ def _load_file(path: Path) -> Document:
 
 
 def _call_document(module, source: str, path: Path | None = None) -> Document:
+    from derive.core.document import Document
+
     function = getattr(module, "document", None)
     if not callable(function):
         raise InputError(f"{source}: defines no document() function returning a derive.Document")

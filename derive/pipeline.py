@@ -22,11 +22,14 @@ from typing import Callable, Iterator, Sequence
 
 import sympy as sp
 
-from derive import loading, publish
+from derive import loading, publish, uptodate
+from derive.measurer import start as start_measurer
 from derive.build import content_hash, typeset
+from derive.build import allow as allow_tex
+from derive.build import stop_all as stop_all_tex
 from derive.core.notation import DISPLAY_NAMES
 from derive.core.checks.result import FAILED, UNDECIDED, CheckResult
-from derive.core.checks.runner import CheckCache, check_steps
+from derive.core.checks.runner import CHECKER_VERSION, CheckCache, check_steps
 from derive.core import measurements
 from derive.core.document import Document, Problem
 from derive.core.step import Step
@@ -63,6 +66,9 @@ class BuildOptions:
     name: str = "hw7"
     document: Document | None = None  # None: the built-in document
     keep_going: bool = False  # render failed steps (marked ×) instead of stopping; still exit 1
+    # The command line's inputs: a build that succeeds records its fingerprint under them, so the
+    # next identical `derive build` can answer "up to date" without SymPy (derive.uptodate).
+    record: uptodate.Inputs | None = None
 
 
 @dataclass(frozen=True)
@@ -85,24 +91,69 @@ class BuildReport:
 
 def check(parts: Sequence[str] = (), cache_path: Path | None = None, progress: Progress | None = None,
           document: Document | None = None, timings: Timings | None = None) -> Checked:
-    measurements.use_cache(cache_path.parent / "measurements.json" if cache_path else None)
+    measured_at = cache_path.parent / "measurements.json" if cache_path else None
+    measurements.use_cache(measured_at)
     measured_before = measurements.seconds_measuring()
-    with _phase(timings, "problems"):  # building the problems runs their measurements
+    with _phase(timings, "problems"):
         document = document if document is not None else loading.load().document
-        problems = document.select(parts)
-    if timings is not None:
+        problems, missing = _problems_from_cache(document, parts, measured_at)
+    # Figures not in the cache are measured in another process while the steps are checked.
+    measurer = start_measurer(document, parts, measured_at) if missing else None
+    try:
+        steps = [s for p in problems for s in p.steps()]
+        plan = getattr(progress, "plan", None)
+        if plan is not None:  # a progress display that wants to know the work ahead (bars per problem)
+            plan(problems)
+        with _phase(timings, "checks"):
+            cache = CheckCache(cache_path)
+            results = check_steps(steps, cache, progress=progress)
+            cache.save()
+        if missing:
+            with _phase(timings, "measurements"):
+                if measurer is not None:
+                    measurer.wait()
+            with _phase(timings, "problems"):  # with every figure; one the measurer missed is measured here
+                measurements.use_cache(measured_at)
+                problems = document.select(parts)
+            if _content(problems) != _content_of(steps):  # the figures changed a step: check what changed
+                with _phase(timings, "checks"):
+                    results = check_steps([s for p in problems for s in p.steps()], cache)
+                    cache.save()
+    finally:
+        if measurer is not None:
+            measurer.stop()
+    if timings is not None:  # measuring done in this process happened while building problems
         measuring = measurements.seconds_measuring() - measured_before
         timings["measurements"] = timings.get("measurements", 0.0) + measuring
         timings["problems"] -= measuring
-    steps = [s for p in problems for s in p.steps()]
-    plan = getattr(progress, "plan", None)
-    if plan is not None:  # a progress display that wants to know the work ahead (bars per problem)
-        plan(problems)
-    with _phase(timings, "checks"):
-        cache = CheckCache(cache_path)
-        results = check_steps(steps, cache, progress=progress)
-        cache.save()
     return Checked(problems, results)
+
+
+def _problems_from_cache(document: Document, parts: Sequence[str],
+                         measured_at: Path | None) -> tuple[list[Problem], bool]:
+    """The problems built from cached figures only, and whether some figure was missing (then
+    they show "not measured" where it goes). Without a cache file, or when the document does not
+    take a missing figure in its stride, they are built the ordinary way, measuring here."""
+    if measured_at is None:
+        return document.select(parts), False
+    with measurements.cached_only() as missed:
+        try:
+            problems = document.select(parts)
+        except Exception:  # noqa: BLE001 - built again below, where a real error is raised as usual
+            if not missed.any:
+                raise
+            problems = None
+    if problems is None:
+        return document.select(parts), False
+    return problems, missed.any
+
+
+def _content_of(steps: Sequence[Step]) -> dict[str, str]:
+    return {s.id: s.content_hash(CHECKER_VERSION) for s in steps}
+
+
+def _content(problems: Sequence[Problem]) -> dict[str, str]:
+    return _content_of([s for p in problems for s in p.steps()])
 
 
 def first_failure(checked: Checked) -> CheckFailed | None:
@@ -219,12 +270,49 @@ def _build_locked(options: BuildOptions, name: str, progress: Progress | None,
         report = _write(options, name, checked, tex, checks_tex, on_tex)
     if failure is not None:
         raise failure  # --keep-going: the PDF shows the failures, the exit code still says so
+    if options.record is not None:  # still under the folder's lock: the hashes are of our files
+        _record(options, name, report)
     return report
+
+
+def _record(options: BuildOptions, name: str, report: BuildReport) -> None:
+    out = options.out_dir
+    names = [report.tex_path.name, report.json_path.name, f"{name}{CHECKS_SUFFIX}.tex"]
+    if report.pdf_path is not None:
+        names += [report.pdf_path.name, f"{name}{CHECKS_SUFFIX}.pdf"]
+    manifest = publish.read_manifest(out)
+    outputs = {n: manifest.get(n, {}).get("sha256") for n in names}
+    paths = {"tex": report.tex_path.name, "json": report.json_path.name,
+             "pdf": report.pdf_path.name if report.pdf_path else None}
+    uptodate.save(out, options.record, outputs, view.summary(report.checked.results), paths)
 
 
 def json_name(name: str) -> str:
     """The verification file beside NAME.pdf; the built-in document keeps its historical name."""
     return "verification.json" if name == "hw7" else f"{name}.verification.json"
+
+
+def _typeset_both(tex: str, name: str, checks_tex: str, checks_name: str, scratch: Path) -> tuple[bytes, bytes]:
+    """Both PDFs at once, each in its own thread: TeX is one process per document, so on two cores
+    this takes the longer of the two instead of their sum. If either fails or the build is
+    interrupted, the other's TeX is killed rather than waited for.
+
+    The main thread only waits: Python runs signal handlers there, and a SIGTERM handled while
+    that thread was starting TeX (inside fork's handlers) was lost and left a lock held."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    allow_tex()
+    try:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="derive-tex") as pool:
+            solution = pool.submit(typeset, tex, name, scratch)
+            companion = pool.submit(typeset, checks_tex, checks_name, scratch)
+            try:
+                return solution.result(), companion.result()
+            except BaseException:
+                stop_all_tex()
+                raise
+    finally:  # both threads have ended here: TeX may run again in this process
+        allow_tex()
 
 
 def _write(options: BuildOptions, name: str, checked: Checked, tex: str, checks_tex: str,
@@ -246,8 +334,7 @@ def _write(options: BuildOptions, name: str, checked: Checked, tex: str, checks_
         on_tex()
     try:
         with publish.scratch_folder(out) as scratch:
-            pdf = typeset(tex, name, scratch)
-            checks = typeset(checks_tex, checks_name, scratch)
+            pdf, checks = _typeset_both(tex, name, checks_tex, checks_name, scratch)
     except (TexFailed, TexMissing):
         publish.publish(out, files)  # documented: the .tex and JSON are still written (exit 3)
         raise

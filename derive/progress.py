@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from derive.core.checks.result import CheckResult
-from derive.core.step import Step
+if TYPE_CHECKING:  # only for hints: `derive build` with nothing changed must not import SymPy
+    from derive.core.checks.result import CheckResult
+    from derive.core.step import Step
 
 MARKS = {"verified": "ok", "numeric-only": "~ ", "failed": "XX", "definition": "  ", "undecided": "??"}
 QUIET, NORMAL, VERBOSE = 0, 1, 2

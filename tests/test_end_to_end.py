@@ -69,10 +69,15 @@ def test_verification_json_counts_every_step(built):
 def test_unchanged_rebuild_skips_tex_and_uses_the_cache(built):
     out, _ = built
     before = (out / "hw7-p1.pdf").stat().st_mtime_ns
-    result = CliRunner().invoke(main, ["build", "1", "--out", str(out),
-                                       "--author", r"\input{/etc/hostname} & 100% $x$",
-                                       "--title", "Homework_7 {draft} ~ #1"])
+    arguments = ["build", "1", "--out", str(out), "--author", r"\input{/etc/hostname} & 100% $x$",
+                 "--title", "Homework_7 {draft} ~ #1"]
+    result = CliRunner().invoke(main, arguments)
     assert result.exit_code == 0
+    assert "up to date" in result.output  # nothing changed: nothing checked, TeX not run
+    assert f"unchanged {out / 'hw7-p1.pdf'}" in result.output
+    shutil.rmtree(out / ".cache" / "uptodate")  # without that record: the pipeline, all cached
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 0 and "up to date" not in result.output
     assert f"unchanged {out / 'hw7-p1.pdf'}" in result.output
     assert (out / "hw7-p1.pdf").stat().st_mtime_ns == before
     data = json.loads((out / "hw7-p1.verification.json").read_text())

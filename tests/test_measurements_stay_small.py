@@ -73,3 +73,29 @@ def test_the_tolerance_follows_the_measured_width():
     figures = p3_figures.collect(TINY)
     assert figures["precision"]["dot_lengths"] == [27, 144, 16384, 8]
     assert figures["precision"]["tolerance_eps"] == smallnet.folding_tolerance_eps((27, 144, 16384, 8))
+
+
+def test_a_batch_larger_than_a_chunk_gives_the_outputs_of_one_call():
+    net = smallnet.reference_for(smallnet.synthetic_trained(0, 8), "float64")
+    x = smallnet.cifar_like_batch(torch.Generator().manual_seed(1), smallnet.CHUNK * 2 + 3)
+    (chunked,) = smallnet.outputs(net, [x], torch.float64)
+    with torch.no_grad():
+        whole = net(x.double())
+    assert chunked.shape == whole.shape == (x.shape[0], 10)
+    assert torch.allclose(chunked, whole, rtol=1e-12, atol=1e-12)
+
+
+def test_problem_3s_measurements_stay_well_inside_the_builds_memory_target():
+    """The whole build may peak at 500 MB; torch and SymPy alone take about 270 MB of it.
+    Measuring the sheet's batches of 100 whole took the process to 530 MB (a float64
+    convolution's buffer); in chunks, at fc1 width 64, about 440 MB."""
+    import subprocess
+    import sys
+
+    script = ("import resource; from derive.core import measurements; measurements.use_cache(None); "
+              "from derive.documents.hw7 import p3_bn_fold, p3_figures; "
+              "p3_figures.collect(p3_bn_fold.SETTINGS); "
+              "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
+    peak_mb = int(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                                 check=True, timeout=300).stdout.split()[-1])
+    assert peak_mb < 480

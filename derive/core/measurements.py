@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterator
 _cache_path: Path | None = None
 _entries: dict[str, Any] | None = None
 _skipping = False  # set by not_measuring(): grading and listing results need no figures
+_only_cached: "Missed | None" = None  # set by cached_only(): a miss is noted, not measured
 _seconds_measuring = 0.0  # time spent in compute() on cache misses, for the build's phase timings
 
 
@@ -60,6 +61,29 @@ def not_measuring() -> Iterator[None]:
         _skipping = previous
 
 
+class Missed:
+    """What ``cached_only`` saw: whether some measurement was not in the cache."""
+
+    def __init__(self) -> None:
+        self.any = False
+
+
+@contextlib.contextmanager
+def cached_only() -> Iterator[Missed]:
+    """Within this block a measurement found in the cache is returned as usual and one that is
+    not is Unavailable (and noted in the yielded ``Missed``) instead of being computed here.
+
+    Why: a build can then make its steps at once and check them while another process measures
+    (derive.pipeline), instead of waiting for torch first; it builds the content again with the
+    figures afterwards."""
+    global _only_cached
+    previous, _only_cached = _only_cached, Missed()
+    try:
+        yield _only_cached
+    finally:
+        _only_cached = previous
+
+
 def _load() -> dict[str, Any]:
     global _entries
     if _entries is None:
@@ -96,6 +120,9 @@ def measured(key: str, compute: Callable[[], Any]) -> Any:
         raise Unavailable("measurements are not run when only the results are wanted")
     entries = _load()
     key = f"{key}@{code_digest()}"
+    if key not in entries and _only_cached is not None:
+        _only_cached.any = True
+        raise Unavailable("not measured yet")
     if key not in entries:
         # Entries measured by other versions of the code can never be used again.
         for stale in [k for k in entries if not k.endswith(f"@{code_digest()}")]:
