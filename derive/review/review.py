@@ -289,6 +289,11 @@ class _Checker:
             if not computed.is_number:
                 verdicts.append(_not_checked(out, S.UNDEFINED, f"row {row} lacks a number the formula on line {link.line} uses"))
                 continue
+            if computed.is_finite is not True:
+                # the row's numbers are put in after parsing, so the parser's division-by-zero
+                # check never saw 0/0: nan would match any number the row states
+                verdicts.append(_not_checked(out, S.UNDEFINED, f"the formula on line {link.line} divides by zero at row {row}"))
+                continue
             checked = self._check(out, f"{number}.row{row}", stated, "=", computed, ())
             checked.lhs, checked.rhs, checked.rel = column, formula, "="
             checked.note = (f"row {row}: {stated} in the table, {sp.sstr(computed)} by the formula on line {link.line}; "
