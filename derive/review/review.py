@@ -365,10 +365,15 @@ class _Checker:
         return tuple((s, used[s]) for s in order), sorted(set(missing))
 
     def _check(self, out: LinkVerdict, number: int, lhs, rel: str, rhs, definitions: tuple) -> LinkVerdict:
-        if lhs.has(sp.Derivative) or rhs.has(sp.Derivative):
-            differentiated = _defined_variables(definitions, lhs, rhs)
+        values = [value for _, value in definitions]
+        if any(e.has(sp.Derivative) for e in (lhs, rhs, *values)):
+            differentiated = _defined_variables(definitions, lhs, rhs, *values)
             if differentiated:
                 return _not_checked(out, S.UNDEFINED, f"differentiates by {differentiated}, which is defined earlier")
+            if any(value.has(sp.Derivative) for value in values):
+                # a derivative inside a definition (g := d(s a)/da) is reached through the
+                # engine's subs, which would hold s fixed: put every definition in by replacement
+                lhs, rhs = _replaced(lhs, definitions), _replaced(rhs, definitions)
             lhs, rhs = _expand_in_derivatives(lhs, definitions), _expand_in_derivatives(rhs, definitions)
         full_lhs, full_rhs = expand_definitions(lhs, definitions), expand_definitions(rhs, definitions)
         assumptions = self.domains.assumptions(*_names(full_lhs, full_rhs))
@@ -430,6 +435,17 @@ def _defined_variables(definitions: tuple, *exprs: sp.Basic) -> str:
                 if variable in defined or variable.free_symbols & defined:
                     return sp.sstr(variable)
     return ""
+
+
+def _replaced(expr: sp.Basic, definitions: tuple) -> sp.Basic:
+    """Every defined name in ``expr`` replaced by what it stands for, until none is left."""
+    mapping = dict(definitions)
+    for _ in range(len(mapping) + 1):
+        replaced = expr.xreplace(mapping)
+        if replaced == expr:
+            break
+        expr = replaced
+    return expr
 
 
 def _expand_in_derivatives(expr: sp.Basic, definitions: tuple) -> sp.Basic:
