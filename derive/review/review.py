@@ -370,6 +370,11 @@ class _Checker:
             differentiated = _defined_variables(definitions, lhs, rhs, *values)
             if differentiated:
                 return _not_checked(out, S.UNDEFINED, f"differentiates by {differentiated}, which is defined earlier")
+            by_index = _integer_variables(lhs, rhs, *values)
+            if by_index:
+                # x_j is no differentiable function of an index j: the numeric check would draw
+                # x_j as a number and differentiate j x_j to x_j
+                return _not_checked(out, S.UNDEFINED, f"differentiates by {by_index}, a whole number")
             if any(value.has(sp.Derivative) for value in values):
                 # a derivative inside a definition (g := d(s a)/da) is reached through the
                 # engine's subs, which would hold s fixed: put every definition in by replacement
@@ -433,6 +438,16 @@ def _defined_variables(definitions: tuple, *exprs: sp.Basic) -> str:
         for derivative in expr.atoms(sp.Derivative):
             for variable in derivative.variables:
                 if variable in defined or variable.free_symbols & defined:
+                    return sp.sstr(variable)
+    return ""
+
+
+def _integer_variables(*exprs: sp.Basic) -> str:
+    """A variable of a derivative that is a whole number (an index, a size)."""
+    for expr in exprs:
+        for derivative in expr.atoms(sp.Derivative):
+            for variable in derivative.variables:
+                if variable.is_integer:
                     return sp.sstr(variable)
     return ""
 
