@@ -380,6 +380,11 @@ class _Checker:
                 # engine's subs, which would hold s fixed: put every definition in by replacement
                 lhs, rhs = _replaced(lhs, definitions), _replaced(rhs, definitions)
             lhs, rhs = _expand_in_derivatives(lhs, definitions), _expand_in_derivatives(rhs, definitions)
+            sibling = _sibling_of_a_definition(set(self.defined), lhs, rhs)
+            if sibling:
+                # "let p_i = …" defines p at i only; p_j under d/dx_j would be held constant
+                return _not_checked(out, S.UNDEFINED, f"differentiates {sibling}, whose name is defined "
+                                    "only at another subscript; define it at this one")
         full_lhs, full_rhs = expand_definitions(lhs, definitions), expand_definitions(rhs, definitions)
         assumptions = self.domains.assumptions(*_names(full_lhs, full_rhs))
         step = Step(f"review.{out.line}.{number}", lhs, rel, rhs, (), assumptions, definitions=definitions)
@@ -439,6 +444,18 @@ def _defined_variables(definitions: tuple, *exprs: sp.Basic) -> str:
             for variable in derivative.variables:
                 if variable in defined or variable.free_symbols & defined:
                     return sp.sstr(variable)
+    return ""
+
+
+def _sibling_of_a_definition(defined: set, *exprs: sp.Basic) -> str:
+    """A name x_j, not defined, differentiated where x_i (same base) is defined."""
+    bases = {symbol.name.split("_", 1)[0] for symbol in defined if "_" in symbol.name}
+    for expr in exprs:
+        for derivative in expr.atoms(sp.Derivative):
+            for symbol in derivative.expr.free_symbols:
+                name = getattr(symbol, "name", "")
+                if "_" in name and name.split("_", 1)[0] in bases and sp.Symbol(name) not in defined:
+                    return name
     return ""
 
 
