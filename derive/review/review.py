@@ -104,7 +104,7 @@ def review_workings(workings: Workings, seconds: float = REVIEW_SECONDS) -> Revi
     tables = T.find_tables(workings.pieces)
     review = Review(workings.path, workings.kind)
     review.notes.extend(T.add_each_formulas(workings.raw_lines, tables))
-    table_lines = {t.line for t in tables} | {t.line + k for t in tables for k in range(1, len(t.rows) + 2)}
+    table_lines = {t.line for t in tables} | {t.line + k for t in tables for k in range(1, len(t.rows) + sum(map(len, t.repeated.values())) + 2)}
     raw_links = build_links(workings.pieces, table_lines)
     if len(raw_links) > MAX_LINKS:
         raise InputError(f"{workings.path}: {len(raw_links)} relations; the limit for one review is {MAX_LINKS}")
@@ -282,6 +282,12 @@ class _Checker:
                    formula: sp.Expr) -> list[LinkVerdict]:
         """Each row of ``table`` against the column formula on ``link``'s line (tables.py, rule 4)."""
         verdicts = []
+        for row, lines in table.repeated.items():
+            for line in lines:
+                out = LinkVerdict(line, f"row {row}: {column} = {sp.sstr(formula)}", NOT_CHECKED,
+                                  lhs_text=str(column), rhs_text=sp.sstr(formula), written_rel="=")
+                verdicts.append(_not_checked(out, S.UNDEFINED, f"row number {row} is used again on line "
+                                             f"{table.row_lines[row]}; this row is not checked"))
         for row, stated, computed in T.column_claims(table, column, formula):
             line = table.row_lines.get(row, table.line)
             out = LinkVerdict(line, f"row {row}: {column} = {sp.sstr(formula)}", NOT_CHECKED,
