@@ -160,3 +160,19 @@ def test_right_derivatives_floors_and_rows_still_pass():
 ])
 def test_right_answers_with_floors_derivatives_and_left_out_terms_stay_correct(tmp_path, run, result_id, answer):
     assert grade_status(tmp_path, run, result_id, answer) == "correct"
+
+
+# -- limits ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("line", [
+    r"$$\lim_{a \to 0} \left(\frac{|a|}{a}\right) = 1$$",  # from the left it is -1: no limit
+    r"$$\lim_{a \to 0} \left(\left\lfloor a \right\rfloor\right) = 0$$",  # -1 from the left
+    r"$$\lim_{a \to 1} \left(\left\lfloor a \right\rfloor\right) = 1$$",  # 0 from the left
+])
+def test_a_limit_at_a_point_is_taken_from_both_sides(line):
+    # SymPy's Limit is one-sided (from the right) unless told otherwise: these were verified
+    assert only(line + "\n") not in CHECKED
+
+
+def test_a_two_sided_limit_that_exists_is_still_verified():
+    assert only(r"$$\lim_{a \to 0} \left(a^2 + 1\right) = 1$$" + "\n") in CHECKED
+    assert only(r"$$\lim_{a \to 2} \left(\left\lfloor \frac{a}{4} \right\rfloor\right) = 0$$" + "\n") in CHECKED

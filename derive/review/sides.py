@@ -166,7 +166,9 @@ def parse_side(text: str, domains: Domains) -> Parsed:
     if captured:
         return Parsed(None, UNPARSED, f"{captured} inside a sum over its subscript; declare its base as a vector")
     if variable is not None:
-        expr = sp.Limit(expr, sp.Symbol(variable), point)
+        # \lim_{a \to 0} is two-sided; SymPy's default is from the right, which verified
+        # lim |a|/a = 1 and lim floor(a) = 0 at a -> 0
+        expr = sp.Limit(expr, sp.Symbol(variable), point, "+-" if point.is_finite else "+")
     return Parsed(expr)
 
 
