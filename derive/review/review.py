@@ -404,6 +404,11 @@ class _Checker:
             return out
         if result.status == UNDECIDED:  # out of time: no verdict either way
             return _not_checked(out, S.TIME, result.message or methods)
+        if result.status == NUMERIC_ONLY and any(e.has(sp.floor, sp.ceiling) for e in (full_lhs, full_rhs)):
+            # floor(n/100) is 0 at every size the search draws: a floor makes a line false only
+            # at values no sample reaches, so without a proof it earns no ≈
+            return _not_checked(out, S.CHECKER, "a floor or ceiling, and no proof: samples cannot show it "
+                                "holds at large values")
         if result.status == NUMERIC_ONLY:
             # Without a proof, a student's line earns ≈ only after a longer search: a claim
             # false on a small part of the domain (a < 0 < a + b, say) escapes a few points.
