@@ -176,3 +176,23 @@ def test_a_limit_at_a_point_is_taken_from_both_sides(line):
 def test_a_two_sided_limit_that_exists_is_still_verified():
     assert only(r"$$\lim_{a \to 0} \left(a^2 + 1\right) = 1$$" + "\n") in CHECKED
     assert only(r"$$\lim_{a \to 2} \left(\left\lfloor \frac{a}{4} \right\rfloor\right) = 0$$" + "\n") in CHECKED
+
+
+# -- max{x_1, …, x_N} read as all of x --------------------------------------------------------
+@pytest.mark.parametrize("sums", [
+    r"$$\sum_{i=1}^{N+1} e^{x_i} \ge 0$$",  # the length was read as N from ^{N+1}
+    r"$$\sum_{i=1}^{N} e^{x_i} \ge 0$$" + "\n\n" + r"$$\sum_{i=1}^{N+1} e^{x_i} \ge 0$$",
+    r"$$\sum_{i=1}^{N} e^{x_i} \ge 0$$" + "\n\n" + r"$$\sum_{i=1}^{M} e^{x_i} \ge 0$$",
+])
+def test_the_largest_of_x_1_to_x_N_is_not_all_of_x_when_x_is_summed_further(sums):
+    # x_j is only the largest of the first N entries; x_{N+1} may exceed it, so x_i <= x_j is
+    # false, yet it got ≈ with max{x_1, …, x_N} taken for the whole vector
+    text = sums + "\n\n" + r"Let $x_j := \max\{x_1, \dots, x_N\}$." + "\n\n" + r"$$x_i - x_j \le 0$$" + "\n"
+    got = verdicts(text)
+    assert got[max(got)][0] not in CHECKED
+
+
+def test_the_largest_of_the_whole_vector_still_locates_it():
+    text = (r"$$\sum_{i=1}^{N} e^{x_i} \ge 0$$" + "\n\n" + r"Let $x_j := \max\{x_1, \dots, x_N\}$." + "\n\n"
+            + r"$$x_i - x_j \le 0$$" + "\n")
+    assert verdicts(text)[5][0] in CHECKED

@@ -49,7 +49,12 @@ _LIMIT = re.compile(
 _WRAPPED = re.compile(r"\\(?:underline|mathbf|boldsymbol|vec|bm)\{\s*(\\?[A-Za-z]+)\s*\}(?=_)")
 _FORALL = re.compile(r"\\forall\s*\\?[A-Za-z]+(?:_\{[^{}]*\}|_[A-Za-z0-9])?\s*\Z")
 _SUM_INDEX = re.compile(r"\\sum_\{?\s*(?:\\substack\{\s*)?(\\?[A-Za-z]+)\s*=")
-_SUM_TOP = r"\\sum_\{{\s*(?:\\substack\{{\s*)?{index}\s*=[^{{}}]*\}}\}}?\^\{{?\s*(\\?[A-Za-z][A-Za-z0-9]*(?:_\{{?[A-Za-z0-9]+\}}?)?)"
+# The upper bound is a length only when it is a name alone: ^{N+1} is no length N (a vector
+# summed to N + 1 would have its first N entries taken for all of it).
+_TOP_NAME = r"\\?[A-Za-z][A-Za-z0-9]*(?:_\{{?[A-Za-z0-9]+\}}?)?"
+_SUM_TOP_START = r"\\sum_\{{\s*(?:\\substack\{{\s*)?{index}\s*=[^{{}}]*\}}\}}?\^"
+_SUM_TOP = (r"\\sum_\{{\s*(?:\\substack\{{\s*)?{index}\s*=[^{{}}]*\}}\}}?\^(?:\{{\s*(" + _TOP_NAME + r")\s*\}}|("
+            + _TOP_NAME + r")(?![A-Za-z0-9_]))")
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,7 @@ class FunctionNames:
 def find_vectors(formulas: list[str]) -> dict[str, str]:
     """Bases written with a summation index of a sum in the same formula → their length."""
     found: dict[str, str] = {}
+    tops: dict[str, set[str]] = {}  # base → every upper bound it is summed to ("?": not a name)
     bare: set[str] = set()
     formulas = [_WRAPPED.sub(r"\1", text) for text in formulas]
     for text in formulas:
@@ -107,7 +113,9 @@ def find_vectors(formulas: list[str]) -> dict[str, str]:
                 if base == "sum" or base == index.lstrip("\\"):
                     continue
                 top = re.search(_SUM_TOP.format(index=name), text)
-                length = _plain_name(top.group(1)) if top else ""
+                length = _plain_name(top.group(1) or top.group(2)) if top else ""
+                if length or re.search(_SUM_TOP_START.format(index=name), text):
+                    tops.setdefault(base, set()).add(length or "?")
                 if base not in found or (not found[base] and length):
                     found[base] = length
     for text in formulas:
@@ -117,7 +125,11 @@ def find_vectors(formulas: list[str]) -> dict[str, str]:
             word = re.escape(base)
             if re.search(rf"(?<![A-Za-z\\]){word}(?![A-Za-z0-9_])|\\{word}(?![A-Za-z0-9_])", stripped):
                 bare.add(base)
-    return {base: length or "" for base, length in found.items() if base not in bare}
+    # summed to N + 1 (or 2n) somewhere: its length is no name, so max{x_1, …, x_N} is not
+    # taken for all of x. (Summed to N here and M there stays N: the student's workings reuse
+    # x for two vectors in two problems. That case is still open: see tests/test_adversarial_review.py.)
+    return {base: ("" if "?" in tops.get(base, ()) else length) or "" for base, length in found.items()
+            if base not in bare}
 
 
 def _plain_name(latex: str) -> str:
