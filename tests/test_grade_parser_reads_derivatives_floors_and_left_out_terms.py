@@ -247,3 +247,54 @@ def test_the_smallest_of_a_listed_vector():
 def test_other_lists_with_dots_are_refused(text):
     with pytest.raises(AnswerParseError):
         parse_answer(text, {"x": x_vec, "y": IndexedBase("y")})
+
+
+# -- derivatives written with d -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (r"\frac{d}{d x} x^2", Derivative(x**2, x)),
+    (r"\frac{d}{dx} x^2", Derivative(x**2, x)),
+    (r"\frac{\mathrm{d}}{\mathrm{d}x} x^2", Derivative(x**2, x)),
+    (r"\frac{d x^2}{d x}", Derivative(x**2, x)),
+    (r"\frac{d^2}{d x^2} x^3", Derivative(x**3, (x, 2))),
+    (r"\frac{d^2 x^3}{dx^2}", Derivative(x**3, (x, 2))),
+    (r"\frac{d}{d (x)} x^2", Derivative(x**2, x)),
+    (r"\frac{d}{d \beta} \beta^2", Derivative(Symbol("beta")**2, Symbol("beta"))),
+])
+def test_a_derivative_written_with_d_is_a_derivative_not_a_fraction(text, expected):
+    # as a fraction, d/(d x) · x² is x: "\frac{d}{d x} x^2 = x" would be verified
+    got = parse_answer(text)
+    assert got == expected
+
+
+def test_a_derivative_by_an_entry_written_with_d():
+    got = parse_answer(r"\frac{d}{dx_j} \sum_{i=1}^n x_i^2", {"x": x_vec})
+    assert got == Derivative(Sum(x_vec[i] ** 2, (i, 1, n)), x_vec[j])
+
+
+@pytest.mark.parametrize("text", [
+    r"\frac{dy}{dx}", r"\frac{d y}{d x}",  # y may depend on x: not a quotient, not 0
+    r"\frac{d}{d x}",  # nothing to differentiate
+    r"\frac{d}{\partial x} x", r"\frac{\partial}{d x} x",  # mixed
+])
+def test_derivatives_with_d_are_refused_where_their_meaning_is_not_on_the_page(text):
+    with pytest.raises(AnswerParseError):
+        parse_answer(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    (r"\frac{d}{d}", 1),  # d is a name here
+    (r"\frac{d}{d_1}", Symbol("d") / Symbol("d_1")),
+    (r"\frac{d+1}{d x}", (Symbol("d") + 1) / (Symbol("d") * x)),
+    (r"\frac{d}{2}", Symbol("d") / 2),
+    (r"\frac{d_1}{d x}", Symbol("d_1") / (Symbol("d") * x)),
+])
+def test_a_d_that_is_no_differential_stays_a_name(text, expected):
+    assert parse_answer(text) == expected
+
+
+def test_neq_in_a_case_distinction_is_the_relation_it_says():
+    k, m = Symbol("k"), Symbol("m")
+    got = parse_answer(r"\begin{cases} 1 & k \neq m \\ 0 & \text{otherwise} \end{cases}")
+    assert got == sympy.Piecewise((1, sympy.Ne(k, m)), (0, True))
+    assert got.subs({k: 2, m: 2}) == 0 and got.subs({k: 2, m: 3}) == 1

@@ -133,3 +133,13 @@ def test_the_largest_of_part_of_a_vector_is_not_checked():
 def test_a_largest_entry_nobody_located_is_not_checked():
     got = verdicts(r"$$\sum_{i=1}^{n} e^{x_i} \ge e^{x_j}$$" + "\n\n" + r"$$x_j = \max\{x_1, \dots, x_n\}$$" + "\n")
     assert got[3][0] == "not checked"
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    (r"$$\frac{d}{d x} x^2 = x$$", "wrong"),  # was verified: d/(d x) · x² read as a fraction
+    (r"$$\frac{d}{d a} a^2 = 2 a$$", "verified"),
+    (r"$$\frac{\mathrm{d}}{\mathrm{d}a} a^3 = 3 a^2$$", "verified"),
+    (r"$$\frac{d y}{d x} = \frac{y}{x}$$", "not checked"),
+])
+def test_a_derivative_written_with_d(line, expected):
+    assert verdict(line + "\n") == expected

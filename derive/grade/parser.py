@@ -49,7 +49,8 @@ and spacing commands; ``\\lfloor x \\rfloor``, ``\\lceil x \\rceil`` (also ⌊x�
 sums that leave terms out, ``\\sum_{\\substack{i=1 \\\\ i \\neq j}}^{n}`` and ``\\sum_{i=1, i \\neq j}^{n}``
 (the body times 1 − δ_ij); ``\\max\\{x_1, \\dots, x_n\\}`` for a vector x (the largest entry);
 partial derivatives ``\\frac{\\partial f}{\\partial x}``, ``\\frac{\\partial}{\\partial x} f`` (f the
-product that follows, as for a sum) and ``\\frac{\\partial^2 f}{\\partial x \\partial y}``, left
+product that follows, as for a sum) and ``\\frac{\\partial^2 f}{\\partial x \\partial y}``, also
+with d (``\\frac{d}{dx} f``, ``\\frac{dy}{dx}``: never the fraction d/(d x)), left
 unevaluated and refused where f does not contain the variable (a name such as y_L may stand
 for a function of it: read as a constant its derivative would be a false 0). A ``\\partial``
 anywhere else, and ``\\nabla`` (a vector), are refused. In LaTeX any two factors side by side
@@ -731,33 +732,85 @@ class _Parser:
         return _build(sympy.floor if opener.kind == "lfloor" else sympy.ceiling, inner)
 
     # -- derivatives --------------------------------------------------------------------------
-    def starts_derivative(self) -> bool:
-        """After ``\\frac``: is the numerator ``{\\partial ...``? (Nothing is consumed.)"""
+    def derivative_style(self) -> str | None:
+        """After ``\\frac``: "partial" for ``{\\partial …}{…}``, "d" for ``{d …}{d x …}`` (also
+        ``\\frac{dy}{dx}``, ``\\mathrm{d}``), else None. Nothing is consumed. Why read the d form:
+        as a fraction, d/(d x) · x² is x, so ``\\frac{d}{d x} x^2 = x`` would be verified."""
         if self.tok.kind != "{" or self.tok.text != "{":
-            return False
-        following, _ = self.lexer.next(self.pos, True)
-        return following.kind == "partial"
+            return None
+        first, pos = self.lexer.next(self.pos, True)
+        if first.kind == "partial":
+            return "partial"
+        if _differential(first) is None or not self.differential_follows(first, pos):
+            return None
+        depth = 1
+        while depth and first.kind != "end":  # to the end of the numerator
+            depth += (first.kind == "{" and first.text == "{") - (first.kind == "}" and first.text == "}")
+            first, pos = self.lexer.next(pos, True)
+        if first.kind != "{" or first.text != "{":
+            return None
+        second, pos = self.lexer.next(pos, True)
+        if _differential(second) is None or not self.differential_follows(second, pos, variable=True):
+            return None
+        return "d"
 
-    def latex_derivative(self, tok: _Token) -> sympy.Expr:
+    def differential_follows(self, tok: _Token, pos: int, variable: bool = False) -> bool:
+        """A bare ``d`` is a differential only before what is differentiated (``d x^2``, ``d^2``,
+        ``d}``) or, below the bar, before the variable (``d x``): ``d_1`` is a name, and so is
+        the d of ``\\frac{d}{d}``."""
+        if _differential(tok):
+            return True
+        after, _ = self.lexer.next(pos, True)
+        if variable:
+            return after.kind in ("name", "(")
+        return after.kind in ("name", "(", "{", "}") or (after.kind == "op" and after.value == "^")
+
+    def take_differential(self, style: str) -> str | None:
+        """Step over ∂ or d; the letter a one-token ``dy`` carries ("" for none); None if the
+        current token is no differential of this style."""
+        tok = self.tok
+        if style == "partial":
+            if tok.kind != "partial":
+                return None
+            self.advance()
+            return ""
+        rest = _differential(tok)
+        if rest is None:
+            return None
+        self.advance()
+        return rest
+
+    def differential_name(self, letter: str, col: int) -> sympy.Expr:
+        """The name after d in ``dy`` or ``dx_j`` (the lexer read d and the letter as one name)."""
+        return self.name(_Token("name", letter, col + 1, letter))
+
+    def latex_derivative(self, tok: _Token, style: str) -> sympy.Expr:
         """``\\frac{\\partial f}{\\partial x}``, ``\\frac{\\partial}{\\partial x} f`` (f the product
         that follows, up to ``+`` or ``-``, as for a sum) and higher orders
-        ``\\frac{\\partial^2 f}{\\partial x \\partial y}``, ``\\frac{\\partial^2 f}{\\partial x^2}``."""
+        ``\\frac{\\partial^2 f}{\\partial x \\partial y}``, ``\\frac{\\partial^2 f}{\\partial x^2}``;
+        the same with d (``\\frac{dy}{dx}``, ``\\frac{d}{d x} f``, ``\\frac{d^2 y}{dx^2}``)."""
+        sign = "\\partial" if style == "partial" else "d"
         with self.nested(tok.col):
             opener = self.open_group(True)
-            self.advance()  # the ∂
-            order = self.derivative_order() if self.at_power() else 1
+            differential_col = self.tok.col
+            letter = self.take_differential(style)
+            order = self.derivative_order() if not letter and self.at_power() else 1
             body: sympy.Expr | None = None
-            if not (self.tok.kind == "}" and self.tok.text == "}"):
+            if letter:
+                body = self.differential_name(letter, differential_col)
+            elif not (self.tok.kind == "}" and self.tok.text == "}"):
                 body = self.expr()
             self.close_group(opener, "expected an operator or '}'")
             if self.tok.kind != "{" or self.tok.text != "{":
-                raise self.unexpected("expected '{\\partial' and the variable, as in {\\partial x}")
+                raise self.unexpected(f"expected '{{{sign}' and the variable, as in {{{sign} x}}")
             opener = self.open_group(True)
             variables: list[tuple[sympy.Expr, int]] = []
-            while self.tok.kind == "partial":
-                self.advance()
+            while True:
                 variable_tok = self.tok
-                variable = self.atom()
+                letter = self.take_differential(style)
+                if letter is None:
+                    break
+                variable = self.differential_name(letter, variable_tok.col) if letter else self.atom()
                 if not isinstance(variable, (sympy.Symbol, sympy.Indexed)):
                     raise self.error(
                         f"a derivative by {_show(variable_tok.text)}, which is not a variable",
@@ -766,8 +819,8 @@ class _Parser:
                     )
                 variables.append((variable, self.derivative_order() if self.at_power() else 1))
             if not variables:
-                raise self.unexpected("expected '\\partial' and the variable, as in {\\partial x}")
-            self.close_group(opener, "expected '\\partial', another variable or '}'")
+                raise self.unexpected(f"expected '{sign}' and the variable, as in {{{sign} x}}")
+            self.close_group(opener, f"expected '{sign}', another variable or '}}'")
             if sum(count for _, count in variables) != order:
                 raise self.error(
                     "the orders of a derivative do not match",
@@ -814,7 +867,7 @@ class _Parser:
             for variable, _ in variables:
                 if not _depends_on(body, variable):
                     raise self.error(
-                        f"{_show(sympy.sstr(body))} does not contain {_show(sympy.sstr(variable))}",
+                        f"{_show(_written(body))} does not contain {_show(_written(variable))}",
                         col,
                         "a name that stands for a function of the variable cannot be differentiated; "
                         "write out what it stands for",
@@ -1029,8 +1082,9 @@ class _Parser:
         name = str(tok.value)
         if name == "sum" and self.tok.kind == "_":
             return self.latex_sum(tok)
-        if name == "frac" and self.latex and self.starts_derivative():
-            return self.latex_derivative(tok)
+        style = self.derivative_style() if name == "frac" and self.latex else None
+        if style is not None:
+            return self.latex_derivative(tok, style)
         if name == "frac" and (self.tok.kind == "{" or tok.text.startswith("\\")):
             with self.nested(tok.col):
                 numerator = self.brace_group(tok)
@@ -1406,6 +1460,27 @@ def _sibling_entry(body: sympy.Expr, variable: sympy.Expr) -> sympy.Symbol | Non
         ):
             return symbol
     return None
+
+
+_DIFFERENTIAL_WRAPPED = re.compile(r"\\(?:mathrm|mathit|text|operatorname)\{\s*d\s*\}")
+
+
+def _differential(tok: _Token) -> str | None:
+    """The letter after a differential d in a name token: "" for ``d`` or ``\\mathrm{d}``, "x"
+    for ``dx`` (d and one letter, as written); None for any other token."""
+    if tok.kind != "name":
+        return None
+    if tok.text == "d" or _DIFFERENTIAL_WRAPPED.fullmatch(tok.text):
+        return ""
+    if len(tok.text) == 2 and tok.text[0] == "d" and tok.text[1].isalpha():
+        return tok.text[1]
+    return None
+
+
+def _written(expr: sympy.Basic) -> str:
+    """An expression for a message, entries as written (x_j, not SymPy's x[j])."""
+    return re.sub(r"\b([A-Za-z]\w*)\[([^\[\]]+)\]", lambda m: f"{m.group(1)}_{m.group(2).replace(' ', '')}",
+                  sympy.sstr(expr))
 
 
 def _depends_on(body: sympy.Expr, variable: sympy.Expr) -> bool:
