@@ -93,6 +93,9 @@ class Domains:
     # Names the workings show to be numbers, so that \beta(x_i - x_j) or C_{out}(C_{in} - 1) is a
     # product: variables of a limit (\lim_{\beta \to \infty}) and the columns of a table.
     scalars: set[str] = field(default_factory=set)
+    # The columns of the tables: numbers, but only where what the bracket holds is columns too
+    # (C_{out}(C_{in} - 1)); a column named sigma leaves sigma(z_1 + z_2) an application.
+    columns: set[str] = field(default_factory=set)
     # Where a vector is largest, as the workings define it (x_j := \max\{x_1, \dots, x_n\}),
     # from that line on; a declared "maximum at" comes first.
     maxima: dict[str, str] = field(default_factory=dict)

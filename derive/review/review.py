@@ -119,7 +119,7 @@ def review_workings(workings: Workings, seconds: float = REVIEW_SECONDS) -> Revi
             domains.vectors[base] = length or "6"
     for text in formulas:
         domains.scalars |= set(S.LIMIT_VARIABLE.findall(text))
-    domains.scalars |= {column.name for table in tables for column in table.columns}  # whole numbers
+    domains.columns |= {column.name for table in tables for column in table.columns}  # whole numbers
     parsed: dict[str, S.Parsed] = {}
 
     def parse(side) -> S.Parsed:

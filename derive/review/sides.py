@@ -146,7 +146,7 @@ def parse_side(text: str, domains: Domains) -> Parsed:
     application = _function_application(text)
     if application:
         return Parsed(None, UNPARSED, f"function notation {application} of an undefined function")
-    ambiguous = _ambiguous_product(text, set(domains.declared), domains.scalars)
+    ambiguous = _ambiguous_product(text, set(domains.declared), domains.scalars, domains.columns)
     if ambiguous:
         return Parsed(None, UNPARSED, f"{ambiguous}(…) may apply a function; write {ambiguous} \\cdot (…) "
                       "for a product, or declare it in [assume]")
@@ -249,7 +249,8 @@ _NOT_NAMES = frozenset(
 )
 
 
-def _ambiguous_product(text: str, declared: set[str], scalars: set[str] = frozenset()) -> str:
+def _ambiguous_product(text: str, declared: set[str], scalars: set[str] = frozenset(),
+                       columns: set[str] = frozenset()) -> str:
     """``\\sigma(z)`` or ``f(a + b)``: a function applied, or a product? Read as a product it
     could verify σ(a + b) = σ(a) + σ(b), so it is read only for names declared in [assume] and
     for ``scalars``, names the workings show to be numbers (as the parser names them: C_out)."""
@@ -261,8 +262,28 @@ def _ambiguous_product(text: str, declared: set[str], scalars: set[str] = frozen
             continue  # another command; the parser says what it makes of it
         if head in declared or _parser_name(head, match.group("sub")) in scalars:
             continue
+        if _parser_name(head, match.group("sub")) in columns and _names_in_bracket(text, match.end()) <= columns:
+            continue
         return (match.group("head") + (match.group("sub") or "")).strip()
     return ""
+
+
+_NAME_IN_BRACKET = re.compile(r"(?<![A-Za-z\\])(?P<head>\\?[A-Za-z]+)(?P<sub>_(?:\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z0-9]))?")
+
+
+def _names_in_bracket(text: str, start: int) -> set[str]:
+    """The names (as the parser names them) from ``start``, just after a '(', to its ')'."""
+    depth, end = 1, start
+    while end < len(text) and depth:
+        depth += {"(": 1, ")": -1}.get(text[end], 0)
+        end += 1
+    names = set()
+    for match in _NAME_IN_BRACKET.finditer(text[start:end - 1 if not depth else end]):
+        head = match.group("head").lstrip("\\")
+        if match.group("head").startswith("\\") and head not in GREEK:
+            continue  # \left, \right, \cdot, \frac: no names
+        names.add(_parser_name(head, match.group("sub")))
+    return names
 
 
 _BRACES_AND_COMMANDS = re.compile(r"[{}\\\s]")
