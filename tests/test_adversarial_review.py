@@ -196,3 +196,22 @@ def test_the_largest_of_the_whole_vector_still_locates_it():
     text = (r"$$\sum_{i=1}^{N} e^{x_i} \ge 0$$" + "\n\n" + r"Let $x_j := \max\{x_1, \dots, x_N\}$." + "\n\n"
             + r"$$x_i - x_j \le 0$$" + "\n")
     assert verdicts(text)[5][0] in CHECKED
+
+
+def test_one_index_does_not_locate_the_largest_entries_of_two_vectors():
+    # x_j := max x, then y_j := max y: that y is largest where x is, is a claim; read as a
+    # definition it let (x_j - x_i)(y_j - y_i) >= 0 get ≈ (false for x = (1, 0), y = (0, 1))
+    text = (r"$$\sum_{i=1}^{n} e^{x_i} + \sum_{i=1}^{n} e^{y_i} \ge e^{x_j}$$" + "\n\n"
+            + r"Let $x_j := \max\{x_1, \dots, x_n\}$." + "\n\n" + r"Let $y_j := \max\{y_1, \dots, y_n\}$." + "\n\n"
+            + r"$$(x_j - x_i)(y_j - y_i) \ge 0$$" + "\n")
+    got = verdicts(text)
+    assert got[3][0] == "definition"
+    assert got[5][0] == "not checked" and "already locates" in got[5][1]
+    assert got[7][0] not in CHECKED
+
+
+def test_a_second_location_of_the_same_largest_entry_is_not_a_definition():
+    text = (r"$$\sum_{i=1}^{n} e^{x_i} \ge e^{x_j}$$" + "\n\n" + r"Let $x_j := \max\{x_1, \dots, x_n\}$." + "\n\n"
+            + r"Let $x_k := \max\{x_1, \dots, x_n\}$." + "\n")
+    got = verdicts(text)
+    assert got[5][0] == "not checked" and "x_j is already its largest entry" in got[5][1]

@@ -317,6 +317,17 @@ class _Checker:
         largest = _names_a_largest_entry(left.expr, right.expr)
         if largest:
             base, index = largest
+            where = self.domains.maximum_at(base)
+            others = sorted(b for b in set(self.domains.maxima) | set(self.domains.declared)
+                            if b != base and self.domains.maximum_at(b) == index)
+            if (where and where != index) or others:
+                # a second location for one vector, or one index for two vectors' largest entries,
+                # is a claim (that the two coincide), not a definition: taken as one, it let
+                # (x_j - x_i)(y_j - y_i) >= 0 pass
+                already = (f"{base}_{where} is already its largest entry" if where and where != index
+                           else f"{index} already locates the largest entry of {others[0]}")
+                return _not_checked(out, S.UNDEFINED, f"{already}; that {base}_{index} is the largest "
+                                    f"entry of {base} is a claim, not checked")
             self.domains.maxima.setdefault(base, index)
             self.domains.index_of.setdefault(index, self.domains.vectors.get(base, "") or str(6))
             out.note = f"{base}_{index} is the largest entry of {base} for later lines"
