@@ -121,6 +121,17 @@ def test_a_limit_elsewhere_does_not_make_its_variable_a_number_everywhere():
     assert verdicts(text)[3][0] not in CHECKED
 
 
+def test_a_limit_makes_its_variable_a_number_only_inside_that_limit():
+    # the same display, after the limit: sigma(…) is an application again
+    line = (r"$$\lim_{\sigma \to 0} \left(\sigma + 1\right) = 1 = \sigma(z_1 + z_2) - \sigma(z_1 + 0)"
+            r" - \sigma(z_2 + 0) + 1$$" + "\n")
+    review = review_workings(parse_workings(line, "w.md", "markdown"))
+    assert [link.verdict for link in review.links] == ["verified", "not checked"]
+    # inside its limit, beta(a + 1) is beta times a + 1, as the student's workings mean
+    inside = r"$$\lim_{\beta \to \infty} \left(\frac{1}{\beta} \log\left(\exp(\beta(a + 1))\right)\right) = a + 1$$"
+    assert only(inside + "\n") in CHECKED
+
+
 # -- grade -----------------------------------------------------------------------------------
 def grade_status(tmp_path, run, result_id: str, answer: str) -> str:
     answers = tmp_path / "a.toml"
@@ -183,6 +194,9 @@ def test_a_two_sided_limit_that_exists_is_still_verified():
     r"$$\sum_{i=1}^{N+1} e^{x_i} \ge 0$$",  # the length was read as N from ^{N+1}
     r"$$\sum_{i=1}^{N} e^{x_i} \ge 0$$" + "\n\n" + r"$$\sum_{i=1}^{N+1} e^{x_i} \ge 0$$",
     r"$$\sum_{i=1}^{N} e^{x_i} \ge 0$$" + "\n\n" + r"$$\sum_{i=1}^{M} e^{x_i} \ge 0$$",
+    # two lengths in one formula: only the first sum's bound was read
+    r"$$\sum_{i=1}^{N} e^{x_i} + \sum_{i=1}^{M} e^{x_i} \ge 0$$",
+    r"$$\sum_{i=1}^{N} e^{x_i} + \sum_{i=1}^{N+1} e^{x_i} \ge 0$$",
 ])
 def test_the_largest_of_x_1_to_x_N_is_not_all_of_x_when_x_is_summed_further(sums):
     # x_j is only the largest of the first N entries; x_{N+1} may exceed it, so x_i <= x_j is
@@ -196,6 +210,12 @@ def test_the_largest_of_the_whole_vector_still_locates_it():
     text = (r"$$\sum_{i=1}^{N} e^{x_i} \ge 0$$" + "\n\n" + r"Let $x_j := \max\{x_1, \dots, x_N\}$." + "\n\n"
             + r"$$x_i - x_j \le 0$$" + "\n")
     assert verdicts(text)[5][0] in CHECKED
+
+
+def test_a_vector_summed_to_one_length_in_several_formulas_still_has_it():
+    text = (r"$$\sum_{i=1}^{N} e^{x_i} \ge 0$$" + "\n\n" + r"$$\sum_{k=1}^{N} x_k + \sum_{i=1}^{N} x_i = 2 \sum_{i=1}^{N} x_i$$"
+            + "\n\n" + r"Let $x_j := \max\{x_1, \dots, x_N\}$." + "\n\n" + r"$$x_i - x_j \le 0$$" + "\n")
+    assert verdicts(text)[7][0] in CHECKED
 
 
 def test_one_index_does_not_locate_the_largest_entries_of_two_vectors():

@@ -117,8 +117,8 @@ def review_workings(workings: Workings, seconds: float = REVIEW_SECONDS) -> Revi
     for base, length in S.find_vectors(formulas).items():
         if base not in domains.declared:
             domains.vectors[base] = length or "6"
-    for text in formulas:
-        domains.scalars |= set(S.LIMIT_VARIABLE.findall(text))
+    domains.conflicting = {base: lengths for base, lengths in S.conflicting_lengths(formulas).items()
+                           if base not in domains.declared}
     domains.columns |= {column.name for table in tables for column in table.columns}  # whole numbers
     parsed: dict[str, S.Parsed] = {}
 
@@ -403,6 +403,15 @@ class _Checker:
                 return _not_checked(out, S.UNDEFINED, f"differentiates {sibling}, whose name is defined "
                                     "only at another subscript; define it at this one")
         full_lhs, full_rhs = expand_definitions(lhs, definitions), expand_definitions(rhs, definitions)
+        unsure = sorted(str(base.label) for base in _names(full_lhs, full_rhs)[1]
+                        if str(base.label) in self.domains.conflicting)
+        if unsure:
+            # x summed to n on one line and to C_in on another: sampled with either length, a
+            # line about x_j could pass where j or max{x_1, …, x_n} means something else
+            lengths = " and to ".join(self.domains.conflicting[unsure[0]])
+            return _not_checked(out, S.UNDEFINED, f"{unsure[0]} is summed to {lengths} in these workings, "
+                                f"so its length is not known; declare it in [assume] (e.g. "
+                                f"{unsure[0]} = \"real vector of length n\")")
         assumptions = self.domains.assumptions(*_names(full_lhs, full_rhs))
         step = Step(f"review.{out.line}.{number}", lhs, rel, rhs, (), assumptions, definitions=definitions)
         try:

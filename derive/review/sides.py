@@ -42,7 +42,6 @@ _APPLICATION = re.compile(
     r"(?:\\(?:underline|mathbf|boldsymbol|vec|bm)\{\s*\\?[A-Za-z]+\s*\}|\\?[A-Za-z]+(?:_\{?[A-Za-z0-9]+\}?)?)"
     r"\s*(?:\\right)?\)"
 )
-LIMIT_VARIABLE = re.compile(r"\\lim_\{\s*\\?([A-Za-z]+)\s*(?:\\to|\\rightarrow|→)")
 _LIMIT = re.compile(
     r"\A\s*\\lim_\{\s*(?P<var>\\?[A-Za-z]+)\s*(?:\\to|\\rightarrow|→)\s*(?P<point>[^{}]+?)\s*\}\s*"
 )
@@ -101,6 +100,24 @@ class FunctionNames:
 
 def find_vectors(formulas: list[str]) -> dict[str, str]:
     """Bases written with a summation index of a sum in the same formula → their length."""
+    found, tops = _summed(formulas)
+    # Summed to N + 1 (or 2n) somewhere, or to N in one formula and to M in another: which
+    # length x has is not known, so max{x_1, …, x_N} is not taken for all of x (with the first
+    # length found, x_i - x_j <= 0 got ≈ where x_{N+1}, …, x_M may exceed x_j).
+    return {base: ("" if len(tops.get(base, ())) > 1 or "?" in tops.get(base, ()) else length) or ""
+            for base, length in found.items()}
+
+
+def conflicting_lengths(formulas: list[str]) -> dict[str, list[str]]:
+    """Vectors summed to two different upper bounds (n here, C_in there) → those bounds ("?"
+    for one that is no name). The workings may use one letter for two vectors (the student's
+    x in Problems 1 and 2), or sum part of a vector: either way its length is not known."""
+    found, tops = _summed(formulas)
+    return {base: sorted(tops[base]) for base in found if len(tops.get(base, ())) > 1}
+
+
+def _summed(formulas: list[str]) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Vectors (not written bare) → the first length found, and → every upper bound."""
     found: dict[str, str] = {}
     tops: dict[str, set[str]] = {}  # base → every upper bound it is summed to ("?": not a name)
     bare: set[str] = set()
@@ -112,10 +129,14 @@ def find_vectors(formulas: list[str]) -> dict[str, str]:
                 base = match.group(1).lstrip("\\")
                 if base == "sum" or base == index.lstrip("\\"):
                     continue
-                top = re.search(_SUM_TOP.format(index=name), text)
-                length = _plain_name(top.group(1) or top.group(2)) if top else ""
-                if length or re.search(_SUM_TOP_START.format(index=name), text):
-                    tops.setdefault(base, set()).add(length or "?")
+                # every sum over this index in the formula: \sum_{i=1}^{N} x_i + \sum_{i=1}^{M} x_i
+                # gives x two lengths as surely as two formulas do
+                named = [_plain_name(top.group(1) or top.group(2))
+                         for top in re.finditer(_SUM_TOP.format(index=name), text)]
+                length = named[0] if named else ""
+                bounded = len(re.findall(_SUM_TOP_START.format(index=name), text))
+                if named or bounded:
+                    tops.setdefault(base, set()).update(named + (["?"] if bounded > len(named) else []))
                 if base not in found or (not found[base] and length):
                     found[base] = length
     for text in formulas:
@@ -125,11 +146,7 @@ def find_vectors(formulas: list[str]) -> dict[str, str]:
             word = re.escape(base)
             if re.search(rf"(?<![A-Za-z\\]){word}(?![A-Za-z0-9_])|\\{word}(?![A-Za-z0-9_])", stripped):
                 bare.add(base)
-    # summed to N + 1 (or 2n) somewhere: its length is no name, so max{x_1, …, x_N} is not
-    # taken for all of x. (Summed to N here and M there stays N: the student's workings reuse
-    # x for two vectors in two problems. That case is still open: see tests/test_adversarial_review.py.)
-    return {base: ("" if "?" in tops.get(base, ()) else length) or "" for base, length in found.items()
-            if base not in bare}
+    return {base: length for base, length in found.items() if base not in bare}, tops
 
 
 def _plain_name(latex: str) -> str:
@@ -146,11 +163,15 @@ def parse_side(text: str, domains: Domains) -> Parsed:
     application = _function_application(text)
     if application:
         return Parsed(None, UNPARSED, f"function notation {application} of an undefined function")
-    ambiguous = _ambiguous_product(text, set(domains.declared), domains.scalars, domains.columns)
+    limit = _LIMIT.match(text)
+    # A limit's variable is a number inside that limit (\lim_{\beta \to \infty}(… \beta(x_i - x_j) …)
+    # is a product), and only there: counted as a number on every line, a limit of sigma
+    # anywhere made sigma(z_1 + z_2) = sigma(z_1) + sigma(z_2) verified.
+    scalars = domains.scalars | ({_parser_name(limit.group("var").lstrip("\\"), None)} if limit else set())
+    ambiguous = _ambiguous_product(text, set(domains.declared), scalars, domains.columns)
     if ambiguous:
         return Parsed(None, UNPARSED, f"{ambiguous}(…) may apply a function; write {ambiguous} \\cdot (…) "
                       "for a product, or declare it in [assume]")
-    limit = _LIMIT.match(text)
     variable = point = None
     if limit:
         body = text[limit.end():].strip()
@@ -172,8 +193,10 @@ def parse_side(text: str, domains: Domains) -> Parsed:
         expr = whole_vector_extrema(expr, domains.vectors)
         for listed in expr.atoms(ListedMax, ListedMin):
             base, last = listed.args
+            lengths = domains.conflicting.get(str(base)) or [domains.vectors.get(str(base), "")]
             return Parsed(None, UNPARSED, f"{base}_1, …, {base}_{last} may be only part of {base}"
-                          + (f" (of length {domains.vectors[str(base)]})" if domains.vectors.get(str(base)) else ""))
+                          + (f" (summed to {' and to '.join(lengths)})" if len(lengths) > 1
+                             else f" (of length {lengths[0]})" if lengths[0] else ""))
     captured = _captured_name(expr)
     if captured:
         return Parsed(None, UNPARSED, f"{captured} inside a sum over its subscript; declare its base as a vector")
