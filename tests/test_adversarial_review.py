@@ -153,6 +153,27 @@ def test_a_floor_that_vanishes_only_on_the_sampled_values_is_not_correct(tmp_pat
     assert grade_status(tmp_path, run, result_id, answer) != "correct"
 
 
+@pytest.mark.usefixtures("in_tmp")
+@pytest.mark.parametrize("result_id, answer", [
+    # each added term is 0 for the small sizes and entries the comparison draws, not beyond:
+    # max(0, h - 10^6) from h = 10^6 on
+    ("p5.out_size", r"(h - 31)(w - 31) + \max(0, h - 10^6)"),
+    ("p5.out_size", r"(h - 31)(w - 31) - \min\{0, 10^6 - h\}"),
+    ("p5.out_size", r"(h - 31)(w - 31) + |h - 10^6| + h - 10^6"),
+    ("p5.out_size", r"(h - 31)(w - 31) + \left|h - 10^{6}\right| - (10^{6} - h)"),
+    ("p5.out_size", r"(h - 31)(w - 31) + \max(h, 10^6) - 10^6"),
+    ("p5.out_size", r"(h - 31)(w - 31) + 7 \text{KroneckerDelta}(h, 10^6)"),
+    # two names the result does not have, drawn as distinct numbers: δ_{ij} was 0 at every point
+    ("p5.out_size", r"(h - 31)(w - 31) + 5 \delta_{i j}"),
+    # a case the result does not distinguish, or a bound no size drawn reaches
+    ("p4.A_entry", "(w_{k-i+1} if 1 <= k-i+1 <= f and f <= 1000000 else 0)"),
+    ("p4.A_entry", "(w_{k-i+1} if 1 <= k-i+1 <= f else 0) + max(0, f - 6)"),
+    ("p1.b.grad", r"\frac{e^{x_k}}{\sum_{i=1}^{n} e^{x_i}} + \max(0, x_k - 10^{3})"),
+])
+def test_a_max_min_or_abs_that_switches_beyond_the_sampled_values_is_not_correct(tmp_path, run, result_id, answer):
+    assert grade_status(tmp_path, run, result_id, answer) != "correct"
+
+
 # -- right ones still pass -------------------------------------------------------------------
 def test_right_derivatives_floors_and_rows_still_pass():
     assert only(r"$$\frac{\partial}{\partial x_j} x_j^2 = 2 x_j$$" + "\n") in CHECKED
@@ -168,6 +189,10 @@ def test_right_derivatives_floors_and_rows_still_pass():
     ("p5.out_size", r"(h - 31)(w - 31) \lceil \frac{h}{h + 1} \rceil"),
     ("p4.dyL_dbl", r"\frac{\partial}{\partial b} \sum_{i=1}^{m} (v_i b + v_i)"),
     ("p4.dyL_dbl", r"\sum_{i=1, i \neq m+1}^{m} v_i"),
+    # the band written with other conditions switches where the result's band does
+    ("p4.A_entry", "(w_{k-i+1} if i <= k and k <= f + i - 1 else 0)"),
+    ("p4.A_entry", "(w_{k-i+1} if i <= k and k < f + i else 0)"),
+    ("p1.c.limit", r"\delta_{k m}"),
 ])
 def test_right_answers_with_floors_derivatives_and_left_out_terms_stay_correct(tmp_path, run, result_id, answer):
     assert grade_status(tmp_path, run, result_id, answer) == "correct"
