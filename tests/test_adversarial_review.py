@@ -86,6 +86,22 @@ def test_a_floor_that_vanishes_only_on_the_sampled_sizes_is_not_numeric_only():
     assert only(line + "\n") not in CHECKED
 
 
+@pytest.mark.parametrize("line", [
+    # max(0, n - 10^6) is 0 at every size the search draws (and |a - 10^6| + a - 10^6 at every a)
+    r"$$\sum_{i=1}^{n} x_i + \max(0, n - 10^6) = \sum_{i=1}^{n} x_i$$",
+    r"$$a^2 + \max(0, a - 10^6) = a^2$$",
+    r"$$a^2 - \min(0, 10^6 - a) = a^2$$",
+    r"$$a^2 + |a - 10^6| + a - 10^6 = a^2$$",
+    r"$$\sum_{i=1}^{n} x_i + \max(0, x_1 - 10^6) = \sum_{i=1}^{n} x_i$$",
+])
+def test_a_max_min_or_abs_that_switches_beyond_the_samples_is_not_numeric_only(line):
+    assert only(line + "\n") not in CHECKED
+
+
+def test_a_max_with_a_proof_is_still_verified():
+    assert only(r"$$|a|^2 + \max(a, b) = a^2 + \max(b, a)$$" + "\n") == "verified"
+
+
 # -- table column formulas -------------------------------------------------------------------
 FORMULA = r"$$h_{out} = \left\lfloor \frac{h_{in} - k_h}{S} \right\rfloor + 1$$"
 

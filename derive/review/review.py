@@ -424,16 +424,18 @@ class _Checker:
             return out
         if result.status == UNDECIDED:  # out of time: no verdict either way
             return _not_checked(out, S.TIME, result.message or methods)
-        if result.status == NUMERIC_ONLY and any(e.has(sp.floor, sp.ceiling) for e in (full_lhs, full_rhs)):
-            # floor(n/100) is 0 at every size the search draws: a floor makes a line false only
-            # at values no sample reaches, so without a proof it earns no ≈
-            return _not_checked(out, S.CHECKER, "a floor or ceiling, and no proof: samples cannot show it "
-                                "holds at large values")
         if result.status == NUMERIC_ONLY:
             # Without a proof, a student's line earns ≈ only after a longer search: a claim
             # false on a small part of the domain (a < 0 < a + b, say) escapes a few points.
             more = numeric.check(step.id + ".more", full_lhs, rel, full_rhs, assumptions,
                                  samples=MORE_SAMPLES, seconds=MORE_SECONDS)
+            switch = _switch(full_lhs, full_rhs)
+            if more.outcome == "passed" and switch:
+                # floor(n/100) and max(0, n - 10^6) are 0 at every size the search draws: such
+                # a construct makes a line false only at values no sample reaches, so without a
+                # proof the line earns no ≈
+                return _not_checked(out, S.CHECKER, f"{switch}, and no proof: samples cannot show it "
+                                    "holds at large values")
             if more.outcome == "passed":
                 out.verdict, out.note = NUMERIC_ONLY, f"numeric: {more.detail} (no proof)"
                 return out
@@ -457,6 +459,26 @@ class _Checker:
         diagnosis = D.rounded(out.rhs_text, full_lhs, full_rhs) or D.diagnose(step.id, full_lhs, rel, full_rhs, assumptions)
         out.note = counterexample + (f"; {diagnosis}" if diagnosis else "")
         return out
+
+
+# What changes its formula at some value, which may lie beyond every sample (see _check).
+_SWITCHES = (((sp.floor, sp.ceiling), "a floor or ceiling"), ((sp.Max, sp.Min), "a max or min"),
+             ((sp.Abs,), "an absolute value"), ((sp.Piecewise,), "a case distinction"),
+             ((sp.KroneckerDelta, sp.sign, sp.Heaviside), "a Kronecker delta, sign or step"))
+
+
+def _switch(*exprs: sp.Basic) -> str:
+    """The first construct in ``exprs`` that may switch beyond the samples; "" if none. A
+    Kronecker delta of two whole-number names (δ_{ij} of a sum that leaves x_j out) switches
+    where they are equal, which the search reaches: every small size and index is drawn."""
+    for kinds, name in _SWITCHES:
+        for expr in exprs:
+            for node in expr.atoms(*kinds):
+                if isinstance(node, sp.KroneckerDelta) and all(
+                        isinstance(arg, sp.Symbol) and arg.is_integer for arg in node.args):
+                    continue
+                return name
+    return ""
 
 
 def _names_a_largest_entry(left: sp.Basic | None, right: sp.Basic | None) -> tuple[str, str] | None:
