@@ -238,6 +238,10 @@ def test_a_two_sided_limit_that_exists_is_still_verified():
     # two lengths in one formula: only the first sum's bound was read
     r"$$\sum_{i=1}^{N} e^{x_i} + \sum_{i=1}^{M} e^{x_i} \ge 0$$",
     r"$$\sum_{i=1}^{N} e^{x_i} + \sum_{i=1}^{N+1} e^{x_i} \ge 0$$",
+    # a product to M says as much as a sum to M; a sum from 0 reaches x_0
+    r"$$\sum_{i=1}^{N} e^{x_i} \ge 0$$" + "\n\n" + r"$$\prod_{i=1}^{M} e^{x_i} \ge 0$$",
+    r"$$\sum_{i=0}^{N} e^{x_i} \ge 0$$",
+    r"$$\sum_{i=1}^{N} e^{x_i} \ge 0$$" + "\n\n" + r"$$\sum_{k=0}^{N} x_k \ge x_0$$",
 ])
 def test_the_largest_of_x_1_to_x_N_is_not_all_of_x_when_x_is_summed_further(sums):
     # x_j is only the largest of the first N entries; x_{N+1} may exceed it, so x_i <= x_j is

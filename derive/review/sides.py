@@ -47,13 +47,15 @@ _LIMIT = re.compile(
 )
 _WRAPPED = re.compile(r"\\(?:underline|mathbf|boldsymbol|vec|bm)\{\s*(\\?[A-Za-z]+)\s*\}(?=_)")
 _FORALL = re.compile(r"\\forall\s*\\?[A-Za-z]+(?:_\{[^{}]*\}|_[A-Za-z0-9])?\s*\Z")
-_SUM_INDEX = re.compile(r"\\sum_\{?\s*(?:\\substack\{\s*)?(\\?[A-Za-z]+)\s*=")
+_SUM_INDEX = re.compile(r"\\(?:sum|prod)_\{?\s*(?:\\substack\{\s*)?(\\?[A-Za-z]+)\s*=")
 # The upper bound is a length only when it is a name alone: ^{N+1} is no length N (a vector
 # summed to N + 1 would have its first N entries taken for all of it).
 _TOP_NAME = r"\\?[A-Za-z][A-Za-z0-9]*(?:_\{{?[A-Za-z0-9]+\}}?)?"
-_SUM_TOP_START = r"\\sum_\{{\s*(?:\\substack\{{\s*)?{index}\s*=[^{{}}]*\}}\}}?\^"
-_SUM_TOP = (r"\\sum_\{{\s*(?:\\substack\{{\s*)?{index}\s*=[^{{}}]*\}}\}}?\^(?:\{{\s*(" + _TOP_NAME + r")\s*\}}|("
+_SUM_TOP_START = r"\\(?:sum|prod)_\{{\s*(?:\\substack\{{\s*)?{index}\s*=[^{{}}]*\}}\}}?\^"
+_SUM_TOP = (r"\\(?:sum|prod)_\{{\s*(?:\\substack\{{\s*)?{index}\s*=[^{{}}]*\}}\}}?\^(?:\{{\s*(" + _TOP_NAME + r")\s*\}}|("
             + _TOP_NAME + r")(?![A-Za-z0-9_]))")
+# A sum from 0 (or below) reaches x_0: x has entries besides x_1, …, x_N
+_SUM_FROM = r"\\(?:sum|prod)_\{{\s*(?:\\substack\{{\s*)?{index}\s*=\s*\{{?\s*(-?\d+)(?![\d.])"
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,8 @@ def conflicting_lengths(formulas: list[str]) -> dict[str, list[str]]:
     for one that is no name). The workings may use one letter for two vectors (the student's
     x in Problems 1 and 2), or sum part of a vector: either way its length is not known."""
     found, tops = _summed(formulas)
-    return {base: sorted(tops[base]) for base in found if len(tops.get(base, ())) > 1}
+    return {base: sorted(top if top != "?" else "a bound that is no length (N + 1, or from 0)" for top in tops[base])
+            for base in found if len(tops.get(base, ())) > 1}
 
 
 def _summed(formulas: list[str]) -> tuple[dict[str, str], dict[str, set[str]]]:
@@ -135,8 +138,9 @@ def _summed(formulas: list[str]) -> tuple[dict[str, str], dict[str, set[str]]]:
                          for top in re.finditer(_SUM_TOP.format(index=name), text)]
                 length = named[0] if named else ""
                 bounded = len(re.findall(_SUM_TOP_START.format(index=name), text))
-                if named or bounded:
-                    tops.setdefault(base, set()).update(named + (["?"] if bounded > len(named) else []))
+                below = any(int(low) < 1 for low in re.findall(_SUM_FROM.format(index=name), text))
+                if named or bounded or below:
+                    tops.setdefault(base, set()).update(named + (["?"] if bounded > len(named) or below else []))
                 if base not in found or (not found[base] and length):
                     found[base] = length
     for text in formulas:
