@@ -155,6 +155,8 @@ def _boundaries(node: sp.Basic) -> set[sp.Expr]:
     if isinstance(node, sp.Piecewise):
         found = [rel.lhs - rel.rhs for _, cond in node.args if isinstance(cond, sp.Basic)
                  for rel in cond.atoms(sp.core.relational.Relational)]
+        if any(cond is not sp.true and not cond.atoms(sp.core.relational.Relational) for _, cond in node.args):
+            found.append(sp.Dummy("unknown"))  # a condition with no comparison in it: where it switches is not seen
     elif isinstance(node, (sp.Max, sp.Min, sp.KroneckerDelta)):
         found = [a - b for k, a in enumerate(node.args) for b in node.args[k + 1:]]
     else:
