@@ -185,8 +185,11 @@ def test_a_floor_that_vanishes_only_on_the_sampled_values_is_not_correct(tmp_pat
     ("p4.A_entry", "(w_{k-i+1} if 1 <= k-i+1 <= f and f <= 1000000 else 0)"),
     ("p4.A_entry", "(w_{k-i+1} if 1 <= k-i+1 <= f else 0) + max(0, f - 6)"),
     ("p1.b.grad", r"\frac{e^{x_k}}{\sum_{i=1}^{n} e^{x_i}} + \max(0, x_k - 10^{3})"),
+    # no switch at all: a polynomial that is 0 at the sizes drawn, 1 to 5
+    ("p5.out_size", r"(h - 31)(w - 31) + (h - 1)(h - 2)(h - 3)(h - 4)(h - 5)"),
+    ("p5.out_size", r"(h - 31)(w - 31) + \frac{(h-1)(h-2)(h-3)(h-4)(h-5)(w-1)(w-2)(w-3)(w-4)(w-5)}{h + 100}"),
 ])
-def test_a_max_min_or_abs_that_switches_beyond_the_sampled_values_is_not_correct(tmp_path, run, result_id, answer):
+def test_an_answer_equal_only_at_the_sampled_values_is_not_correct(tmp_path, run, result_id, answer):
     assert grade_status(tmp_path, run, result_id, answer) != "correct"
 
 

@@ -110,6 +110,12 @@ def _grade_claim(result_id: str, answer: str, expected: ResultEntry) -> ClaimGra
         return ClaimGrade(result_id, answer, UNDECIDED, shown_value,
                           "equal where compared, but a floor or ceiling may differ at larger values; "
                           "not graded automatically")
+    if verdict.status == "correct" and verdict.method == "numeric" and _differs_as_a_formula(claim, expected.value):
+        # (h - 1)(h - 2)…(h - 5) is 0 at every size drawn (1 to 5): equal at the samples, yet a
+        # rational function that is not the result's differs from it at some whole number
+        return ClaimGrade(result_id, answer, UNDECIDED, shown_value,
+                          "equal where compared, but not the same formula; it may differ at larger values; "
+                          "not graded automatically")
     switch = _switches_unlike_expected(claim, expected.value)
     if verdict.status == "correct" and verdict.method == "numeric" and switch:
         # max(0, h - 10^6) is 0 at every size drawn (1 to 5) and every entry (0.1 to 2), and
@@ -147,6 +153,18 @@ def _switches_unlike_expected(claim: sp.Expr, expected: sp.Expr) -> str:
                 if not near & known:
                     return name
     return ""
+
+
+def _differs_as_a_formula(claim: sp.Expr, expected: sp.Expr) -> bool:
+    """Both are quotients of polynomials in plain names and their difference is not 0 as one."""
+    claim = align_names(claim, expected)
+    names = sorted(claim.free_symbols | expected.free_symbols, key=str)
+    if not names or not all(isinstance(s, sp.Symbol) for s in names) or claim.has(sp.Indexed) or expected.has(sp.Indexed):
+        return False
+    if not (claim.is_rational_function(*names) and expected.is_rational_function(*names)):
+        return False
+    numerator, _ = sp.fraction(sp.together(claim - expected))
+    return sp.expand(numerator) != 0
 
 
 def _boundaries(node: sp.Basic) -> set[sp.Expr]:
