@@ -18,7 +18,9 @@ Defaults without front matter:
 
 * a *vector* is a letter written with a subscript that is the index of a sum in the same formula
   (``\\sum_{i=1}^n e^{x_i}`` makes x a vector) and never written bare (``\\underline{x}`` is the
-  vector itself and does not count); its length is that sum's upper bound, else 6;
+  vector itself and does not count); its length is that sum's upper bound, else 6. Summed (or
+  multiplied) to two bounds, N here and M there, or from 0, its length is not known, and no line
+  using it is checked until [assume] declares it;
 * names used as sum bounds or as indices of a vector are integers >= 1 (an index runs over its
   vector's positions);
 * every other *variable* is real. A variable is a single letter, Latin or Greek, with or without
