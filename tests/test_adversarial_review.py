@@ -188,6 +188,9 @@ def test_a_floor_that_vanishes_only_on_the_sampled_values_is_not_correct(tmp_pat
     # no switch at all: a polynomial that is 0 at the sizes drawn, 1 to 5
     ("p5.out_size", r"(h - 31)(w - 31) + (h - 1)(h - 2)(h - 3)(h - 4)(h - 5)"),
     ("p5.out_size", r"(h - 31)(w - 31) + \frac{(h-1)(h-2)(h-3)(h-4)(h-5)(w-1)(w-2)(w-3)(w-4)(w-5)}{h + 100}"),
+    # sizes of sums are drawn 2 to 6: a polynomial in them with those roots, times anything
+    ("p1.b.grad", r"\frac{e^{x_k}}{\sum_{i=1}^{n} e^{x_i}} (1 + (n-1)(n-2)(n-3)(n-4)(n-5)(n-6)(n-7)(n-8)(n-9)(n-10))"),
+    ("p4.dyL_dbl", r"\sum_{i=1}^{m} v_i + (m-1)(m-2)(m-3)(m-4)(m-5)(m-6)(m-7)(m-8)(m-9)(m-10)"),
 ])
 def test_an_answer_equal_only_at_the_sampled_values_is_not_correct(tmp_path, run, result_id, answer):
     assert grade_status(tmp_path, run, result_id, answer) != "correct"

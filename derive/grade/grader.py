@@ -156,15 +156,27 @@ def _switches_unlike_expected(claim: sp.Expr, expected: sp.Expr) -> str:
 
 
 def _differs_as_a_formula(claim: sp.Expr, expected: sp.Expr) -> bool:
-    """Both are quotients of polynomials in plain names and their difference is not 0 as one."""
+    """The difference is not 0 as a formula in a way samples of whole numbers can miss: a
+    quotient of polynomials in plain names that is not 0, or a factor that is a polynomial in
+    whole-number names alone ((n - 1)(n - 2)…(n - 6) times anything is 0 at n = 1 … 6)."""
     claim = align_names(claim, expected)
-    names = sorted(claim.free_symbols | expected.free_symbols, key=str)
-    if not names or not all(isinstance(s, sp.Symbol) for s in names) or claim.has(sp.Indexed) or expected.has(sp.Indexed):
-        return False
-    if not (claim.is_rational_function(*names) and expected.is_rational_function(*names)):
-        return False
-    numerator, _ = sp.fraction(sp.together(claim - expected))
-    return sp.expand(numerator) != 0
+    try:
+        numerator, _ = sp.fraction(sp.together(claim - expected))
+        if numerator == 0:
+            return False
+        names = sorted(claim.free_symbols | expected.free_symbols, key=str)
+        if (names and all(isinstance(s, sp.Symbol) for s in names) and not claim.has(sp.Indexed)
+                and not expected.has(sp.Indexed) and claim.is_rational_function(*names)
+                and expected.is_rational_function(*names)):
+            return sp.expand(numerator) != 0
+        for factor, _ in sp.factor_list(numerator)[1]:
+            symbols = factor.free_symbols
+            if (symbols and all(isinstance(s, sp.Symbol) and s.is_integer for s in symbols)
+                    and factor.is_polynomial(*symbols)):
+                return True
+    except (sp.PolynomialError, TypeError, ValueError, NotImplementedError):
+        return True  # not seen to be 0 as a formula: equality only at the samples
+    return False
 
 
 def _boundaries(node: sp.Basic) -> set[sp.Expr]:
