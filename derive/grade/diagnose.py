@@ -201,6 +201,11 @@ def _compare(
 
 
 # -- names ------------------------------------------------------------------------------------
+def align_names(claim: sympy.Expr, expected: sympy.Expr) -> sympy.Expr:
+    """``claim`` with the expected answer's objects for its names (see :func:`compare`)."""
+    return _align_names(claim, expected)
+
+
 def _align_names(claim: sympy.Expr, expected: sympy.Expr) -> sympy.Expr:
     """Use the expected answer's objects for the claim's names: same name, same symbol."""
     table = symbols_of(expected)
@@ -440,7 +445,9 @@ def _sample(
     # A case distinction on the indices (a band: 1 <= k - i + 1 <= f) differs from a wrong one
     # only at its edges, where indices may be equal: sample many more points, half of them with
     # indices drawn independently (equal ones included).
-    cases = claim.has(sympy.Piecewise) or expected.has(sympy.Piecewise)
+    # A Kronecker delta of two indices is a case distinction too: with distinct indices only,
+    # δ_{km} would be 0 at every point and a claim with 5 δ_{km} added called correct.
+    cases = any(side.has(sympy.Piecewise, sympy.KroneckerDelta) for side in (claim, expected))
     wanted = max(options.points, _CASES_POINTS) if cases else options.points
     samples: list[tuple[mpmath.mpc, mpmath.mpc]] = []
     for point in range(3 * wanted):

@@ -22,7 +22,7 @@ import sympy as sp
 
 from derive.core.checks.timelimit import wall_time_limit
 from derive.errors import InputError
-from derive.grade.diagnose import compare
+from derive.grade.diagnose import align_names, compare
 from derive.grade.answer_file import read_answers
 from derive.grade import printed
 from derive.grade.parser import AnswerParseError, EntryMax, parse_answer, stated_decimals, whole_vector_extrema
@@ -104,7 +104,99 @@ def _grade_claim(result_id: str, answer: str, expected: ResultEntry) -> ClaimGra
     except Exception as error:  # noqa: BLE001 - a defect of derive, never the student's fault
         return ClaimGrade(result_id, answer, UNDECIDED, shown_value,
                           f"derive could not grade this answer ({type(error).__name__}); please report it")
+    if verdict.status == "correct" and verdict.method == "numeric" and claim.has(sp.floor, sp.ceiling):
+        # the comparison draws small values (whole numbers 1 to 5): floor(h/8) is 0 there and
+        # not at h = 227, so agreeing at those points proves nothing about a floor
+        return ClaimGrade(result_id, answer, UNDECIDED, shown_value,
+                          "equal where compared, but a floor or ceiling may differ at larger values; "
+                          "not graded automatically")
+    if verdict.status == "correct" and verdict.method == "numeric" and _differs_as_a_formula(claim, expected.value):
+        # (h - 1)(h - 2)…(h - 5) is 0 at every size drawn (1 to 5): equal at the samples, yet a
+        # rational function that is not the result's differs from it at some whole number
+        return ClaimGrade(result_id, answer, UNDECIDED, shown_value,
+                          "equal where compared, but not the same formula; it may differ at larger values; "
+                          "not graded automatically")
+    switch = _switches_unlike_expected(claim, expected.value)
+    if verdict.status == "correct" and verdict.method == "numeric" and switch:
+        # max(0, h - 10^6) is 0 at every size drawn (1 to 5) and every entry (0.1 to 2), and
+        # not beyond: a max, min, |…|, case distinction or delta the expected result does not
+        # have may switch where no sample looks, so only a proof makes such an answer correct
+        return ClaimGrade(result_id, answer, UNDECIDED, shown_value,
+                          f"equal where compared, but {switch} may differ at larger values; "
+                          "not graded automatically")
     return ClaimGrade(result_id, answer, verdict.status, shown_value, verdict.diagnosis or "")
+
+
+_SWITCHES = ((sp.Max, "a max"), (sp.Min, "a min"), (sp.Abs, "an absolute value"), (sp.Piecewise, "a case distinction"),
+             (sp.KroneckerDelta, "a Kronecker delta"), (sp.sign, "a sign"), (sp.Heaviside, "a step"))
+
+
+def _switches_unlike_expected(claim: sp.Expr, expected: sp.Expr) -> str:
+    """What in ``claim`` changes its formula where the expected result does not (max(0, h - 10^6)
+    at h = 10^6); "" if nothing. The comparison samples the expected result's own switches at
+    their edges (a band's 1 <= k - i + 1 <= f), so a claim that switches only there, however
+    it writes the condition (i - k <= 0), is decided by the samples."""
+    claim = align_names(claim, expected)  # the parser's h and the result's h (an integer) as one
+    known = set().union(*(_boundaries(node) for kind, _ in _SWITCHES for node in expected.atoms(kind)))
+    indices = {s for s in expected.free_symbols if s.is_integer} | {
+        limit[0] for total in claim.atoms(sp.Sum) for limit in total.limits}
+    for kind, name in _SWITCHES:
+        for node in claim.atoms(kind):
+            # δ_{ik} of two indices (what ∂x_i/∂x_k gives) switches where they are equal, which
+            # the comparison draws (diagnose._sample); δ(h, 10^6), δ(i, k + 9) or δ of two names
+            # the result does not have (drawn as distinct reals: δ = 0 at every point) does not
+            if kind is sp.KroneckerDelta and set(node.args) <= indices:
+                continue
+            for boundary in _boundaries(node):
+                # a whole-number boundary one off the expected one is still where samples look
+                near = {boundary, _sign_free(boundary + 1), _sign_free(boundary - 1)} if boundary.is_integer else {boundary}
+                if not near & known:
+                    return name
+    return ""
+
+
+def _differs_as_a_formula(claim: sp.Expr, expected: sp.Expr) -> bool:
+    """The difference is not 0 as a formula in a way samples of whole numbers can miss: a
+    quotient of polynomials in plain names that is not 0, or a factor that is a polynomial in
+    whole-number names alone ((n - 1)(n - 2)…(n - 6) times anything is 0 at n = 1 … 6)."""
+    claim = align_names(claim, expected)
+    try:
+        numerator, _ = sp.fraction(sp.together(claim - expected))
+        if numerator == 0:
+            return False
+        names = sorted(claim.free_symbols | expected.free_symbols, key=str)
+        if (names and all(isinstance(s, sp.Symbol) for s in names) and not claim.has(sp.Indexed)
+                and not expected.has(sp.Indexed) and claim.is_rational_function(*names)
+                and expected.is_rational_function(*names)):
+            return sp.expand(numerator) != 0
+        for factor, _ in sp.factor_list(numerator)[1]:
+            symbols = factor.free_symbols
+            if (symbols and all(isinstance(s, sp.Symbol) and s.is_integer for s in symbols)
+                    and factor.is_polynomial(*symbols)):
+                return True
+    except (sp.PolynomialError, TypeError, ValueError, NotImplementedError):
+        return True  # not seen to be 0 as a formula: equality only at the samples
+    return False
+
+
+def _boundaries(node: sp.Basic) -> set[sp.Expr]:
+    """Where ``node`` switches, as expressions d (up to sign) that are 0 there: a - b for
+    max(a, b), δ_{ab} and a <= b in a case's condition, a for |a|."""
+    if isinstance(node, sp.Piecewise):
+        found = [rel.lhs - rel.rhs for _, cond in node.args if isinstance(cond, sp.Basic)
+                 for rel in cond.atoms(sp.core.relational.Relational)]
+        if any(cond is not sp.true and not cond.atoms(sp.core.relational.Relational) for _, cond in node.args):
+            found.append(sp.Dummy("unknown"))  # a condition with no comparison in it: where it switches is not seen
+    elif isinstance(node, (sp.Max, sp.Min, sp.KroneckerDelta)):
+        found = [a - b for k, a in enumerate(node.args) for b in node.args[k + 1:]]
+    else:
+        found = [node.args[0]]
+    return {_sign_free(d) for d in found if d.free_symbols}
+
+
+def _sign_free(difference: sp.Expr) -> sp.Expr:
+    difference = sp.expand(difference)
+    return -difference if difference.could_extract_minus_sign() else difference
 
 
 def _grade_claim_in_time(result_id: str, answer: str, expected: ResultEntry, seconds: float) -> ClaimGrade:

@@ -872,6 +872,15 @@ class _Parser:
                         "a name that stands for a function of the variable cannot be differentiated; "
                         "write out what it stands for",
                     )
+        for variable, _ in variables:
+            sibling = _sibling_entry(body, variable)
+            if sibling is not None:
+                raise self.error(
+                    f"a derivative by {_show(sympy.sstr(variable))} of {_show(sympy.sstr(sibling))}, "
+                    "which may be the same entry",
+                    col,
+                    "x_i and x_j are one entry when i = j; declare x as a vector or write the cases",
+                )
         return sympy.Derivative(body, *variables, evaluate=False)
 
     # -- names and subscripts ---------------------------------------------------------------
@@ -1433,6 +1442,24 @@ def _build(function: type, *args: sympy.Expr) -> sympy.Expr:
     if any(arg.is_number and not arg.is_Atom for arg in args):
         return function(*args, evaluate=False)
     return function(*args)
+
+
+def _sibling_entry(body: sympy.Expr, variable: sympy.Expr) -> sympy.Symbol | None:
+    """For a plain name ``x_j``: another name ``x_i`` in ``body`` that may be the same entry
+    (a subscript that is not a number). Read as independent, d(x_i x_j)/dx_j would be x_i,
+    false for i = j."""
+    if not isinstance(variable, sympy.Symbol) or "_" not in variable.name:
+        return None
+    base, sub = variable.name.split("_", 1)
+    for symbol in sorted(body.free_symbols, key=str):
+        if not isinstance(symbol, sympy.Symbol) or symbol == variable or "_" not in symbol.name:
+            continue
+        other_base, other_sub = symbol.name.split("_", 1)
+        if other_base == base and not (sub.isdigit() and other_sub.isdigit()) and (
+            len(sub) == 1 or len(other_sub) == 1 or sub.isdigit() or other_sub.isdigit()
+        ):
+            return symbol
+    return None
 
 
 _DIFFERENTIAL_WRAPPED = re.compile(r"\\(?:mathrm|mathit|text|operatorname)\{\s*d\s*\}")

@@ -18,7 +18,9 @@ Defaults without front matter:
 
 * a *vector* is a letter written with a subscript that is the index of a sum in the same formula
   (``\\sum_{i=1}^n e^{x_i}`` makes x a vector) and never written bare (``\\underline{x}`` is the
-  vector itself and does not count); its length is that sum's upper bound, else 6;
+  vector itself and does not count); its length is that sum's upper bound, else 6. Summed (or
+  multiplied) to two bounds, N here and M there, or from 0, its length is not known, and no line
+  using it is checked until [assume] declares it;
 * names used as sum bounds or as indices of a vector are integers >= 1 (an index runs over its
   vector's positions);
 * every other *variable* is real. A variable is a single letter, Latin or Greek, with or without
@@ -90,12 +92,18 @@ class Domains:
     vectors: dict[str, str] = field(default_factory=dict)  # base → length name or number
     integers: set[str] = field(default_factory=set)
     index_of: dict[str, str] = field(default_factory=dict)  # index name → its vector's length
-    # Names the workings show to be numbers, so that \beta(x_i - x_j) or C_{out}(C_{in} - 1) is a
-    # product: variables of a limit (\lim_{\beta \to \infty}) and the columns of a table.
+    # Names declared numbers outside [assume] (none by default): a limit's variable is a number
+    # only inside its own limit (sides.parse_side), a table's column only beside other columns.
     scalars: set[str] = field(default_factory=set)
+    # The columns of the tables: numbers, but only where what the bracket holds is columns too
+    # (C_{out}(C_{in} - 1)); a column named sigma leaves sigma(z_1 + z_2) an application.
+    columns: set[str] = field(default_factory=set)
     # Where a vector is largest, as the workings define it (x_j := \max\{x_1, \dots, x_n\}),
     # from that line on; a declared "maximum at" comes first.
     maxima: dict[str, str] = field(default_factory=dict)
+    # Vectors summed to two different lengths (sides.conflicting_lengths) → those lengths: no
+    # line using one is checked, since which entries exist, and which index is in range, is not known.
+    conflicting: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def from_front_matter(cls, assume: dict[str, str]) -> "Domains":

@@ -104,7 +104,7 @@ def review_workings(workings: Workings, seconds: float = REVIEW_SECONDS) -> Revi
     tables = T.find_tables(workings.pieces)
     review = Review(workings.path, workings.kind)
     review.notes.extend(T.add_each_formulas(workings.raw_lines, tables))
-    table_lines = {t.line for t in tables} | {t.line + k for t in tables for k in range(1, len(t.rows) + 2)}
+    table_lines = {t.line for t in tables} | {t.line + k for t in tables for k in range(1, len(t.rows) + sum(map(len, t.repeated.values())) + 2)}
     raw_links = build_links(workings.pieces, table_lines)
     if len(raw_links) > MAX_LINKS:
         raise InputError(f"{workings.path}: {len(raw_links)} relations; the limit for one review is {MAX_LINKS}")
@@ -117,9 +117,9 @@ def review_workings(workings: Workings, seconds: float = REVIEW_SECONDS) -> Revi
     for base, length in S.find_vectors(formulas).items():
         if base not in domains.declared:
             domains.vectors[base] = length or "6"
-    for text in formulas:
-        domains.scalars |= set(S.LIMIT_VARIABLE.findall(text))
-    domains.scalars |= {column.name for table in tables for column in table.columns}  # whole numbers
+    domains.conflicting = {base: lengths for base, lengths in S.conflicting_lengths(formulas).items()
+                           if base not in domains.declared}
+    domains.columns |= {column.name for table in tables for column in table.columns}  # whole numbers
     parsed: dict[str, S.Parsed] = {}
 
     def parse(side) -> S.Parsed:
@@ -282,12 +282,23 @@ class _Checker:
                    formula: sp.Expr) -> list[LinkVerdict]:
         """Each row of ``table`` against the column formula on ``link``'s line (tables.py, rule 4)."""
         verdicts = []
+        for row, lines in table.repeated.items():
+            for line in lines:
+                out = LinkVerdict(line, f"row {row}: {column} = {sp.sstr(formula)}", NOT_CHECKED,
+                                  lhs_text=str(column), rhs_text=sp.sstr(formula), written_rel="=")
+                verdicts.append(_not_checked(out, S.UNDEFINED, f"row number {row} is used again on line "
+                                             f"{table.row_lines[row]}; this row is not checked"))
         for row, stated, computed in T.column_claims(table, column, formula):
             line = table.row_lines.get(row, table.line)
             out = LinkVerdict(line, f"row {row}: {column} = {sp.sstr(formula)}", NOT_CHECKED,
                               lhs_text=str(column), rhs_text=sp.sstr(formula), written_rel="=")
             if not computed.is_number:
                 verdicts.append(_not_checked(out, S.UNDEFINED, f"row {row} lacks a number the formula on line {link.line} uses"))
+                continue
+            if computed.is_finite is not True:
+                # the row's numbers are put in after parsing, so the parser's division-by-zero
+                # check never saw 0/0: nan would match any number the row states
+                verdicts.append(_not_checked(out, S.UNDEFINED, f"the formula on line {link.line} divides by zero at row {row}"))
                 continue
             checked = self._check(out, f"{number}.row{row}", stated, "=", computed, ())
             checked.lhs, checked.rhs, checked.rel = column, formula, "="
@@ -306,6 +317,17 @@ class _Checker:
         largest = _names_a_largest_entry(left.expr, right.expr)
         if largest:
             base, index = largest
+            where = self.domains.maximum_at(base)
+            others = sorted(b for b in set(self.domains.maxima) | set(self.domains.declared)
+                            if b != base and self.domains.maximum_at(b) == index)
+            if (where and where != index) or others:
+                # a second location for one vector, or one index for two vectors' largest entries,
+                # is a claim (that the two coincide), not a definition: taken as one, it let
+                # (x_j - x_i)(y_j - y_i) >= 0 pass
+                already = (f"{base}_{where} is already its largest entry" if where and where != index
+                           else f"{index} already locates the largest entry of {others[0]}")
+                return _not_checked(out, S.UNDEFINED, f"{already}; that {base}_{index} is the largest "
+                                    f"entry of {base} is a claim, not checked")
             self.domains.maxima.setdefault(base, index)
             self.domains.index_of.setdefault(index, self.domains.vectors.get(base, "") or str(6))
             out.note = f"{base}_{index} is the largest entry of {base} for later lines"
@@ -360,12 +382,36 @@ class _Checker:
         return tuple((s, used[s]) for s in order), sorted(set(missing))
 
     def _check(self, out: LinkVerdict, number: int, lhs, rel: str, rhs, definitions: tuple) -> LinkVerdict:
-        if lhs.has(sp.Derivative) or rhs.has(sp.Derivative):
-            differentiated = _defined_variables(definitions, lhs, rhs)
+        values = [value for _, value in definitions]
+        if any(e.has(sp.Derivative) for e in (lhs, rhs, *values)):
+            differentiated = _defined_variables(definitions, lhs, rhs, *values)
             if differentiated:
                 return _not_checked(out, S.UNDEFINED, f"differentiates by {differentiated}, which is defined earlier")
+            by_index = _integer_variables(lhs, rhs, *values)
+            if by_index:
+                # x_j is no differentiable function of an index j: the numeric check would draw
+                # x_j as a number and differentiate j x_j to x_j
+                return _not_checked(out, S.UNDEFINED, f"differentiates by {by_index}, a whole number")
+            if any(value.has(sp.Derivative) for value in values):
+                # a derivative inside a definition (g := d(s a)/da) is reached through the
+                # engine's subs, which would hold s fixed: put every definition in by replacement
+                lhs, rhs = _replaced(lhs, definitions), _replaced(rhs, definitions)
             lhs, rhs = _expand_in_derivatives(lhs, definitions), _expand_in_derivatives(rhs, definitions)
+            sibling = _sibling_of_a_definition(set(self.defined), lhs, rhs)
+            if sibling:
+                # "let p_i = …" defines p at i only; p_j under d/dx_j would be held constant
+                return _not_checked(out, S.UNDEFINED, f"differentiates {sibling}, whose name is defined "
+                                    "only at another subscript; define it at this one")
         full_lhs, full_rhs = expand_definitions(lhs, definitions), expand_definitions(rhs, definitions)
+        unsure = sorted(str(base.label) for base in _names(full_lhs, full_rhs)[1]
+                        if str(base.label) in self.domains.conflicting)
+        if unsure:
+            # x summed to n on one line and to C_in on another: sampled with either length, a
+            # line about x_j could pass where j or max{x_1, …, x_n} means something else
+            lengths = " and to ".join(self.domains.conflicting[unsure[0]])
+            return _not_checked(out, S.UNDEFINED, f"{unsure[0]} is summed to {lengths} in these workings, "
+                                f"so its length is not known; declare it in [assume] (e.g. "
+                                f"{unsure[0]} = \"real vector of length n\")")
         assumptions = self.domains.assumptions(*_names(full_lhs, full_rhs))
         step = Step(f"review.{out.line}.{number}", lhs, rel, rhs, (), assumptions, definitions=definitions)
         try:
@@ -383,6 +429,13 @@ class _Checker:
             # false on a small part of the domain (a < 0 < a + b, say) escapes a few points.
             more = numeric.check(step.id + ".more", full_lhs, rel, full_rhs, assumptions,
                                  samples=MORE_SAMPLES, seconds=MORE_SECONDS)
+            switch = _switch(full_lhs, full_rhs)
+            if more.outcome == "passed" and switch:
+                # floor(n/100) and max(0, n - 10^6) are 0 at every size the search draws: such
+                # a construct makes a line false only at values no sample reaches, so without a
+                # proof the line earns no ≈
+                return _not_checked(out, S.CHECKER, f"{switch}, and no proof: samples cannot show it "
+                                    "holds at large values")
             if more.outcome == "passed":
                 out.verdict, out.note = NUMERIC_ONLY, f"numeric: {more.detail} (no proof)"
                 return out
@@ -408,6 +461,26 @@ class _Checker:
         return out
 
 
+# What changes its formula at some value, which may lie beyond every sample (see _check).
+_SWITCHES = (((sp.floor, sp.ceiling), "a floor or ceiling"), ((sp.Max, sp.Min), "a max or min"),
+             ((sp.Abs,), "an absolute value"), ((sp.Piecewise,), "a case distinction"),
+             ((sp.KroneckerDelta, sp.sign, sp.Heaviside), "a Kronecker delta, sign or step"))
+
+
+def _switch(*exprs: sp.Basic) -> str:
+    """The first construct in ``exprs`` that may switch beyond the samples; "" if none. A
+    Kronecker delta of two whole-number names (δ_{ij} of a sum that leaves x_j out) switches
+    where they are equal, which the search reaches: every small size and index is drawn."""
+    for kinds, name in _SWITCHES:
+        for expr in exprs:
+            for node in expr.atoms(*kinds):
+                if isinstance(node, sp.KroneckerDelta) and all(
+                        isinstance(arg, sp.Symbol) and arg.is_integer for arg in node.args):
+                    continue
+                return name
+    return ""
+
+
 def _names_a_largest_entry(left: sp.Basic | None, right: sp.Basic | None) -> tuple[str, str] | None:
     """``x_j := \\max\\{x_1, \\dots, x_n\\}``: (x, j) — j is where x is largest, for later lines."""
     if (isinstance(left, sp.Indexed) and len(left.indices) == 1 and isinstance(left.indices[0], sp.Symbol)
@@ -425,6 +498,39 @@ def _defined_variables(definitions: tuple, *exprs: sp.Basic) -> str:
                 if variable in defined or variable.free_symbols & defined:
                     return sp.sstr(variable)
     return ""
+
+
+def _sibling_of_a_definition(defined: set, *exprs: sp.Basic) -> str:
+    """A name x_j, not defined, differentiated where x_i (same base) is defined."""
+    bases = {symbol.name.split("_", 1)[0] for symbol in defined if "_" in symbol.name}
+    for expr in exprs:
+        for derivative in expr.atoms(sp.Derivative):
+            for symbol in derivative.expr.free_symbols:
+                name = getattr(symbol, "name", "")
+                if "_" in name and name.split("_", 1)[0] in bases and sp.Symbol(name) not in defined:
+                    return name
+    return ""
+
+
+def _integer_variables(*exprs: sp.Basic) -> str:
+    """A variable of a derivative that is a whole number (an index, a size)."""
+    for expr in exprs:
+        for derivative in expr.atoms(sp.Derivative):
+            for variable in derivative.variables:
+                if variable.is_integer:
+                    return sp.sstr(variable)
+    return ""
+
+
+def _replaced(expr: sp.Basic, definitions: tuple) -> sp.Basic:
+    """Every defined name in ``expr`` replaced by what it stands for, until none is left."""
+    mapping = dict(definitions)
+    for _ in range(len(mapping) + 1):
+        replaced = expr.xreplace(mapping)
+        if replaced == expr:
+            break
+        expr = replaced
+    return expr
 
 
 def _expand_in_derivatives(expr: sp.Basic, definitions: tuple) -> sp.Basic:

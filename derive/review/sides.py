@@ -42,14 +42,20 @@ _APPLICATION = re.compile(
     r"(?:\\(?:underline|mathbf|boldsymbol|vec|bm)\{\s*\\?[A-Za-z]+\s*\}|\\?[A-Za-z]+(?:_\{?[A-Za-z0-9]+\}?)?)"
     r"\s*(?:\\right)?\)"
 )
-LIMIT_VARIABLE = re.compile(r"\\lim_\{\s*\\?([A-Za-z]+)\s*(?:\\to|\\rightarrow|→)")
 _LIMIT = re.compile(
     r"\A\s*\\lim_\{\s*(?P<var>\\?[A-Za-z]+)\s*(?:\\to|\\rightarrow|→)\s*(?P<point>[^{}]+?)\s*\}\s*"
 )
 _WRAPPED = re.compile(r"\\(?:underline|mathbf|boldsymbol|vec|bm)\{\s*(\\?[A-Za-z]+)\s*\}(?=_)")
 _FORALL = re.compile(r"\\forall\s*\\?[A-Za-z]+(?:_\{[^{}]*\}|_[A-Za-z0-9])?\s*\Z")
-_SUM_INDEX = re.compile(r"\\sum_\{?\s*(?:\\substack\{\s*)?(\\?[A-Za-z]+)\s*=")
-_SUM_TOP = r"\\sum_\{{\s*(?:\\substack\{{\s*)?{index}\s*=[^{{}}]*\}}\}}?\^\{{?\s*(\\?[A-Za-z][A-Za-z0-9]*(?:_\{{?[A-Za-z0-9]+\}}?)?)"
+_SUM_INDEX = re.compile(r"\\(?:sum|prod)_\{?\s*(?:\\substack\{\s*)?(\\?[A-Za-z]+)\s*=")
+# The upper bound is a length only when it is a name alone: ^{N+1} is no length N (a vector
+# summed to N + 1 would have its first N entries taken for all of it).
+_TOP_NAME = r"\\?[A-Za-z][A-Za-z0-9]*(?:_\{{?[A-Za-z0-9]+\}}?)?"
+_SUM_TOP_START = r"\\(?:sum|prod)_\{{\s*(?:\\substack\{{\s*)?{index}\s*=[^{{}}]*\}}\}}?\^"
+_SUM_TOP = (r"\\(?:sum|prod)_\{{\s*(?:\\substack\{{\s*)?{index}\s*=[^{{}}]*\}}\}}?\^(?:\{{\s*(" + _TOP_NAME + r")\s*\}}|("
+            + _TOP_NAME + r")(?![A-Za-z0-9_]))")
+# A sum from 0 (or below) reaches x_0: x has entries besides x_1, …, x_N
+_SUM_FROM = r"\\(?:sum|prod)_\{{\s*(?:\\substack\{{\s*)?{index}\s*=\s*\{{?\s*(-?\d+)(?![\d.])"
 
 
 @dataclass(frozen=True)
@@ -96,7 +102,27 @@ class FunctionNames:
 
 def find_vectors(formulas: list[str]) -> dict[str, str]:
     """Bases written with a summation index of a sum in the same formula → their length."""
+    found, tops = _summed(formulas)
+    # Summed to N + 1 (or 2n) somewhere, or to N in one formula and to M in another: which
+    # length x has is not known, so max{x_1, …, x_N} is not taken for all of x (with the first
+    # length found, x_i - x_j <= 0 got ≈ where x_{N+1}, …, x_M may exceed x_j).
+    return {base: ("" if len(tops.get(base, ())) > 1 or "?" in tops.get(base, ()) else length) or ""
+            for base, length in found.items()}
+
+
+def conflicting_lengths(formulas: list[str]) -> dict[str, list[str]]:
+    """Vectors summed to two different upper bounds (n here, C_in there) → those bounds ("?"
+    for one that is no name). The workings may use one letter for two vectors (the student's
+    x in Problems 1 and 2), or sum part of a vector: either way its length is not known."""
+    found, tops = _summed(formulas)
+    return {base: sorted(top if top != "?" else "a bound that is no length (N + 1, or from 0)" for top in tops[base])
+            for base in found if len(tops.get(base, ())) > 1}
+
+
+def _summed(formulas: list[str]) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Vectors (not written bare) → the first length found, and → every upper bound."""
     found: dict[str, str] = {}
+    tops: dict[str, set[str]] = {}  # base → every upper bound it is summed to ("?": not a name)
     bare: set[str] = set()
     formulas = [_WRAPPED.sub(r"\1", text) for text in formulas]
     for text in formulas:
@@ -106,8 +132,15 @@ def find_vectors(formulas: list[str]) -> dict[str, str]:
                 base = match.group(1).lstrip("\\")
                 if base == "sum" or base == index.lstrip("\\"):
                     continue
-                top = re.search(_SUM_TOP.format(index=name), text)
-                length = _plain_name(top.group(1)) if top else ""
+                # every sum over this index in the formula: \sum_{i=1}^{N} x_i + \sum_{i=1}^{M} x_i
+                # gives x two lengths as surely as two formulas do
+                named = [_plain_name(top.group(1) or top.group(2))
+                         for top in re.finditer(_SUM_TOP.format(index=name), text)]
+                length = named[0] if named else ""
+                bounded = len(re.findall(_SUM_TOP_START.format(index=name), text))
+                below = any(int(low) < 1 for low in re.findall(_SUM_FROM.format(index=name), text))
+                if named or bounded or below:
+                    tops.setdefault(base, set()).update(named + (["?"] if bounded > len(named) or below else []))
                 if base not in found or (not found[base] and length):
                     found[base] = length
     for text in formulas:
@@ -117,7 +150,7 @@ def find_vectors(formulas: list[str]) -> dict[str, str]:
             word = re.escape(base)
             if re.search(rf"(?<![A-Za-z\\]){word}(?![A-Za-z0-9_])|\\{word}(?![A-Za-z0-9_])", stripped):
                 bare.add(base)
-    return {base: length or "" for base, length in found.items() if base not in bare}
+    return {base: length for base, length in found.items() if base not in bare}, tops
 
 
 def _plain_name(latex: str) -> str:
@@ -134,11 +167,15 @@ def parse_side(text: str, domains: Domains) -> Parsed:
     application = _function_application(text)
     if application:
         return Parsed(None, UNPARSED, f"function notation {application} of an undefined function")
-    ambiguous = _ambiguous_product(text, set(domains.declared), domains.scalars)
+    limit = _LIMIT.match(text)
+    # A limit's variable is a number inside that limit (\lim_{\beta \to \infty}(… \beta(x_i - x_j) …)
+    # is a product), and only there: counted as a number on every line, a limit of sigma
+    # anywhere made sigma(z_1 + z_2) = sigma(z_1) + sigma(z_2) verified.
+    scalars = domains.scalars | ({_parser_name(limit.group("var").lstrip("\\"), None)} if limit else set())
+    ambiguous = _ambiguous_product(text, set(domains.declared), scalars, domains.columns)
     if ambiguous:
         return Parsed(None, UNPARSED, f"{ambiguous}(…) may apply a function; write {ambiguous} \\cdot (…) "
                       "for a product, or declare it in [assume]")
-    limit = _LIMIT.match(text)
     variable = point = None
     if limit:
         body = text[limit.end():].strip()
@@ -160,13 +197,17 @@ def parse_side(text: str, domains: Domains) -> Parsed:
         expr = whole_vector_extrema(expr, domains.vectors)
         for listed in expr.atoms(ListedMax, ListedMin):
             base, last = listed.args
+            lengths = domains.conflicting.get(str(base)) or [domains.vectors.get(str(base), "")]
             return Parsed(None, UNPARSED, f"{base}_1, …, {base}_{last} may be only part of {base}"
-                          + (f" (of length {domains.vectors[str(base)]})" if domains.vectors.get(str(base)) else ""))
+                          + (f" (summed to {' and to '.join(lengths)})" if len(lengths) > 1
+                             else f" (of length {lengths[0]})" if lengths[0] else ""))
     captured = _captured_name(expr)
     if captured:
         return Parsed(None, UNPARSED, f"{captured} inside a sum over its subscript; declare its base as a vector")
     if variable is not None:
-        expr = sp.Limit(expr, sp.Symbol(variable), point)
+        # \lim_{a \to 0} is two-sided; SymPy's default is from the right, which verified
+        # lim |a|/a = 1 and lim floor(a) = 0 at a -> 0
+        expr = sp.Limit(expr, sp.Symbol(variable), point, "+-" if point.is_finite else "+")
     return Parsed(expr)
 
 
@@ -235,7 +276,8 @@ _NOT_NAMES = frozenset(
 )
 
 
-def _ambiguous_product(text: str, declared: set[str], scalars: set[str] = frozenset()) -> str:
+def _ambiguous_product(text: str, declared: set[str], scalars: set[str] = frozenset(),
+                       columns: set[str] = frozenset()) -> str:
     """``\\sigma(z)`` or ``f(a + b)``: a function applied, or a product? Read as a product it
     could verify σ(a + b) = σ(a) + σ(b), so it is read only for names declared in [assume] and
     for ``scalars``, names the workings show to be numbers (as the parser names them: C_out)."""
@@ -247,8 +289,28 @@ def _ambiguous_product(text: str, declared: set[str], scalars: set[str] = frozen
             continue  # another command; the parser says what it makes of it
         if head in declared or _parser_name(head, match.group("sub")) in scalars:
             continue
+        if _parser_name(head, match.group("sub")) in columns and _names_in_bracket(text, match.end()) <= columns:
+            continue
         return (match.group("head") + (match.group("sub") or "")).strip()
     return ""
+
+
+_NAME_IN_BRACKET = re.compile(r"(?<![A-Za-z\\])(?P<head>\\?[A-Za-z]+)(?P<sub>_(?:\{[^{}]*\}|\\[A-Za-z]+|[A-Za-z0-9]))?")
+
+
+def _names_in_bracket(text: str, start: int) -> set[str]:
+    """The names (as the parser names them) from ``start``, just after a '(', to its ')'."""
+    depth, end = 1, start
+    while end < len(text) and depth:
+        depth += {"(": 1, ")": -1}.get(text[end], 0)
+        end += 1
+    names = set()
+    for match in _NAME_IN_BRACKET.finditer(text[start:end - 1 if not depth else end]):
+        head = match.group("head").lstrip("\\")
+        if match.group("head").startswith("\\") and head not in GREEK:
+            continue  # \left, \right, \cdot, \frac: no names
+        names.add(_parser_name(head, match.group("sub")))
+    return names
 
 
 _BRACES_AND_COMMANDS = re.compile(r"[{}\\\s]")

@@ -43,6 +43,8 @@ class Table:
     columns: list[sp.Symbol]
     rows: dict[int, dict[sp.Symbol, sp.Integer]] = field(default_factory=dict)
     row_lines: dict[int, int] = field(default_factory=dict)  # row number → its line in the file
+    # a row number written twice → the lines of the earlier rows, which ``rows`` no longer holds
+    repeated: dict[int, list[int]] = field(default_factory=dict)
     formulas: list[sp.Expr] = field(default_factory=list)
 
     def formula(self) -> sp.Expr | None:
@@ -77,6 +79,8 @@ def find_tables(pieces: tuple[Piece, ...]) -> list[Table]:
             current = None
             continue
         if current is not None and piece.line == last_line + 1 and all(re.fullmatch(r"\d+", c) for c in cells):
+            if int(cells[0]) in current.rows:  # the later row wins; the earlier one must not vanish
+                current.repeated.setdefault(int(cells[0]), []).append(current.row_lines[int(cells[0])])
             current.rows[int(cells[0])] = {
                 column: sp.Integer(int(value)) for column, value in zip(current.columns, cells[1:])
             }
@@ -171,7 +175,7 @@ def row_value(name: str, tables: list[Table]) -> sp.Expr | None:
         return None
     table = owners[0]
     formula = table.formula()
-    if formula is None or row not in table.rows:
+    if formula is None or row not in table.rows or row in table.repeated:
         return None
     values = {sp.Symbol(c.name): v for c, v in table.rows[row].items()}
     result = formula.xreplace(values)
