@@ -24,12 +24,13 @@ The root causes, for whoever fixes them:
 
 from __future__ import annotations
 
+import pytest
 import sympy as sp
 from sympy import Derivative, KroneckerDelta, Piecewise, Sum, floor
 
 from derive.core.assumptions import Integer, Real, RealVector, assume
 from derive.core.checks import numeric
-from derive.core.checks.result import NUMERIC_ONLY, VERIFIED
+from derive.core.checks.result import FAILED, NUMERIC_ONLY, VERIFIED
 from derive.core.checks.runner import check_step
 
 n, m, f, k, a, b = sp.symbols("n m f k a b", integer=True, positive=True)
@@ -121,3 +122,29 @@ def test_a_relative_difference_of_ten_to_the_minus_45_is_not_numeric_only(make_s
     u = sp.Symbol("u", real=True)
     result = check_step(make_step(u + u / sp.Integer(10) ** 45, "=", u, assume(Real(u, 1, 3))))
     assert result.status not in (VERIFIED, NUMERIC_ONLY), result.methods
+
+
+# ── true statements through the fast paths must stay ✓ (over-rejection) ────────────────────
+W = sp.Symbol("w", integer=True, positive=True)
+SIZES = assume(Integer(n, 1, 6), Integer(k, 1, n), RealVector(x, n))
+BLOCKS = assume(Integer(m, 1, 3), Integer(W, 1, 3), RealVector(x, m * W))
+
+
+@pytest.mark.parametrize("lhs, rhs, assumptions", [
+    (Sum(x[i], (i, 1, n)), Sum(x[i + 1], (i, 0, n - 1)), SIZES),
+    (Sum(x[i], (i, 1, n)), Sum(x[n + 1 - i], (i, 1, n)), SIZES),
+    (Sum(Piecewise((x[i], i <= k), (0, True)), (i, 1, n)), Sum(x[i], (i, 1, k)), SIZES),
+    (Sum(Piecewise((1, i < k + 1), (0, True)), (i, 1, n)), k, SIZES),
+    (Sum(x[(r - 1) * W + s], (s, 1, W), (r, 1, m)), Sum(x[i], (i, 1, m * W)), BLOCKS),
+], ids=["shift", "reflection", "bracket", "strict-bracket", "blocks"])
+def test_true_sum_identities_stay_verified(make_step, lhs, rhs, assumptions):
+    assert check_step(make_step(lhs, "=", rhs, assumptions)).status == VERIFIED
+
+
+def test_a_binomial_sum_past_its_last_nonzero_term_is_not_failed(make_step):
+    # C(n, n+1) = 0, so Σ_{i=0}^{n+1} C(n, i) = 2^n; the compiled code writes C(n, i) as
+    # Γ(n+1)/(Γ(i+1)·Γ(n−i+1)), which has a pole at i = n + 1 ("gamma function pole"), and the
+    # numeric check fails a true step (mpmath.binomial gives 0 there).
+    q = sp.Symbol("q", integer=True, nonnegative=True)
+    result = check_step(make_step(Sum(sp.binomial(n, q), (q, 0, n + 1)), "=", 2**n, assume(Integer(n, 1, 6))))
+    assert result.status != FAILED, result.methods
