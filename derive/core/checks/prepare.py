@@ -20,10 +20,32 @@ def expand_definitions(expr: Any, definitions: Iterable[tuple[sp.Basic, sp.Basic
     for _ in range(len(definitions) + 1):
         before = expr
         for name, meaning in definitions:
-            expr = expr.subs(name, meaning)
+            expr = substitute_definition(expr, name, meaning)
         if expr == before:
             return expr
     return expr
+
+
+def substitute_definition(expr: Any, name: sp.Basic, meaning: sp.Basic) -> Any:
+    """``expr`` with ``name`` standing for ``meaning``, also inside what a derivative differentiates.
+
+    SymPy's ``subs`` holds a name fixed while differentiating when its meaning brings in the
+    variable of differentiation: with s := t², ``Derivative(s*t, t).subs(s, t**2)`` is
+    ``Subs(Derivative(s*t, t), s, t**2)``, which is t², not 3t² — a wrong derivative that would be
+    verified. A definition means the name *is* its meaning, so it is put into the differentiated
+    expression by exact replacement first. Where the name itself is a variable of differentiation
+    (∂L/∂s), the derivative is taken with respect to it, and ``subs`` keeps that meaning.
+    """
+    if not isinstance(expr, sp.Basic) or not expr.has(name):
+        return expr
+
+    def inside(node: sp.Derivative) -> bool:
+        return node.expr.has(name) and not any(v.has(name) for v in node.variables)
+
+    def put_in(node: sp.Derivative) -> sp.Basic:
+        return sp.Derivative(node.expr.xreplace({name: meaning}), *node.variable_count)
+
+    return expr.replace(lambda node: isinstance(node, sp.Derivative) and inside(node), put_in).subs(name, meaning)
 
 
 def settle_index_conditions(expr: Any, ranges: Iterable[tuple[sp.Symbol, Any, Any]]) -> Any:

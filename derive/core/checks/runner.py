@@ -19,8 +19,22 @@ from derive.core.checks.result import (DEFINITION, FAILED, NUMERIC_ONLY, STATUSE
                                        MethodResult, combine, weakest)
 from derive.core.step import Step
 
-# Bump when a checker changes meaning, so cached results of the old checker are not reused.
-CHECKER_VERSION = "derive-checks-6"
+def _checker_version() -> str:
+    """A cached verdict is reused only by the checker that gave it: the key holds a hash of the
+    engine's own source (derive/core, whose every module can change what a check decides) and the
+    versions of SymPy and mpmath. A number bumped by hand was forgotten once, and an old checker's
+    false ✓ outlived its fix in every cache."""
+    import hashlib
+    import mpmath
+
+    digest = hashlib.sha256(f"derive-checks-7 sympy {sp.__version__} mpmath {mpmath.__version__}".encode())
+    core = Path(__file__).resolve().parents[1]
+    for source in sorted(core.rglob("*.py")):
+        digest.update(str(source.relative_to(core)).encode() + b"\0" + source.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+CHECKER_VERSION = _checker_version()
 # An undecided step is tried once more, alone, with limits this many times longer.
 RETRY_SCALE = 4.0
 
