@@ -1,7 +1,7 @@
 """Problem 4 in figures: how fast the checks run, and what forming A_w would cost.
 
 Run:  .venv/bin/python bench/conv_backprop.py [--runs 5] [--sizes 8 16 32 64 128 256]
-                                               [--jacobian-limit 60] [--skip-table]
+                                               [--jacobian-limit 60] [--skip-table] [--general-only]
 
 (a) The numeric check (matrix-free backprop against autograd, float64, tanh, L = 4, n0 = 4096):
     each run is a fresh process; the time excludes importing torch and building the random
@@ -14,6 +14,9 @@ Run:  .venv/bin/python bench/conv_backprop.py [--runs 5] [--sizes 8 16 32 64 128
     ``Matrix.jacobian`` is skipped for larger n0 once one size took longer than --jacobian-limit.
 (c) The cost table: multiplications counted and median times of A_w y, A_wᵀ u (dense, matrix
     prebuilt), conv1d and conv_transpose1d, single-threaded.
+(d) The general-n derivation (the PDF's P4 steps, sums over symbolic sizes): every step checked
+    as a cold build checks it (one worker process, no cache); wall and CPU seconds, median over
+    fresh processes. Target: ≤ 1 s.
 """
 
 from __future__ import annotations
@@ -65,6 +68,31 @@ def _worker_symbolic(n0: int) -> dict[str, object]:
     return {"seconds": seconds, "parts": [r.seconds for r in results]}
 
 
+def _worker_general(_n0: int) -> dict[str, object]:
+    """Check every step of Problem 4's derivations (general sizes: sums over symbolic n, f, m)
+    as a cold build does: in one worker process, no cache. Building the problem is not timed."""
+    import resource
+
+    from derive.core import measurements
+    from derive.core.checks.runner import CheckCache, check_steps
+    from derive.loading import load
+
+    def cpu() -> float:
+        own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+    measurements.use_cache(None)
+    steps = [s for problem in load().document.select(("p4",)) for s in problem.steps()]
+    wall, used = time.perf_counter(), cpu()
+    results = check_steps(steps, CheckCache(None), jobs=1)
+    wall, used = time.perf_counter() - wall, cpu() - used
+    bad = [r for r in results.values() if r.status not in ("verified", "definition", "numeric-only")]
+    if bad:
+        raise SystemExit(f"P4 checks failed: {bad[0]}")
+    proved = sum(r.status == "verified" for r in results.values())
+    return {"seconds": wall, "cpu": used, "steps": len(steps), "verified": proved}
+
+
 def _worker_jacobian(n0: int) -> dict[str, object]:
     import sympy
 
@@ -84,6 +112,7 @@ WORKERS = {
     "numeric": ("torch", _worker_numeric),
     "symbolic": ("sympy", _worker_symbolic),
     "jacobian": ("sympy", _worker_jacobian),
+    "general": ("sympy", _worker_general),
 }
 
 
@@ -141,6 +170,16 @@ def part_b(sizes: list[int], runs: int, jacobian_limit: float) -> None:
         prev_band, prev_jac = band, jac
 
 
+def part_d(runs: int) -> None:
+    print(f"\n(d) the general-n derivation: every P4 step checked cold, one worker; median of {runs} processes")
+    samples = [_in_fresh_process("general", 0) for _ in range(runs)]
+    wall = statistics.median(float(s["seconds"]) for s in samples)
+    cpu = statistics.median(float(s["cpu"]) for s in samples)
+    verdict = "meets" if cpu <= 1.0 else "MISSES"
+    print(f"    {samples[0]['steps']} steps, {samples[0]['verified']} verified: "
+          f"{wall:.2f} s wall, {cpu:.2f} s CPU ({verdict} ≤ 1 s)")
+
+
 def part_c() -> None:
     from derive.documents.hw7.conv_torch import cost_table
 
@@ -172,6 +211,8 @@ def main() -> None:
         help="stop timing Matrix.jacobian after a size slower than this (s)",
     )
     parser.add_argument("--skip-table", action="store_true")
+    parser.add_argument("--general-only", action="store_true",
+                        help="only (d): the general-n derivation's checks")
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--n0", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -182,8 +223,12 @@ def main() -> None:
         print(json.dumps(work(args.n0)))
         return
 
+    if args.general_only:
+        part_d(args.runs)
+        return
     part_a(args.runs)
     part_b(args.sizes, min(args.runs, 3), args.jacobian_limit)
+    part_d(args.runs)
     if not args.skip_table:
         part_c()
 

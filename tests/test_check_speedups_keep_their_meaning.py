@@ -102,3 +102,38 @@ def test_an_inequality_only_simplify_proves_is_still_proved(make_step):
     assert result.status == VERIFIED, result
     wrong = check_step(make_step(a**2 - 2 * a, ">", (a - 1) ** 2, assume(Real(a, -3, 3))))
     assert wrong.status == FAILED
+
+
+# ── the size of the terms is evaluated only where the sides alone do not settle a comparison ─
+def test_a_cancellation_is_still_measured_against_the_size_of_its_terms():
+    from derive.core.checks import numeric
+
+    a = sp.Symbol("a", real=True)
+    big = sp.exp(70)  # 2.5e30: at 60 digits the cancellation leaves an error of about 1e-30·a
+    lhs = a * (1 + big) - a * big
+    passed = numeric.check("t.cancel", lhs, "=", a, assume(Real(a, 1, 2)))
+    assert passed.outcome == "passed", passed
+    # ... but a difference above 10^-40 of the terms (here 1e-5 against 5e30) is a difference.
+    failed = numeric.check("t.cancel.wrong", a * (1 + big) - a * big + sp.Rational(1, 10**5), "=", a,
+                           assume(Real(a, 1, 2)))
+    assert failed.outcome == "failed", failed
+
+
+def test_sigma_is_evaluated_directly_with_the_value_sympy_gives():
+    from derive.documents.hw7.p4_conv_backprop import Sigma, SigmaPrime
+
+    a = sp.Symbol("a", real=True)
+    function = compiled.compile_entries([Sigma(a), SigmaPrime(a)], [a])
+    calls = []
+    real = compiled._evalf_function
+    try:  # the direct value is used: SymPy is not asked per call
+        compiled._evalf_function = lambda cls: (calls.append(cls), real(cls))[1]
+        compiled.compile_entries([SigmaPrime(a)], [a])
+    finally:
+        compiled._evalf_function = real
+    assert calls == []
+    with mpmath.workdps(60):
+        for value in ("-3.25", "0", "0.5", "7.125"):
+            s, ds = function(mpmath.mpf(value))
+            assert abs(s - Sigma(sp.Float(value, 60)).evalf(60)) < mpmath.mpf(10) ** -55
+            assert abs(ds - SigmaPrime(sp.Float(value, 60)).evalf(60)) < mpmath.mpf(10) ** -55

@@ -63,3 +63,28 @@ def test_simplifys_units_import_happens_once_before_the_workers_fork():
             "print('sympy.physics.units' in sys.modules)\n")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "True"
+
+
+def test_a_cold_start_begins_with_the_steps_that_look_costliest():
+    from derive.core.checks.runner import static_cost
+
+    k = sp.Symbol("k", integer=True, positive=True)
+    plain = Step("plain", x + 1, "=", 1 + x)
+    summed = Step("summed", sp.Sum(x * k, (k, 1, 5)), "=", 15 * x)
+    bounded = Step("bounded", sp.Sum(x * k, (k, 1, 5)), "<=", 16 * x)
+    assert static_cost(plain) < static_cost(summed) < static_cost(bounded)
+    assert start_order([plain, summed, bounded], {}) == [2, 1, 0]
+    # A step timed last time still starts after every untimed one, by its seconds.
+    assert start_order([plain, summed, bounded], {"bounded": 3.0}) == [1, 0, 2]
+
+
+def test_definitions_are_settled_without_a_worker(monkeypatch):
+    from derive.core.checks import runner
+
+    definition = Step("d", sp.Symbol("y"), "def", x + 1)
+    started = []
+    real = runner._run_limited
+    monkeypatch.setattr(runner, "_run_limited", lambda todo, *a, **k: (started.extend(todo), real(todo, *a, **k)))
+    results = check_steps([definition, *steps(1)], jobs=1)
+    assert results["d"].status == "definition"
+    assert [s.id for s in started] == ["s0"]

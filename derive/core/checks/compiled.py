@@ -169,7 +169,10 @@ def compile_entries(exprs: Sequence[Any], args: Sequence[sp.Basic]) -> Callable:
         name = function.__name__
         if isinstance(function, type) and (issubclass(function, AppliedUndef) or (
                 name not in printer.known_functions and not hasattr(printer, f"_print_{name}"))):
-            namespace[name] = _evalf_function(function)
+            # A function class may give its value on mpmath numbers directly (``mpmath_value``,
+            # the same formula as its evalf); otherwise SymPy evaluates it, slowly, per call.
+            direct = getattr(function, "mpmath_value", None)
+            namespace[name] = direct if callable(direct) else _evalf_function(function)
     try:
         return sp.lambdify(labels, list(exprs), modules=[namespace, "mpmath"], printer=printer, dummify=False)
     except Exception as exc:  # noqa: BLE001 - anything the printer cannot print goes to the SymPy path

@@ -68,7 +68,12 @@ def _tolerance() -> Any:
 
 # ── evaluating both sides ───────────────────────────────────────────────────────────────────
 class _Sides:
-    """lhs and rhs entries at a point (and limit variables at given values)."""
+    """lhs and rhs entries at a point (and limit variables at given values).
+
+    The sizes of the terms (``magnitude``) cost as much to evaluate as the sides themselves, and
+    most comparisons are decided without them (see ``_violation``), so they are compiled and
+    evaluated only when asked for.
+    """
 
     def __init__(self, lhs: Any, rhs: Any, assumptions: Assumptions, keep: tuple = ()) -> None:
         self.left, self.right = flatten(lhs), flatten(rhs)
@@ -79,28 +84,47 @@ class _Sides:
         self.reals = [v.symbol for v in assumptions.variables if isinstance(v, Real) and v.symbol not in keep]
         self.bases = arrays_of(assumptions)
         self.compiled: Callable | None = None
+        self._sizes: Callable | None | bool = None  # not compiled yet; False: cannot be
         self.why_sympy = ""
         try:
-            sizes = [magnitude(_prepare(e)) for e in self.left + self.right]
-            self.compiled = compile_entries(self.left + self.right + sizes,
-                                            self.integers + self.reals + self.keep + self.bases)
+            # Derivatives are taken once here, not again for the sizes.
+            self.prepared = [_prepare(e) for e in self.left + self.right]
+            self.compiled = compile_entries(self.prepared, self.integers + self.reals + self.keep + self.bases)
         except NotCompilable as exc:
             self.why_sympy = str(exc)
 
-    def __call__(self, point: Point, at: dict | None = None) -> list[tuple[Any, Any, Any]]:
-        """(lhs, rhs, size) per entry; size is the larger of the sides' term sizes (magnitude)."""
+    def _arguments(self, point: Point, at: dict) -> tuple:
+        return (*(mpmath.mpf(point.ints[s]) for s in self.integers),
+                *(point.reals[s] for s in self.reals),
+                *(at[s] for s in self.keep),
+                *(point.arrays.get(b, {}) for b in self.bases))
+
+    def __call__(self, point: Point, at: dict | None = None, sizes: bool = True) -> list[tuple[Any, Any, Any]]:
+        """(lhs, rhs, size) per entry; size is the larger of the sides' term sizes (magnitude),
+        or None when not asked for (or where it cannot be compiled)."""
         at = at or {}
         n = len(self.left)
         if self.compiled is not None:
-            values = self.compiled(*(mpmath.mpf(point.ints[s]) for s in self.integers),
-                                   *(point.reals[s] for s in self.reals),
-                                   *(at[s] for s in self.keep),
-                                   *(point.arrays.get(b, {}) for b in self.bases))
-            sizes = [max(abs(values[2 * n + i]), abs(values[3 * n + i])) for i in range(n)]
+            values = self.compiled(*self._arguments(point, at))
+            measured = self.sizes(point, at) if sizes else [None] * n
         else:
             values = self._sympy(point, at)
-            sizes = [max(abs(values[i]), abs(values[n + i])) for i in range(n)]
-        return [(values[i], values[n + i], sizes[i]) for i in range(n)]
+            measured = [max(abs(values[i]), abs(values[n + i])) for i in range(n)]
+        return [(values[i], values[n + i], measured[i]) for i in range(n)]
+
+    def sizes(self, point: Point, at: dict | None = None) -> list:
+        """Every entry's size of terms at the point (None for each where it cannot be compiled)."""
+        n = len(self.left)
+        if self._sizes is None:
+            try:
+                self._sizes = compile_entries([magnitude(e) for e in self.prepared],
+                                              self.integers + self.reals + self.keep + self.bases)
+            except NotCompilable:
+                self._sizes = False
+        if self._sizes is False:
+            return [None] * n
+        values = self._sizes(*self._arguments(point, at or {}))
+        return [max(abs(values[i]), abs(values[n + i])) for i in range(n)]
 
     def _sympy(self, point: Point, at: dict) -> list:
         subs = point.sympy()
@@ -159,7 +183,7 @@ def _violation(rel: str, a: Any, b: Any, size: Any) -> str:
     10^-40 of it for an equality and a strict inequality's margin, 10^-50 for a non-strict
     inequality's violation.
     """
-    scale = max(size, abs(a), abs(b)) if _defined(size) else max(abs(a), abs(b))
+    scale = max(size, abs(a), abs(b)) if size is not None and _defined(size) else max(abs(a), abs(b))
     if rel == "=":
         if abs(a - b) <= _tolerance() * scale:
             return ""
@@ -179,14 +203,23 @@ def _violation(rel: str, a: Any, b: Any, size: Any) -> str:
 def _first_failure(sides: _Sides, rel: str, point: Point, at: dict | None = None) -> str:
     """A confirmed counterexample at ``point``, or ''. A point where a side is undefined
     (division by zero, an infinity) is no counterexample: the claim says nothing there."""
+    # A larger size only widens the tolerance of an equality or a non-strict inequality, so
+    # there the sizes are needed only where the sides alone do not settle it; a strict
+    # inequality's margin grows with the size, so it always uses them.
+    strict = rel in ("<", ">")
     try:
-        triples = sides(point, at)
+        triples = sides(point, at, sizes=strict)
     except ZeroDivisionError:
         return ""
     for index, (a, b, size) in enumerate(triples):
         if not (_defined(a) and _defined(b)):
             continue
         why = _violation(rel, a, b, size)
+        if why and not strict:
+            try:
+                why = _violation(rel, a, b, sides.sizes(point, at)[index])
+            except ZeroDivisionError:
+                pass  # no size here: the sides alone decide, as where a size is undefined
         if why:
             # Confirmed only if it survives doubled precision (and a tolerance scaled to it):
             # rounding shrinks as the precision grows, a genuine difference does not.
@@ -213,7 +246,7 @@ def _relative_gap(sides: _Sides, rel: str, point: Point) -> Any:
             return -mpmath.inf
         a, b = mpmath.re(a), mpmath.re(b)
         gap = (b - a) if rel in ("<=", "<") else (a - b)
-        scale = max(size, abs(a), abs(b)) if _defined(size) else max(abs(a), abs(b))
+        scale = max(size, abs(a), abs(b)) if size is not None and _defined(size) else max(abs(a), abs(b))
         worst = min(worst, gap / scale if scale else gap)
     return worst
 
@@ -330,7 +363,7 @@ def _limit_failure(sides: _Sides, rel: str, point: Point, sequences) -> str:
         label = f" from the {'left' if side == '-' else 'right'}" if side else ""
         gaps = []
         for at in sequence:
-            pairs = [(a, b) for a, b, _ in sides(point, at)]
+            pairs = [(a, b) for a, b, _ in sides(point, at, sizes=False)]
             if rel == "=":
                 for a, b in pairs:
                     if not (mpmath.isfinite(a) and mpmath.isfinite(b)):

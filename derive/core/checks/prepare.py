@@ -7,6 +7,7 @@ that the declared index ranges settle (``k ≤ n`` for an index 1 ≤ k ≤ n) a
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -16,7 +17,20 @@ from sympy.core.relational import Relational
 
 def expand_definitions(expr: Any, definitions: Iterable[tuple[sp.Basic, sp.Basic]]) -> Any:
     """Substitute definitions until none is left (definitions may use earlier ones)."""
-    definitions = list(definitions)
+    definitions = tuple(definitions)
+    try:
+        # Remembered: a derivation's next step starts from this one's right-hand side.
+        return _expanded(expr, definitions)
+    except TypeError:  # unhashable (a mutable matrix): expanded afresh
+        return _expand(expr, definitions)
+
+
+@functools.lru_cache(maxsize=2048)
+def _expanded(expr: Any, definitions: tuple) -> Any:
+    return _expand(expr, definitions)
+
+
+def _expand(expr: Any, definitions: tuple) -> Any:
     for _ in range(len(definitions) + 1):
         before = expr
         for name, meaning in definitions:
@@ -162,17 +176,31 @@ def _rename_bound(expr: sp.Basic) -> sp.Basic:
 
 
 def declared_view(assumptions) -> Declared:
-    """The declared facts of ``assumptions`` in a form the symbolic checks can use."""
+    """The declared facts of ``assumptions`` in a form the symbolic checks can use.
+
+    The same declarations give the same view (the same Dummies): the steps of a derivation share
+    it, so SymPy's caches and assumption deductions about those Dummies carry over from step to
+    step instead of starting cold at every step. The key holds everything the view is made of.
+    """
+    symbols = tuple((symbol, tuple(sorted(facts.items()))) for symbol, facts in assumptions.declared_symbols().items())
+    ranges = tuple((index, sp.sympify(lo), None if hi is None else sp.sympify(hi))
+                   for index, lo, hi in assumptions.declared_ranges())
+    return _declared_view(symbols, ranges)
+
+
+@functools.lru_cache(maxsize=256)
+def _declared_view(symbols: tuple, declared_ranges: tuple) -> Declared:
     mapping: dict = {}
-    for symbol, facts in assumptions.declared_symbols().items():
+    for symbol, facts in symbols:
+        facts = dict(facts)
         if isinstance(symbol, sp.IndexedBase):
             mapping[symbol] = sp.IndexedBase(sp.Dummy(str(symbol.label), **facts), **facts)
         else:
             mapping[symbol] = sp.Dummy(symbol.name, **facts)
     ranges = []
-    for index, lo, hi in assumptions.declared_ranges():
-        lo = sp.sympify(lo).xreplace(mapping)
-        hi = None if hi is None else sp.sympify(hi).xreplace(mapping)
+    for index, lo, hi in declared_ranges:
+        lo = lo.xreplace(mapping)
+        hi = None if hi is None else hi.xreplace(mapping)
         ranges.append((mapping[index], lo, hi))
     allowed = {d.label if isinstance(d, sp.IndexedBase) else d for d in mapping.values()}
     return Declared(mapping, ranges, allowed)

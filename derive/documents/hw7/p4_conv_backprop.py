@@ -22,6 +22,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+import mpmath
 import sympy as sp
 from mpmath.libmp import prec_to_dps
 from sympy import Derivative, KroneckerDelta, Piecewise, Sum
@@ -44,6 +45,11 @@ class SigmaPrime(sp.Function):
     def _eval_evalf(self, prec: int) -> sp.Float:
         return sp.N(1 - sp.tanh(self.args[0]) ** 2, prec_to_dps(prec))
 
+    @staticmethod
+    def mpmath_value(x: Any) -> Any:
+        """The same value on an mpmath number, for the compiled numeric check (no SymPy per call)."""
+        return 1 - mpmath.tanh(x) ** 2
+
     def _latex(self, printer: Any) -> str:
         return rf"\sigma'\left({printer._print(self.args[0])}\right)"
 
@@ -58,6 +64,11 @@ class Sigma(sp.Function):
 
     def _eval_evalf(self, prec: int) -> sp.Float:
         return sp.N(sp.tanh(self.args[0]), prec_to_dps(prec))
+
+    @staticmethod
+    def mpmath_value(x: Any) -> Any:
+        """The same value on an mpmath number, for the compiled numeric check (no SymPy per call)."""
+        return mpmath.tanh(x)
 
     def _latex(self, printer: Any) -> str:
         return rf"\sigma\left({printer._print(self.args[0])}\right)"
