@@ -148,3 +148,30 @@ def test_a_binomial_sum_past_its_last_nonzero_term_is_not_failed(make_step):
     q = sp.Symbol("q", integer=True, nonnegative=True)
     result = check_step(make_step(Sum(sp.binomial(n, q), (q, 0, n + 1)), "=", 2**n, assume(Integer(n, 1, 6))))
     assert result.status != FAILED, result.methods
+
+
+# ── the compiled numeric check trusts a function class's mpmath_value ──────────────────────
+class _Square(sp.Function):
+    """σ-like class whose value (evalf: what SymPy and every other evaluation use) is x², but
+    whose ``mpmath_value`` — an unchecked shortcut the compiled numeric check now prefers —
+    computes x³."""
+
+    def _eval_evalf(self, prec):
+        from mpmath.libmp import prec_to_dps
+
+        return sp.N(self.args[0] ** 2, prec_to_dps(prec))
+
+    @staticmethod
+    def mpmath_value(value):
+        return value**3
+
+
+def test_a_function_is_sampled_by_its_value_not_by_an_unchecked_shortcut(make_step):
+    # _Square(2) is 4 (sp.N says so), so _Square(u) = u³ is false at every u ∉ {0, 1}; it got
+    # ≈ because the samples came from mpmath_value (before: FAILED). The true _Square(u) = u²
+    # now fails. The shortcut should be checked against evalf (or not be trusted).
+    u = sp.Symbol("u", real=True)
+    assert sp.N(_Square(2)) == 4
+    reals = assume(Real(u, 1, 3))
+    assert check_step(make_step(_Square(u), "=", u**3, reals)).status == FAILED
+    assert check_step(make_step(_Square(u), "=", u**2, reals)).status != FAILED
