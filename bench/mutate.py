@@ -22,14 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import signal
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, ContextManager, Sequence
 
 import multiprocessing
 
@@ -41,6 +39,7 @@ from mutants import OPERATORS, Mutant, claim_text, mutants  # noqa: E402
 from derive.core.assumptions import Assumptions, Integer, Real, RealVector, SamplingError  # noqa: E402
 from derive.core.checks.result import FAILED, VERIFIED  # noqa: E402
 from derive.core.checks.runner import check_step, check_steps  # noqa: E402
+from derive.core.checks.timelimit import wall_time_limit  # noqa: E402
 from derive.core.step import Step  # noqa: E402
 
 KILLED, EQUIVALENT, SURVIVOR, ERROR = "killed", "equivalent", "survivor", "error"
@@ -56,19 +55,9 @@ class Timeout(Exception):
     pass
 
 
-@contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """SIGALRM-based: the harness runs its own work in the main thread of its process."""
-    def expire(signum, frame):
-        raise Timeout(f"over {seconds:g} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+def time_limit(seconds: float) -> ContextManager[bool]:
+    """Wall-clock (SIGALRM): the harness runs its own work in the main thread of its process."""
+    return wall_time_limit(seconds, lambda: Timeout(f"over {seconds:g} s"))
 
 
 @dataclass

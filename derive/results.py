@@ -31,6 +31,8 @@ class ResultEntry:
     # so a grader may read an answer's max(x) as x[index].
     maxima: tuple[tuple[sp.Basic, sp.Basic], ...] = ()
     support: tuple[str, ...] = ()  # the steps it rests on (core.support); its mark is their weakest
+    # vector name → its length's name, so a grader reads max{x_1, …, x_n} as max(x) only for the whole x
+    lengths: tuple[tuple[str, str], ...] = ()
 
     def status(self, results: Mapping[str, CheckResult]) -> str:
         """The result's mark: the weakest status among the steps it rests on."""
@@ -75,11 +77,18 @@ def _maxima(step) -> tuple[tuple[sp.Basic, sp.Basic], ...]:
                  if getattr(v, "max_at", None) is not None)
 
 
+def _lengths(step) -> tuple[tuple[str, str], ...]:
+    variables = getattr(getattr(step, "assumptions", None), "variables", ())
+    return tuple((str(v.base.label), str(v.length)) for v in variables
+                 if isinstance(getattr(v, "base", None), sp.IndexedBase) and getattr(v, "length", None) is not None)
+
+
 def collect(problems: Sequence[Problem]) -> list[ResultEntry]:
     entries = []
     for problem in problems:
         for result in problem.results():
             value = expand_definitions(result.value, result.step.definitions)
             entries.append(ResultEntry(result.result_id, result.meaning, value, result.step.id,
-                                       _maxima(result.step), support(problems, result.step.id)))
+                                       _maxima(result.step), support(problems, result.step.id),
+                                       _lengths(result.step)))
     return entries

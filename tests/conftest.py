@@ -1,8 +1,9 @@
-"""Shared fixtures: a step factory for the checker tests."""
+"""Shared fixtures: a step factory for the checker tests; the CLI run from a test's own folder."""
 
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
 
@@ -18,3 +19,38 @@ def make_step():
                     definitions=tuple(definitions))
 
     return make
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch):
+    """Run the test from its own empty folder: whatever a command writes lands there."""
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def run(in_tmp):
+    """``run("grade", path, …)``: the ``derive`` CLI in-process, from the test's own folder;
+    returns click's Result (exit_code, stdout, stderr)."""
+    from click.testing import CliRunner
+
+    from derive.cli import main
+
+    runner = CliRunner()
+    return lambda *args: runner.invoke(main, [str(arg) for arg in args])
+
+
+def _beside(*parts: str) -> Path | None:
+    """``shared/…`` beside the checkout (CI: ../shared), or beside the folder of git worktrees."""
+    root = Path(__file__).resolve().parents[1]
+    return next((p for p in (root.parent.joinpath(*parts), root.parent.parent.joinpath(*parts)) if p.is_file()), None)
+
+
+STUDENT_WORKINGS = _beside("shared", "hw7", "student-workings.txt")
+
+
+@pytest.fixture(scope="session")
+def student_workings() -> Path:
+    """The real student's transcribed workings; the test is skipped where shared/ is absent."""
+    if STUDENT_WORKINGS is None:
+        pytest.skip("shared/hw7/student-workings.txt is not beside this checkout (CI has ../shared)")
+    return STUDENT_WORKINGS

@@ -7,19 +7,11 @@ import json
 import time
 
 import pytest
-from click.testing import CliRunner
 
-from derive.cli import main
 from derive.grade import grader
 
 
-def run(*args):
-    return CliRunner().invoke(main, list(args))
-
-
-@pytest.fixture(autouse=True)
-def in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("in_tmp")  # conftest: each test runs in its own folder
 
 
 def write(path, text):
@@ -27,7 +19,7 @@ def write(path, text):
     return path
 
 
-def test_a_correct_file_exits_0(tmp_path):
+def test_a_correct_file_exits_0(tmp_path, run):
     answers = write(tmp_path / "a.toml", '"p1.b.grad" = "exp(x_k)/sum(exp(x_i), i, 1, n)"\n'
                                           '"p1.a.limit" = "x_j"\n')
     result = run("grade", str(answers))
@@ -35,7 +27,7 @@ def test_a_correct_file_exits_0(tmp_path):
     assert result.stdout.splitlines()[0].split()[:2] == ["p1.b.grad", "correct"]
 
 
-def test_equivalent_latex_is_correct_and_a_wrong_index_is_not(tmp_path):
+def test_equivalent_latex_is_correct_and_a_wrong_index_is_not(tmp_path, run):
     answers = write(tmp_path / "a.toml", '[p1.b]\ngrad = "\\\\frac{e^{x_k}}{\\\\sum_{i=1}^{n} e^{x_i}}"\n'
                                           '[p1.c]\nlimit = "KroneckerDelta(k, m)"\n')
     data = json.loads(run("grade", str(answers), "--json").stdout)
@@ -48,7 +40,7 @@ def test_equivalent_latex_is_correct_and_a_wrong_index_is_not(tmp_path):
     assert "wrong" in result.stdout
 
 
-def test_hostile_answers_are_unparseable_quickly_and_run_nothing(tmp_path):
+def test_hostile_answers_are_unparseable_quickly_and_run_nothing(tmp_path, run):
     sentinel = tmp_path / "pwned"
     answers = write(tmp_path / "evil.toml",
                     f'"p1.b.grad" = "__import__(\'os\').system(\'touch {sentinel}\')"\n'
@@ -67,7 +59,7 @@ def test_hostile_answers_are_unparseable_quickly_and_run_nothing(tmp_path):
     ('"p1.b.grad" = [1, 2]', "the answer to p1.b.grad is a list; give a number or a quoted expression"),
     ("# nothing yet\n", "no answers in this file"),
 ])
-def test_a_malformed_file_exits_2_with_one_line(tmp_path, text, message):
+def test_a_malformed_file_exits_2_with_one_line(tmp_path, text, message, run):
     answers = write(tmp_path / "bad.toml", text)
     result = run("grade", str(answers))
     assert result.exit_code == 2
@@ -75,14 +67,14 @@ def test_a_malformed_file_exits_2_with_one_line(tmp_path, text, message):
     assert "Traceback" not in result.output
 
 
-def test_an_unknown_id_suggests_the_close_one(tmp_path):
+def test_an_unknown_id_suggests_the_close_one(tmp_path, run):
     answers = write(tmp_path / "a.toml", '"p1.b.gard" = "1"\n')
     result = run("grade", str(answers))
     assert result.exit_code == 1
     assert "no result has the id p1.b.gard; did you mean p1.b.grad?" in result.stdout
 
 
-def test_a_class_folder_is_graded_in_parallel_with_a_csv(tmp_path):
+def test_a_class_folder_is_graded_in_parallel_with_a_csv(tmp_path, run):
     folder = tmp_path / "class"
     folder.mkdir()
     right = '"p1.b.grad" = "exp(x_k)/sum(exp(x_i), i, 1, n)"\n"p1.a.limit" = "x_j"\n'
@@ -102,14 +94,14 @@ def test_a_class_folder_is_graded_in_parallel_with_a_csv(tmp_path):
     assert by_file["broken.toml"]["error"].startswith(str(folder / "broken.toml") + ": not valid TOML")
 
 
-def test_an_empty_folder_is_an_input_error(tmp_path):
+def test_an_empty_folder_is_an_input_error(tmp_path, run):
     (tmp_path / "empty").mkdir()
     result = run("grade", str(tmp_path / "empty"))
     assert result.exit_code == 2
     assert "no answer files (*.toml) in this folder" in result.stderr
 
 
-def test_results_lists_ids_and_values():
+def test_results_lists_ids_and_values(run):
     data = json.loads(run("results", "--json").stdout)
     by_id = {r["id"]: r for r in data}
     assert by_id["p1.b.grad"]["sympy"] == "exp(x[k])/Sum(exp(x[i]), (i, 1, n))"

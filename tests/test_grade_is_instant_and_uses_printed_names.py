@@ -13,7 +13,6 @@ from pathlib import Path
 
 import platformdirs
 import pytest
-from click.testing import CliRunner
 
 from derive import cli
 from derive.cli import main
@@ -31,16 +30,10 @@ EVERY_PROBLEM = """\
 """
 
 
-def run(*args):
-    return CliRunner().invoke(main, list(args))
+pytestmark = pytest.mark.usefixtures("in_tmp")  # conftest: each test runs in its own folder
 
 
-@pytest.fixture(autouse=True)
-def in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-
-
-def test_grading_runs_no_measurement(tmp_path, monkeypatch):
+def test_grading_runs_no_measurement(tmp_path, monkeypatch, run):
     from derive.documents.hw7 import p3_figures, p4_conv_backprop, p5_figures
 
     def measuring(*args, **kwargs):
@@ -56,7 +49,7 @@ def test_grading_runs_no_measurement(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
 
 
-def test_grading_in_a_fresh_folder_writes_nothing_there(tmp_path):
+def test_grading_in_a_fresh_folder_writes_nothing_there(tmp_path, run):
     (tmp_path / "a.toml").write_text(EVERY_PROBLEM, encoding="utf-8")
     result = run("grade", "a.toml")
     assert result.exit_code == 0, result.output
@@ -81,7 +74,7 @@ def test_caches_of_commands_without_out_live_in_the_user_cache_folder():
     assert cli.CACHE_DIR == Path(platformdirs.user_cache_dir("derive", appauthor=False))
 
 
-def test_results_show_printed_names_not_internal_symbols():
+def test_results_show_printed_names_not_internal_symbols(run):
     result = run("results")
     assert result.exit_code == 0, result.output
     for internal in ("p4_w", "p4_f", "p4_v", "p5_b_o", "SigmaPrime"):
@@ -89,25 +82,25 @@ def test_results_show_printed_names_not_internal_symbols():
     assert "sigma'(b + (sum_{j=1}^{f} (w_j*y_{i+j-1})))" in result.stdout  # as students write it
 
 
-def test_results_columns_stay_aligned_for_long_ids():
+def test_results_columns_stay_aligned_for_long_ids(run):
     lines = [line for line in run("results").stdout.splitlines() if not line.startswith(" ")]
     starts = {len(line) - len(line.split(maxsplit=1)[1]) for line in lines}
     assert len(starts) == 1, lines
 
 
-def test_results_json_gives_the_answer_form():
+def test_results_json_gives_the_answer_form(run):
     data = {r["id"]: r for r in json.loads(run("results", "--json").stdout)}
     assert data["p4.dyL_dbl"]["answer"] == "Sum(v[i], (i, 1, m))"
 
 
-def test_answers_in_printed_names_are_graded(tmp_path):
+def test_answers_in_printed_names_are_graded(tmp_path, run):
     (tmp_path / "a.toml").write_text(EVERY_PROBLEM, encoding="utf-8")
     data = json.loads(run("grade", "a.toml", "--json").stdout)
     statuses = {c["id"]: c["status"] for c in data[0]["claims"]}
     assert set(statuses.values()) == {"correct"}, statuses
 
 
-def test_a_result_with_sigma_prime_and_a_band_is_gradable(tmp_path):
+def test_a_result_with_sigma_prime_and_a_band_is_gradable(tmp_path, run):
     (tmp_path / "a.toml").write_text(
         "\"p4.dyl_dylm1\" = \"sigma'(b + sum(w_j*y_{i+j-1}, j, 1, f)) * (w_{k-i+1} if 1 <= k-i+1 <= f else 0)\"\n"
         "\"p4.A_entry\" = '\\begin{cases} w_{k-i+1} & 1 \\le k-i+1 \\le f \\\\ 0 & \\text{otherwise} \\end{cases}'\n"
@@ -120,7 +113,7 @@ def test_a_result_with_sigma_prime_and_a_band_is_gradable(tmp_path):
     assert "sigma'" in data[0]["claims"][0]["expected"]
 
 
-def test_max_of_x_is_the_largest_entry_only_where_the_document_assumes_one(tmp_path):
+def test_max_of_x_is_the_largest_entry_only_where_the_document_assumes_one(tmp_path, run):
     (tmp_path / "a.toml").write_text('"p1.a.limit" = "max_i x_i"\n"p1.b.grad" = "max(x)"\n',
                                      encoding="utf-8")
     data = json.loads(run("grade", "a.toml", "--json").stdout)

@@ -12,9 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from derive.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("grade_hostile", ROOT / "bench" / "grade_hostile.py")
@@ -25,13 +23,7 @@ _spec.loader.exec_module(bench)
 ORDINARY = '"p2.conv.macs" = "655566528"\n"p5.out_size" = "(h - 31)*(w - 31)"\n'
 
 
-@pytest.fixture(autouse=True)
-def in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-
-
-def run(*args):
-    return CliRunner().invoke(main, list(args))
+pytestmark = pytest.mark.usefixtures("in_tmp")  # conftest: each test runs in its own folder
 
 
 def rows(folder: Path) -> dict[str, dict[str, str]]:
@@ -48,7 +40,7 @@ def _class_with(tmp_path: Path, name: str) -> Path:
     return folder
 
 
-def _run_with_watchdog(*args, seconds: float = 60):
+def _run_with_watchdog(run, *args, seconds: float = 60):
     """The command, or a failure after ``seconds`` instead of a test run that hangs for ever."""
     outcome = {}
     thread = threading.Thread(target=lambda: outcome.setdefault("result", run(*args)), daemon=True)
@@ -70,9 +62,9 @@ def _run_with_watchdog(*args, seconds: float = 60):
     ("invalid_toml", "not valid TOML"),
     ("folder_named_toml", "a folder, not an answer file"),
 ])
-def test_a_hostile_file_is_its_own_error_row_and_the_class_is_graded(tmp_path, name, message):
+def test_a_hostile_file_is_its_own_error_row_and_the_class_is_graded(tmp_path, name, message, run):
     folder = _class_with(tmp_path, name)
-    result = _run_with_watchdog("grade", str(folder), "--jobs", "1")
+    result = _run_with_watchdog(run, "grade", str(folder), "--jobs", "1")
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
     table = rows(folder)
@@ -84,21 +76,21 @@ def test_a_hostile_file_is_its_own_error_row_and_the_class_is_graded(tmp_path, n
 
 
 @pytest.mark.parametrize("name", ["fifo", "link_to_dev_zero"])
-def test_one_special_file_is_refused_with_exit_2_not_read(tmp_path, name):
+def test_one_special_file_is_refused_with_exit_2_not_read(tmp_path, name, run):
     file_name, make = bench.HOSTILE_FILES[name]
     make(tmp_path / file_name)
-    result = _run_with_watchdog("grade", str(tmp_path / file_name))
+    result = _run_with_watchdog(run, "grade", str(tmp_path / file_name))
     assert result.exit_code == 2
     assert "not a regular file" in result.stderr
 
 
-def test_derive_grade_dev_zero_is_refused_at_once():
-    result = _run_with_watchdog("grade", "/dev/zero", seconds=30)
+def test_derive_grade_dev_zero_is_refused_at_once(run):
+    result = _run_with_watchdog(run, "grade", "/dev/zero", seconds=30)
     assert result.exit_code == 2
     assert "not a regular file" in result.stderr
 
 
-def test_a_planted_link_at_the_temporary_name_is_never_followed(tmp_path):
+def test_a_planted_link_at_the_temporary_name_is_never_followed(tmp_path, run):
     folder = tmp_path / "class"
     folder.mkdir()
     (folder / "a.toml").write_text(ORDINARY)
@@ -112,7 +104,7 @@ def test_a_planted_link_at_the_temporary_name_is_never_followed(tmp_path):
     assert not [p for p in folder.iterdir() if p.name.startswith(".grades.csv.")]
 
 
-def test_a_file_name_that_is_a_formula_is_neutralised_in_the_csv(tmp_path):
+def test_a_file_name_that_is_a_formula_is_neutralised_in_the_csv(tmp_path, run):
     folder = tmp_path / "class"
     folder.mkdir()
     for start in "=+-@":
@@ -122,14 +114,14 @@ def test_a_file_name_that_is_a_formula_is_neutralised_in_the_csv(tmp_path):
     assert names == sorted(f"'{start}HYPERLINK(1).toml" for start in "=+-@")
 
 
-def test_a_byte_order_mark_is_accepted(tmp_path):
+def test_a_byte_order_mark_is_accepted(tmp_path, run):
     answers = tmp_path / "bom.toml"
     answers.write_bytes("\ufeff".encode() + ORDINARY.encode())
     result = run("grade", str(answers))
     assert result.exit_code == 0, result.output
 
 
-def test_an_id_written_two_ways_is_an_input_error_not_a_merge(tmp_path):
+def test_an_id_written_two_ways_is_an_input_error_not_a_merge(tmp_path, run):
     answers = tmp_path / "a.toml"
     answers.write_text('"p2.conv.macs" = "655566528"\n[p2.conv]\nmacs = "1"\n')
     result = run("grade", str(answers))
@@ -137,7 +129,7 @@ def test_an_id_written_two_ways_is_an_input_error_not_a_merge(tmp_path):
     assert "p2.conv.macs is answered twice" in result.stderr
 
 
-def test_an_unknown_function_is_unparseable_not_a_crash(tmp_path):
+def test_an_unknown_function_is_unparseable_not_a_crash(tmp_path, run):
     answers = tmp_path / "a.toml"
     answers.write_text('"p1.b.grad" = \'\\operatorname{eval}(x)\'\n')
     result = run("grade", str(answers))
@@ -145,7 +137,7 @@ def test_an_unknown_function_is_unparseable_not_a_crash(tmp_path):
     assert "unparseable" in result.stdout and "unknown function 'eval'" in result.stdout
 
 
-def test_echoed_values_are_cut_and_stripped_of_terminal_escapes(tmp_path):
+def test_echoed_values_are_cut_and_stripped_of_terminal_escapes(tmp_path, run):
     answers = tmp_path / "a.toml"
     answers.write_text('"p9.\\u001b[2J' + "x" * 500 + '" = "1"\n'
                        '"p1.b.grad" = "\\u001b[31m' + "y" * 500 + '("\n')
@@ -183,13 +175,13 @@ def test_a_worker_that_dies_is_one_failure_not_a_broken_pool():
     assert results == ["failed 0", "done 1", "done 2"]
 
 
-def test_a_small_hostile_class_grades_in_time(tmp_path):
+def test_a_small_hostile_class_grades_in_time(tmp_path, run):
     """The benchmark's class at 30 files (10 of them hostile), through the CLI in-process."""
     folder = tmp_path / "class"
     folder.mkdir()
     victim = bench.write_class(folder, 30)
     started = time.perf_counter()
-    result = _run_with_watchdog("grade", str(folder), "--jobs", "2", seconds=120)
+    result = _run_with_watchdog(run, "grade", str(folder), "--jobs", "2", seconds=120)
     seconds = time.perf_counter() - started
     table = rows(folder)
     errors = [r for r in table.values() if r["error"]]

@@ -192,12 +192,12 @@ ERRORS = [
     (
         "f(x)",
         "unknown function 'f' at column 1; write f*(...) for a product;"
-        " known functions: KroneckerDelta, abs, exp, frac, ln, log, max, min, sqrt, sum",
+        " known functions: KroneckerDelta, abs, ceil, exp, floor, frac, ln, log, max, min, sqrt, sum",
     ),
     (
         "exec('1')",
         "unknown function 'exec' at column 1; write exec*(...) for a product;"
-        " known functions: KroneckerDelta, abs, exp, frac, ln, log, max, min, sqrt, sum",
+        " known functions: KroneckerDelta, abs, ceil, exp, floor, frac, ln, log, max, min, sqrt, sum",
     ),
     (
         "__import__('os').system('echo pwned')",

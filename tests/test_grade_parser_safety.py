@@ -181,6 +181,10 @@ TOKENS = [
     "\\left(", "\\right)", "\\{", "\\}", "\\lvert", "\\rvert", "\\,", "\\mathbf{e}", "\\text{max}",
     "$", " ", "[", "]", ".", "'", '"', "__import__", "lambda", ":", "os", "system", "9**9**9",
     "\\", "\\foo", "%", "e^{", "^{", "_{",
+    "\\partial", "∂", "\\frac{\\partial}{\\partial x}", "\\frac{\\partial ", "}{\\partial ", "\\nabla",
+    "\\lfloor", "\\rfloor", "\\lceil", "\\rceil", "⌊", "⌋", "floor(", "ceil(",
+    "\\sum_{\\substack{i=1 \\\\ i \\neq j}}^{n}", "\\substack{", "\\neq", "≠", "\\\\",
+    "\\frac{d}{d x}", "\\frac{d", "}{d", "d", "dx", "\\mathrm{d}", "\\dots", "…",
 ]  # fmt: skip
 
 
@@ -233,7 +237,8 @@ def test_well_formed_expressions(text: str) -> None:
 
 
 def test_deep_input_is_an_answer_error_not_a_recursion_error() -> None:
-    for opener in ("(", "{", "-", "exp(", "\\sqrt{", "x_{", "|"):
+    for opener in ("(", "{", "-", "exp(", "\\sqrt{", "x_{", "|", "\\lfloor ", "⌈", "\\frac{\\partial}{\\partial x} x",
+                   "\\frac{\\partial ", "\\sum_{\\substack{i=1 \\\\ i \\neq "):
         text = (opener * 2000)[:2000]
         with pytest.raises(AnswerParseError):
             parse_answer(text)

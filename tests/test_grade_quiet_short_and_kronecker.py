@@ -4,21 +4,13 @@ terminal escapes, and Kronecker's delta written with a comma."""
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 
-from derive.cli import main
 from derive.grade.parser import parse_answer
 
 import sympy as sp
 
 
-def run(*args):
-    return CliRunner().invoke(main, list(args))
-
-
-@pytest.fixture(autouse=True)
-def in_tmp(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("in_tmp")  # conftest: each test runs in its own folder
 
 
 def write(path, text):
@@ -26,20 +18,20 @@ def write(path, text):
     return path
 
 
-def test_quiet_grade_prints_nothing_and_keeps_the_exit_code(tmp_path):
+def test_quiet_grade_prints_nothing_and_keeps_the_exit_code(tmp_path, run):
     answers = write(tmp_path / "a.toml", '"p1.a.limit" = "x_j"\n"p1.b.grad" = "x_k"\n')
     result = run("grade", "-q", str(answers))
     assert result.exit_code == 1
     assert result.output == ""
 
 
-def test_quiet_and_verbose_contradict(tmp_path):
+def test_quiet_and_verbose_contradict(tmp_path, run):
     answers = write(tmp_path / "a.toml", '"p1.a.limit" = "x_j"\n')
     result = run("grade", "-q", "-v", str(answers))
     assert result.exit_code == 2
 
 
-def test_verbose_folder_lists_every_answer_of_every_file(tmp_path):
+def test_verbose_folder_lists_every_answer_of_every_file(tmp_path, run):
     folder = tmp_path / "class"
     folder.mkdir()
     write(folder / "ann.toml", '"p1.a.limit" = "x_j"\n')
@@ -53,7 +45,7 @@ def test_verbose_folder_lists_every_answer_of_every_file(tmp_path):
     assert sum(1 for line in lines if line.split()[:2] == ["p1.a.limit", "wrong"]) == 1
 
 
-def test_a_huge_id_and_answer_are_cut_and_escapes_never_reach_the_terminal(tmp_path):
+def test_a_huge_id_and_answer_are_cut_and_escapes_never_reach_the_terminal(tmp_path, run):
     huge = "p" * 5000
     answers = write(tmp_path / "a.toml", f'"{huge}" = "1"\n"p2.conv.macs" = "\\u001b[2J{"9" * 3000}"\n'
                                           f'"p1.a.limit" = "\\u001b]0;owned\\u0007x_j"\n')
@@ -66,7 +58,7 @@ def test_a_huge_id_and_answer_are_cut_and_escapes_never_reach_the_terminal(tmp_p
     assert first.index("unparseable") <= 50  # the id column is cut, not stretched to 5000
 
 
-def test_a_huge_id_in_a_folder_csv_is_cut(tmp_path):
+def test_a_huge_id_in_a_folder_csv_is_cut(tmp_path, run):
     folder = tmp_path / "class"
     folder.mkdir()
     write(folder / "a.toml", '"p1.a.limit" = "\\u001b[2Jx_j"\n')
@@ -81,7 +73,7 @@ def test_kronecker_delta_with_or_without_a_comma(text):
     assert parse_answer(text, {"k": k, "m": m}) == sp.KroneckerDelta(k, m)
 
 
-def test_kronecker_delta_with_a_comma_grades_correct(tmp_path):
+def test_kronecker_delta_with_a_comma_grades_correct(tmp_path, run):
     answers = write(tmp_path / "a.toml", '"p1.c.limit" = "\\\\delta_{k,m}"\n')
     result = run("grade", str(answers))
     assert result.exit_code == 0, result.output

@@ -6,32 +6,22 @@ import json
 import re
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
 
-from derive.cli import main
-
-WORKINGS = Path(__file__).resolve().parents[2] / "shared" / "hw7" / "student-workings.txt"
-
-
-def student_totals() -> tuple[str, str]:
-    if not WORKINGS.is_file():
-        pytest.skip("shared/hw7/student-workings.txt is not beside this checkout")
-    text = WORKINGS.read_text()
+def student_totals(workings: Path) -> tuple[str, str]:
+    text = workings.read_text(encoding="utf-8")
     conv = re.search(r"Convolutional layers total.*?= (\d{6,})", text, re.S).group(1)
     linear = re.search(r"Linear layers total.*?= (\d{6,})", text, re.S).group(1)
     return conv, linear
 
 
-def test_student_totals_are_graded_with_diagnoses(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    conv, linear = student_totals()
+def test_student_totals_are_graded_with_diagnoses(tmp_path, run, student_workings):
+    conv, linear = student_totals(student_workings)
     answers = tmp_path / "student.toml"
     # The student counts an addition and a multiplication per multiply-add: the FLOP convention.
     answers.write_text(f'"p2.conv.flops" = "{conv}"\n"p2.linear.flops" = "{linear}"\n'
                        f'"p2.linear.macs" = "{linear}"\n'
                        '"p1.b.grad" = "exp(x_k)/sum(exp(x_i), i, 1, n)"\n')
-    result = CliRunner().invoke(main, ["grade", str(answers), "--json"])
+    result = run("grade", answers, "--json")
     assert result.exit_code == 1  # at least one total is wrong
     claims = {c["id"]: c for c in json.loads(result.stdout)[0]["claims"]}
     assert claims["p2.conv.flops"]["status"] == "wrong"

@@ -158,7 +158,8 @@ def test_a_line_without_proof_gets_a_longer_search_before_numeric_only():
 
 
 def test_a_name_defined_in_a_form_not_read_is_never_called_wrong():
-    text = ("$$x_j := \\max\\{x_1, \\dots, x_n\\}$$\n\n$$\\sum_{i=1}^{n} x_i \\le n x_j$$\n\n"
+    # (x_j := \\max\\{x_1, \\dots, x_n\\} is read now: the largest entry is located at j)
+    text = ("$$x_j := \\max\\{x_i : i \\le n\\}$$\n\n$$\\sum_{i=1}^{n} x_i \\le n x_j$$\n\n"
             "$$x_j + 1 = 1 + x_j$$\n\nLet $s = s + 1$.\n\n$$s = 3$$\n")
     got = verdicts(text)
     assert got[1][0] == "definition" and got[5][0] == "verified"

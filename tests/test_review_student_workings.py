@@ -5,35 +5,27 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from derive.cli import main
 
-# shared/ sits beside the checkout (CI: ../shared), or beside the folder of git worktrees
-_ROOT = Path(__file__).resolve().parents[1]
-WORKINGS = next((p for p in (_ROOT.parent / "shared" / "hw7" / "student-workings.txt",
-                             _ROOT.parent.parent / "shared" / "hw7" / "student-workings.txt") if p.is_file()),
-                _ROOT.parent / "shared" / "hw7" / "student-workings.txt")
-
 
 @pytest.fixture(scope="module")
-def review():
-    if not WORKINGS.is_file():
-        pytest.skip("shared/hw7/student-workings.txt is not beside this checkout (CI has ../shared)")
-    result = CliRunner().invoke(main, ["review", str(WORKINGS)])
-    as_json = CliRunner().invoke(main, ["review", str(WORKINGS), "--json"])
+def review(student_workings):
+    result = CliRunner().invoke(main, ["review", str(student_workings)])
+    as_json = CliRunner().invoke(main, ["review", str(student_workings), "--json"])
     return result, json.loads(as_json.stdout)
 
 
-def line_of(pattern: str) -> int:
-    lines = WORKINGS.read_text(encoding="utf-8").splitlines()
-    return next(i for i, line in enumerate(lines, 1) if re.search(pattern, line))
+@pytest.fixture(scope="module")
+def line_of(student_workings):
+    lines = student_workings.read_text(encoding="utf-8").splitlines()
+    return lambda pattern: next(i for i, line in enumerate(lines, 1) if re.search(pattern, line))
 
 
-def test_the_conv_total_is_wrong_at_its_line_with_a_dropped_digit(review):
+def test_the_conv_total_is_wrong_at_its_line_with_a_dropped_digit(review, line_of):
     result, links = review
     assert result.exit_code == 1
     conv_line = line_of(r"^\$\$= 131133056\$\$")
@@ -44,7 +36,7 @@ def test_the_conv_total_is_wrong_at_its_line_with_a_dropped_digit(review):
     assert "1311133056" in wrong[0]["note"]  # the value of the student's own table and formula
 
 
-def test_the_linear_total_is_verified(review):
+def test_the_linear_total_is_verified(review, line_of):
     _, links = review
     linear_line = line_of(r"^\$\$= 117243904\$\$")
     (link,) = [link for link in links if link["line"] == linear_line]
@@ -58,3 +50,16 @@ def test_every_link_has_a_verdict_and_every_unchecked_one_a_reason(review):
         assert link["verdict"] in ("verified", "numeric-only", "wrong", "definition", "not checked")
         if link["verdict"] == "not checked":
             assert link["reason"] and link["note"].startswith(link["reason"])
+
+
+def test_the_derivative_the_maximum_and_the_table_are_read_and_right(review, line_of):
+    # ∂/∂x_j log Σ e^{x_i} = e^{x_j}/Σ e^{x_i} (the softmax), x_j + 0 = max{x_1, …, x_n} with x_j
+    # defined as that maximum, and h_out = ⌊(h_in − k_h + 2P)/S + 1⌋ on each row of the table
+    _, links = review
+    verdict = {link["line"]: link["verdict"] for link in links}
+    assert verdict[line_of(r"= e\^\{x_j\} \\cdot \\frac\{1\}")] == "verified"
+    assert verdict[line_of(r"^\$\$= x_j \+ 0\$\$")] == "verified"
+    rows = [link for link in links if link["relation"].startswith("row ")]
+    assert len(rows) == 5 and all(link["verdict"] == "verified" for link in rows)
+    checked = [link for link in links if link["verdict"] in ("verified", "numeric-only", "wrong")]
+    assert len(checked) >= 15

@@ -32,18 +32,15 @@ from __future__ import annotations
 
 import math
 import random
-import signal
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from typing import ContextManager, Literal
 
 import mpmath
 import sympy
 
+from derive.core.checks.timelimit import wall_time_limit
 from derive.grade import numeric_tree
 from derive.grade.parser import symbols_of
 
@@ -129,33 +126,9 @@ class _Undecided(Exception):
         self.reason = reason
 
 
-@contextmanager
-def _time_limit(seconds: float) -> Iterator[bool]:
-    """Raise :class:`_OutOfTime` after ``seconds``; yields whether a limit is in force."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(
-        signal, "setitimer"
-    ):
-        yield False
-        return
-    armed = [True]
-
-    def on_alarm(signum: int, frame: object) -> None:
-        if armed[0]:
-            raise _OutOfTime
-
-    start = time.monotonic()
-    previous_handler = signal.signal(signal.SIGALRM, on_alarm)
-    # setitimer(0) would mean "no timer": the shortest limit is a microsecond.
-    previous_delay, previous_interval = signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-6))
-    try:
-        yield True
-    finally:
-        armed[0] = False
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous_handler)
-        if previous_delay > 0:  # someone else's timer was running: give it back what is left
-            remaining = max(previous_delay - (time.monotonic() - start), 1e-3)
-            signal.setitimer(signal.ITIMER_REAL, remaining, previous_interval)
+def _time_limit(seconds: float) -> ContextManager[bool]:
+    """Raise :class:`_OutOfTime` after ``seconds`` of wall-clock time; yields whether a limit is in force."""
+    return wall_time_limit(seconds, _OutOfTime)
 
 
 def compare(

@@ -11,12 +11,8 @@ from __future__ import annotations
 import csv
 import difflib
 import os
-import signal
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,11 +20,12 @@ from typing import Mapping, Sequence
 
 import sympy as sp
 
+from derive.core.checks.timelimit import wall_time_limit
 from derive.errors import InputError
 from derive.grade.diagnose import compare
 from derive.grade.answer_file import read_answers
 from derive.grade import printed
-from derive.grade.parser import AnswerParseError, EntryMax, parse_answer, stated_decimals
+from derive.grade.parser import AnswerParseError, EntryMax, parse_answer, stated_decimals, whole_vector_extrema
 from derive.grade.safe_text import csv_cell, shown
 from derive.grade.workers import available_cores, run_limited
 from derive.results import ResultEntry
@@ -71,28 +68,18 @@ class _OutOfTime(BaseException):
     """Raised by the alarm; a BaseException so that SymPy's ``except Exception`` lets it pass."""
 
 
-@contextmanager
-def _answer_time_limit(seconds: float) -> Iterator[None]:
-    """Raise _OutOfTime after ``seconds`` (main thread only; elsewhere the per-file process
-    limit is what stops a runaway answer)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def on_alarm(signum: int, frame: object) -> None:
-        raise _OutOfTime
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+def _derivatives_done(claim: sp.Expr) -> sp.Expr:
+    """An answer written as a derivative (∂/∂x_k …) compared as its value: the comparison's
+    numeric evaluation cannot sample an unevaluated derivative. Grading has no definitions to
+    put in first, so evaluating now is what the answer means."""
+    if not claim.has(sp.Derivative):
+        return claim
+    return claim.replace(lambda node: isinstance(node, sp.Derivative), lambda node: node.doit())
 
 
 def _known_maxima(claim: sp.Expr, expected: ResultEntry) -> sp.Expr:
     """max(x) → x[j] where the result's step assumes x[j] is the largest entry of x."""
+    claim = whole_vector_extrema(claim, dict(expected.lengths))
     if not claim.has(EntryMax):
         return claim
     return claim.xreplace({EntryMax(base): base[index] for base, index in expected.maxima})
@@ -110,7 +97,7 @@ def _grade_claim(result_id: str, answer: str, expected: ResultEntry) -> ClaimGra
     except AnswerParseError as error:
         return ClaimGrade(result_id, answer, UNPARSEABLE, shown_value, shown(error.message, 200))
     try:
-        claim = _known_maxima(claim, expected)
+        claim = _derivatives_done(_known_maxima(claim, expected))
         verdict = compare(claim, expected.value, decimals=stated_decimals(answer))
     except RecursionError:
         return ClaimGrade(result_id, answer, UNDECIDED, shown_value, "the answer is nested too deeply to compare")
@@ -125,7 +112,7 @@ def _grade_claim_in_time(result_id: str, answer: str, expected: ResultEntry, sec
         return ClaimGrade(result_id, answer, UNDECIDED, printed.student(expected.value),
                           f"not graded: this file's answers used up their {FILE_ANSWER_SECONDS:g} s")
     try:
-        with _answer_time_limit(seconds):
+        with wall_time_limit(seconds, _OutOfTime):
             return _grade_claim(result_id, answer, expected)
     except _OutOfTime:
         return ClaimGrade(result_id, answer, UNDECIDED, printed.student(expected.value),

@@ -34,7 +34,8 @@ Plain syntax (the grammar, lowest precedence first)::
   ``'x_k'``) give the object stored there, so the expected answer's symbols and their
   assumptions are used; :func:`symbols_of` makes such a table from an expected expression.
 * Functions: ``exp``, ``log`` (natural; ``log(x, b)`` for base b), ``ln``, ``sqrt``, ``abs``,
-  ``max``, ``min``, ``KroneckerDelta(i, j)``, ``frac(a, b)`` and ``sum(expr, i, a, b)`` = Σ_{i=a}^{b} expr; also
+  ``floor``, ``ceil``, ``max``, ``min``, ``KroneckerDelta(i, j)``, ``frac(a, b)`` and
+  ``sum(expr, i, a, b)`` = Σ_{i=a}^{b} expr; also
   ``sum_{i=a}^{b} expr``. Any other name followed by ``(`` is an error.
 
 LaTeX (chosen when the text contains a backslash or ``$``) reads the same grammar plus
@@ -44,8 +45,16 @@ four also without parentheses: ``\\log n``), ``\\max(..)``, ``\\min\\{..\\}``,
 Greek macros (``\\varepsilon`` reads as ``epsilon``), ``\\cdot``, ``\\times``, ``\\div``,
 ``\\left( \\right)``, ``\\{ \\}``, ``\\lvert \\rvert``, ``e^{...}``, ``x_{k}``,
 ``\\text{..}``/``\\mathrm{..}``/``\\mathbf{..}``/``\\underline{..}`` around a name, ``\\%``
-and spacing commands. In LaTeX any two factors side by side multiply (``\\beta x_i``,
-``\\beta(x_i - x_j)``). A run of letters is one name in both modes: write ``a b`` for a·b.
+and spacing commands; ``\\lfloor x \\rfloor``, ``\\lceil x \\rceil`` (also ⌊x⌋, ⌈x⌉);
+sums that leave terms out, ``\\sum_{\\substack{i=1 \\\\ i \\neq j}}^{n}`` and ``\\sum_{i=1, i \\neq j}^{n}``
+(the body times 1 − δ_ij); ``\\max\\{x_1, \\dots, x_n\\}`` for a vector x (the largest entry);
+partial derivatives ``\\frac{\\partial f}{\\partial x}``, ``\\frac{\\partial}{\\partial x} f`` (f the
+product that follows, as for a sum) and ``\\frac{\\partial^2 f}{\\partial x \\partial y}``, also
+with d (``\\frac{d}{dx} f``, ``\\frac{dy}{dx}``: never the fraction d/(d x)), left
+unevaluated and refused where f does not contain the variable (a name such as y_L may stand
+for a function of it: read as a constant its derivative would be a false 0). A ``\\partial``
+anywhere else, and ``\\nabla`` (a vector), are refused. In LaTeX any two factors side by side
+multiply (``\\beta x_i``, ``\\beta(x_i - x_j)``). A run of letters is one name in both modes: write ``a b`` for a·b.
 
 Safety bounds (:class:`ParseLimits`): the text's length, the nesting depth (an error, never a
 ``RecursionError``), the digits of one literal, the digits of a power of a number and of all
@@ -100,12 +109,15 @@ class ParseLimits:
 DEFAULT_LIMITS = ParseLimits()
 
 FUNCTIONS: tuple[str, ...] = (
-    "KroneckerDelta", "abs", "exp", "frac", "ln", "log", "max", "min", "sqrt", "sum",
+    "KroneckerDelta", "abs", "ceil", "exp", "floor", "frac", "ln", "log", "max", "min", "sqrt",
+    "sum",
 )
 
 _ARITY: dict[str, tuple[int, int | None, str]] = {
     "KroneckerDelta": (2, 2, "2 arguments (two indices)"),
     "abs": (1, 1, "1 argument"),
+    "ceil": (1, 1, "1 argument"),
+    "floor": (1, 1, "1 argument"),
     "exp": (1, 1, "1 argument"),
     "frac": (2, 2, "2 arguments (numerator, denominator)"),
     "ln": (1, 1, "1 argument"),
@@ -142,28 +154,35 @@ _LATEX_SKIP = frozenset(
     " displaystyle textstyle limits nolimits quad qquad".split()
 )
 _LATEX_OPERATORS = {"cdot": "*", "times": "*", "div": "/"}
-_LATEX_FUNCTIONS = {name: name for name in FUNCTIONS if name not in ("frac", "abs")}
+_LATEX_FUNCTIONS = {name: name for name in FUNCTIONS if name not in ("frac", "abs", "ceil", "floor")}
 _LATEX_FUNCTIONS.update(frac="frac", dfrac="frac", tfrac="frac")
 _LATEX_BARS = frozenset(("lvert", "rvert", "vert"))
 _LATEX_WRAPPERS = frozenset(
     "text mathrm mathit mathbf boldsymbol bm underline vec operatorname".split()
 )
 _CLOSERS = {"(": ")", "\\{": "\\}", "{": "}", "[": "]"}
-_UNICODE_RELATIONS = {"≤": "<=", "≥": ">=", "⩽": "<=", "⩾": ">="}
+_UNICODE_RELATIONS = {"≤": "<=", "≥": ">=", "⩽": "<=", "⩾": ">=", "≠": "!="}
+# Brackets of their own kind: floor and ceiling, closed only by their partner.
+_LATEX_FLOORS = {"lfloor": "lfloor", "rfloor": "rfloor", "lceil": "lceil", "rceil": "rceil"}
+_UNICODE_FLOORS = {"⌊": "lfloor", "⌋": "rfloor", "⌈": "lceil", "⌉": "rceil"}
+_FLOOR_CLOSERS = {"lfloor": "rfloor", "lceil": "rceil"}
 _LATEX_RELATIONS = {
     "le": "<=", "leq": "<=", "leqslant": "<=", "ge": ">=", "geq": ">=", "geqslant": ">=",
-    "lt": "<", "gt": ">",
+    "lt": "<", "gt": ">", "ne": "!=", "neq": "!=",
 }  # fmt: skip
 _ENVIRONMENT = re.compile(r"\{\s*([A-Za-z*]+)\s*\}")
 # Words that structure a case distinction; never read as names there.
 _KEYWORDS = frozenset(("if", "else", "otherwise", "and"))
-_RELATIONS = {"<": sympy.Lt, "<=": sympy.Le, ">": sympy.Gt, ">=": sympy.Ge}
+_RELATIONS = {"<": sympy.Lt, "<=": sympy.Le, ">": sympy.Gt, ">=": sympy.Ge, "!=": sympy.Ne}
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _MACRO = re.compile(r"\\([A-Za-z]+|.)", re.DOTALL)
 _WORD_IN_BRACES = re.compile(r"\{\s*(\\?[A-Za-z][A-Za-z0-9]*)\s*\}")
 _DIGITS = re.compile(r"[0-9]*")
 _SIGNED_DIGITS = re.compile(r"[+-]?[0-9]+")
 _OPERAND = "a number, a name or '('"
+# A gradient is a vector, and an answer is one number: only its entries can be checked.
+_GRADIENT = "a gradient is a vector; write its entries, as in \\frac{\\partial f}{\\partial x_k}"
+_DERIVATIVE_FORMS = "write \\frac{\\partial f}{\\partial x} or \\frac{\\partial}{\\partial x} f"
 
 
 _SHOWN_CHARS = 40  # of a piece of the answer quoted in a message
@@ -186,7 +205,7 @@ def _show(text: str) -> str:
 class _Token:
     """One lexical unit; ``col`` is 1-based, ``value`` the name, operator or exact number."""
 
-    kind: str  # num name func op ( ) { } [ ] | , _ = end
+    kind: str  # num name func op ( ) { } [ ] | , _ = end partial lfloor rfloor lceil rceil substack dots
     text: str
     col: int
     value: object = None
@@ -231,6 +250,14 @@ class _Lexer:
             return _Token("rel", ch, pos + 1, ch), pos + 1
         if ch in _UNICODE_RELATIONS:
             return _Token("rel", ch, pos + 1, _UNICODE_RELATIONS[ch]), pos + 1
+        if ch in _UNICODE_FLOORS:
+            return _Token(_UNICODE_FLOORS[ch], ch, pos + 1), pos + 1
+        if ch == "∂":
+            return _Token("partial", ch, pos + 1), pos + 1
+        if ch == "…":
+            return _Token("dots", ch, pos + 1), pos + 1
+        if ch == "∇":
+            raise self.error("a gradient '∇'", pos, _GRADIENT)
         if ch == "&" and self.latex:
             return _Token("&", ch, pos + 1), pos + 1
         if ch in "(){}|,_=" or (self.latex and ch in "[]"):
@@ -290,6 +317,16 @@ class _Lexer:
             return _Token("rel", raw, pos + 1, _LATEX_RELATIONS[name]), end
         if name == "\\":
             return _Token("rowsep", raw, pos + 1), end
+        if name in _LATEX_FLOORS:
+            return _Token(_LATEX_FLOORS[name], raw, pos + 1), end
+        if name in ("dots", "ldots", "cdots"):
+            return _Token("dots", raw, pos + 1), end
+        if name == "partial":
+            return _Token("partial", raw, pos + 1), end
+        if name == "substack":
+            return _Token("substack", raw, pos + 1), end
+        if name == "nabla":
+            raise self.error("a gradient '\\nabla'", pos, _GRADIENT)
         if name in ("land", "wedge"):
             return _Token("name", raw, pos + 1, "and"), end
         if name in ("begin", "end"):
@@ -618,7 +655,7 @@ class _Parser:
                 factors.append(sympy.Pow(divisor, -1))
             elif (
                 self.juxtaposition_allowed()
-                and tok.kind in ("name", "func", "(", "{")
+                and tok.kind in ("name", "func", "(", "{", "lfloor", "lceil", "partial")
                 and not self.at_keyword()
             ):
                 factors.append(self.power())
@@ -667,6 +704,12 @@ class _Parser:
             return self.call(tok)
         if tok.kind == "begin_cases":
             return self.cases(tok)
+        if tok.kind in _FLOOR_CLOSERS:
+            return self.floor_group(tok)
+        if tok.kind == "partial":
+            # ∂y/∂x read as a quotient of products would be a disaster: only the two \frac
+            # forms are derivatives, and a stray ∂ is refused.
+            raise self.error(f"unexpected {_show(tok.text)}", tok.col, _DERIVATIVE_FORMS)
         if tok.kind in ("(", "{", "|"):
             with self.nested(tok.col):
                 opener = self.open_group(True)
@@ -674,6 +717,162 @@ class _Parser:
                 self.close_group(opener, f"expected an operator or {_show(_closer_text(opener))}")
             return _build(sympy.Abs, inner) if opener.kind == "|" else inner
         raise self.unexpected(f"expected {_OPERAND}")
+
+    def floor_group(self, opener: _Token) -> sympy.Expr:
+        """``\\lfloor x \\rfloor`` and ``\\lceil x \\rceil`` (also ⌊x⌋, ⌈x⌉, with \\left/\\right)."""
+        closer = _FLOOR_CLOSERS[opener.kind]
+        with self.nested(opener.col):
+            self.grouping.append(True)
+            self.advance()
+            inner = self.expr()
+            if self.tok.kind != closer:
+                raise self.unexpected(f"expected an operator or '\\{closer}'")
+            self.grouping.pop()
+            self.advance()
+        return _build(sympy.floor if opener.kind == "lfloor" else sympy.ceiling, inner)
+
+    # -- derivatives --------------------------------------------------------------------------
+    def derivative_style(self) -> str | None:
+        """After ``\\frac``: "partial" for ``{\\partial …}{…}``, "d" for ``{d …}{d x …}`` (also
+        ``\\frac{dy}{dx}``, ``\\mathrm{d}``), else None. Nothing is consumed. Why read the d form:
+        as a fraction, d/(d x) · x² is x, so ``\\frac{d}{d x} x^2 = x`` would be verified."""
+        if self.tok.kind != "{" or self.tok.text != "{":
+            return None
+        first, pos = self.lexer.next(self.pos, True)
+        if first.kind == "partial":
+            return "partial"
+        if _differential(first) is None or not self.differential_follows(first, pos):
+            return None
+        depth = 1
+        while depth and first.kind != "end":  # to the end of the numerator
+            depth += (first.kind == "{" and first.text == "{") - (first.kind == "}" and first.text == "}")
+            first, pos = self.lexer.next(pos, True)
+        if first.kind != "{" or first.text != "{":
+            return None
+        second, pos = self.lexer.next(pos, True)
+        if _differential(second) is None or not self.differential_follows(second, pos, variable=True):
+            return None
+        return "d"
+
+    def differential_follows(self, tok: _Token, pos: int, variable: bool = False) -> bool:
+        """A bare ``d`` is a differential only before what is differentiated (``d x^2``, ``d^2``,
+        ``d}``) or, below the bar, before the variable (``d x``): ``d_1`` is a name, and so is
+        the d of ``\\frac{d}{d}``."""
+        if _differential(tok):
+            return True
+        after, _ = self.lexer.next(pos, True)
+        if variable:
+            return after.kind in ("name", "(")
+        return after.kind in ("name", "(", "{", "}") or (after.kind == "op" and after.value == "^")
+
+    def take_differential(self, style: str) -> str | None:
+        """Step over ∂ or d; the letter a one-token ``dy`` carries ("" for none); None if the
+        current token is no differential of this style."""
+        tok = self.tok
+        if style == "partial":
+            if tok.kind != "partial":
+                return None
+            self.advance()
+            return ""
+        rest = _differential(tok)
+        if rest is None:
+            return None
+        self.advance()
+        return rest
+
+    def differential_name(self, letter: str, col: int) -> sympy.Expr:
+        """The name after d in ``dy`` or ``dx_j`` (the lexer read d and the letter as one name)."""
+        return self.name(_Token("name", letter, col + 1, letter))
+
+    def latex_derivative(self, tok: _Token, style: str) -> sympy.Expr:
+        """``\\frac{\\partial f}{\\partial x}``, ``\\frac{\\partial}{\\partial x} f`` (f the product
+        that follows, up to ``+`` or ``-``, as for a sum) and higher orders
+        ``\\frac{\\partial^2 f}{\\partial x \\partial y}``, ``\\frac{\\partial^2 f}{\\partial x^2}``;
+        the same with d (``\\frac{dy}{dx}``, ``\\frac{d}{d x} f``, ``\\frac{d^2 y}{dx^2}``)."""
+        sign = "\\partial" if style == "partial" else "d"
+        with self.nested(tok.col):
+            opener = self.open_group(True)
+            differential_col = self.tok.col
+            letter = self.take_differential(style)
+            order = self.derivative_order() if not letter and self.at_power() else 1
+            body: sympy.Expr | None = None
+            if letter:
+                body = self.differential_name(letter, differential_col)
+            elif not (self.tok.kind == "}" and self.tok.text == "}"):
+                body = self.expr()
+            self.close_group(opener, "expected an operator or '}'")
+            if self.tok.kind != "{" or self.tok.text != "{":
+                raise self.unexpected(f"expected '{{{sign}' and the variable, as in {{{sign} x}}")
+            opener = self.open_group(True)
+            variables: list[tuple[sympy.Expr, int]] = []
+            while True:
+                variable_tok = self.tok
+                letter = self.take_differential(style)
+                if letter is None:
+                    break
+                variable = self.differential_name(letter, variable_tok.col) if letter else self.atom()
+                if not isinstance(variable, (sympy.Symbol, sympy.Indexed)):
+                    raise self.error(
+                        f"a derivative by {_show(variable_tok.text)}, which is not a variable",
+                        variable_tok.col,
+                        "differentiate by a name such as x or x_k",
+                    )
+                variables.append((variable, self.derivative_order() if self.at_power() else 1))
+            if not variables:
+                raise self.unexpected(f"expected '{sign}' and the variable, as in {{{sign} x}}")
+            self.close_group(opener, f"expected '{sign}', another variable or '}}'")
+            if sum(count for _, count in variables) != order:
+                raise self.error(
+                    "the orders of a derivative do not match",
+                    tok.col,
+                    f"the numerator says order {order}, the denominator "
+                    f"{sum(count for _, count in variables)}",
+                )
+            if body is None:
+                body_col = self.tok.col
+                if self.tok.kind == "end" or (self.tok.kind == "op" and self.tok.value in "+-"):
+                    raise self.unexpected("expected what is differentiated after the operator")
+                body = self.term()
+            else:
+                body_col = tok.col
+        return self.make_derivative(body, variables, body_col)
+
+    def at_power(self) -> bool:
+        return self.tok.kind == "op" and self.tok.value == "^"
+
+    def derivative_order(self) -> int:
+        """``^2`` or ``^{2}`` after ∂ or a variable: a whole number from 1 to 10."""
+        self.advance()  # the '^'
+        braced = self.tok.kind == "{" and self.tok.text == "{"
+        if braced:
+            opener = self.open_group(True)
+        tok = self.tok
+        if tok.kind != "num" or tok.decimals is not None or not 1 <= int(tok.value) <= 10:  # type: ignore[call-overload]
+            raise self.unexpected("expected the order of the derivative, a whole number from 1 to 10")
+        self.advance()
+        if braced:
+            self.close_group(opener, "expected '}'")
+        return int(tok.value)  # type: ignore[call-overload]
+
+    def make_derivative(
+        self, body: sympy.Expr, variables: list[tuple[sympy.Expr, int]], col: int
+    ) -> sympy.Expr:
+        """The derivative, unevaluated: the checker evaluates it after the names it uses are
+        replaced by their definitions.
+
+        Refused when the expression does not show the variable (``\\partial y_L / \\partial
+        y_{L-1}``, ``\\frac{\\partial}{\\partial x_j} \\gamma_i``): such a name stands for a function
+        of the variable, and as a constant it would have derivative 0, a false proof."""
+        if body.free_symbols:
+            for variable, _ in variables:
+                if not _depends_on(body, variable):
+                    raise self.error(
+                        f"{_show(_written(body))} does not contain {_show(_written(variable))}",
+                        col,
+                        "a name that stands for a function of the variable cannot be differentiated; "
+                        "write out what it stands for",
+                    )
+        return sympy.Derivative(body, *variables, evaluate=False)
 
     # -- names and subscripts ---------------------------------------------------------------
     def name(self, tok: _Token) -> sympy.Expr:
@@ -874,6 +1073,9 @@ class _Parser:
         name = str(tok.value)
         if name == "sum" and self.tok.kind == "_":
             return self.latex_sum(tok)
+        style = self.derivative_style() if name == "frac" and self.latex else None
+        if style is not None:
+            return self.latex_derivative(tok, style)
         if name == "frac" and (self.tok.kind == "{" or tok.text.startswith("\\")):
             with self.nested(tok.col):
                 numerator = self.brace_group(tok)
@@ -890,6 +1092,8 @@ class _Parser:
                 return (EntryMax if name == "max" else EntryMin)(vector)
         if self.tok.kind == "(":
             args = self.arguments(tok)
+            if None in args:
+                return self.listed_extremum(tok, args)  # type: ignore[arg-type]
         elif self.latex and name in ("exp", "log", "ln", "sqrt"):
             with self.nested(tok.col):
                 args = [self.power() if name != "sqrt" else self.atom()]
@@ -954,7 +1158,7 @@ class _Parser:
     def arguments(self, tok: _Token) -> list[sympy.Expr]:
         with self.nested(self.tok.col):
             opener = self.open_group(False)
-            args = [self.expr()]
+            args = [self.argument(tok)]
             while self.tok.kind == ",":
                 if len(args) >= self.limits.max_args:
                     raise self.error(
@@ -963,10 +1167,37 @@ class _Parser:
                         "split the call",
                     )
                 self.advance()
-                args.append(self.expr())
+                args.append(self.argument(tok))
             closer = self.close_group(opener, f"expected ',' or {_show(_closer_text(opener))}")
         self.call_closers.add(closer.col)
         return args
+
+    def argument(self, tok: _Token) -> sympy.Expr:
+        """One argument; ``\\dots`` (None here) only among the entries of max and min."""
+        if self.tok.kind == "dots" and tok.value in ("max", "min"):
+            self.advance()
+            return None  # type: ignore[return-value]
+        return self.expr()
+
+    def listed_extremum(self, tok: _Token, args: list[sympy.Expr | None]) -> sympy.Expr:
+        """``\\max\\{x_1, \\dots, x_n\\}``: :class:`ListedMax` of x up to n. Only this form: the
+        first entry x_1, the dots, the last entry with a plain index."""
+        if len(args) == 3 and args[1] is None:
+            first, last = args[0], args[2]
+            if (
+                isinstance(first, sympy.Indexed)
+                and isinstance(last, sympy.Indexed)
+                and first.base == last.base
+                and first.indices == (sympy.Integer(1),)
+                and len(last.indices) == 1
+                and isinstance(last.indices[0], (sympy.Symbol, sympy.Integer))
+            ):
+                return (ListedMax if tok.value == "max" else ListedMin)(first.base, last.indices[0])
+        raise self.error(
+            f"{_show(tok.text)} of a list with dots",
+            tok.col,
+            f"write {tok.value}{{x_1, \\dots, x_n}} with x a vector, or {tok.value}_i x_i",
+        )
 
     def brace_group(self, owner: _Token) -> sympy.Expr:
         if self.tok.kind != "{":
@@ -991,23 +1222,67 @@ class _Parser:
         return self.make_power(radicand, sympy.Pow(degree, -1), tok.col)
 
     def latex_sum(self, tok: _Token) -> sympy.Expr:
-        """``sum_{i=a}^{b} body``: the body is the product that follows, up to ``+`` or ``-``."""
+        """``sum_{i=a}^{b} body``: the body is the product that follows, up to ``+`` or ``-``.
+
+        Terms may be left out: ``\\sum_{\\substack{i=1 \\\\ i \\neq j}}^{n}`` or
+        ``\\sum_{i=1, i \\neq j}^{n}`` is the sum of body·(1 − δ_ij), which is right whether or
+        not j lies between the bounds. No other condition under a sum is read."""
         with self.nested(tok.col):
             self.advance()  # the '_'
             if self.tok.kind != "{":
                 raise self.unexpected("expected '{' and bounds, as in \\sum_{i=1}^{n}")
             opener = self.open_group(True)
+            stack = None
+            if self.tok.kind == "substack":
+                self.advance()
+                if self.tok.kind != "{" or self.tok.text != "{":
+                    raise self.unexpected("expected '{' after '\\substack'")
+                stack = self.open_group(True)
             index_tok = self.expect("name", "expected the summation index, as in \\sum_{i=1}^{n}")
             index = self.symbol(str(index_tok.value))
             self.expect("=", "expected '=' after the summation index")
             lower = self.expr()
+            excluded = self.excluded_terms(index_tok)
+            if stack is not None:
+                self.close_group(stack, "expected an operator, ',' or '}'")
             self.close_group(opener, "expected an operator or '}'")
             if not (self.tok.kind == "op" and self.tok.value == "^"):
                 raise self.unexpected("expected '^' and the upper bound, as in \\sum_{i=1}^{n}")
             self.advance()
             upper = self.atom()
             body = self.term()
+        for value in excluded:
+            if not isinstance(index, sympy.Symbol) or index in value.free_symbols:
+                raise self.error(
+                    "a left-out term that depends on the summation index",
+                    index_tok.col,
+                    "leave out one term, as in i \\neq j",
+                )
+            body = body * (1 - sympy.KroneckerDelta(index, value))
         return self.make_sum(body, index, lower, upper, index_tok)
+
+    def excluded_terms(self, index_tok: _Token) -> list[sympy.Expr]:
+        """``, i \\neq j`` and ``\\\\ i \\neq j`` after the lower bound: the values left out."""
+        excluded: list[sympy.Expr] = []
+        while self.tok.kind in (",", "rowsep"):
+            while self.tok.kind in (",", "rowsep"):
+                self.advance()
+            name_tok = self.expect("name", "expected a condition such as i \\neq j")
+            if name_tok.value != index_tok.value:
+                raise self.error(
+                    f"a condition on {_show(name_tok.text)} under a sum over {_show(index_tok.text)}",
+                    name_tok.col,
+                    "only terms of the summation index may be left out, as in i \\neq j",
+                )
+            if not (self.tok.kind == "rel" and self.tok.value == "!="):
+                raise self.unexpected("expected '\\neq': only left-out terms (i \\neq j) are read")
+            self.advance()
+            if len(excluded) >= self.limits.max_args:
+                raise self.error(
+                    f"more than {self.limits.max_args} left-out terms", name_tok.col, "split the sum"
+                )
+            excluded.append(self.arith())
+        return excluded
 
     def make_sum(
         self, body: sympy.Expr, index: sympy.Expr, lower: sympy.Expr, upper: sympy.Expr, tok: _Token
@@ -1052,6 +1327,8 @@ class _Parser:
             return self.divide(args[0], args[1], tok.col)
         if name == "sum":
             return self.make_sum(args[0], args[1], args[2], args[3], tok)
+        if name in ("floor", "ceil"):
+            return _build(sympy.floor if name == "floor" else sympy.ceiling, args[0])
         if name == "KroneckerDelta":  # 1 where the indices agree, else 0 (as `derive results` prints it)
             return sympy.KroneckerDelta(args[0], args[1])
         raise AssertionError(name)  # pragma: no cover - _ARITY and this list agree
@@ -1120,6 +1397,31 @@ class EntryMin(sympy.Function):
     nargs = 1
 
 
+class ListedMax(sympy.Function):
+    """``\\max\\{x_1, \\dots, x_m\\}``: the largest of x_1 … x_m, arguments (x, m). It is the
+    largest entry of x, :class:`EntryMax`, only where m is x's length: the reader of the answer
+    knows the length and decides (a prefix of x is not all of it)."""
+
+    nargs = 2
+
+
+class ListedMin(sympy.Function):
+    """``\\min\\{x_1, \\dots, x_m\\}``: the smallest of x_1 … x_m (see :class:`ListedMax`)."""
+
+    nargs = 2
+
+
+def whole_vector_extrema(expr: sympy.Basic, length_of: Mapping[str, str]) -> sympy.Basic:
+    """``ListedMax(x, m)`` → ``EntryMax(x)`` where ``m`` is x's length (by name, in
+    ``length_of``: vector name → length name); other listed extrema stay as they are."""
+    mapping = {}
+    for listed in expr.atoms(ListedMax, ListedMin):
+        base, last = listed.args
+        if str(last) == length_of.get(str(base.label), None):
+            mapping[listed] = (EntryMax if isinstance(listed, ListedMax) else EntryMin)(base)
+    return expr.xreplace(mapping) if mapping else expr
+
+
 def _build(function: type, *args: sympy.Expr) -> sympy.Expr:
     """``function(*args)``, left unevaluated when an argument is a compound constant (log(2), not 2 or e).
 
@@ -1131,6 +1433,35 @@ def _build(function: type, *args: sympy.Expr) -> sympy.Expr:
     if any(arg.is_number and not arg.is_Atom for arg in args):
         return function(*args, evaluate=False)
     return function(*args)
+
+
+_DIFFERENTIAL_WRAPPED = re.compile(r"\\(?:mathrm|mathit|text|operatorname)\{\s*d\s*\}")
+
+
+def _differential(tok: _Token) -> str | None:
+    """The letter after a differential d in a name token: "" for ``d`` or ``\\mathrm{d}``, "x"
+    for ``dx`` (d and one letter, as written); None for any other token."""
+    if tok.kind != "name":
+        return None
+    if tok.text == "d" or _DIFFERENTIAL_WRAPPED.fullmatch(tok.text):
+        return ""
+    if len(tok.text) == 2 and tok.text[0] == "d" and tok.text[1].isalpha():
+        return tok.text[1]
+    return None
+
+
+def _written(expr: sympy.Basic) -> str:
+    """An expression for a message, entries as written (x_j, not SymPy's x[j])."""
+    return re.sub(r"\b([A-Za-z]\w*)\[([^\[\]]+)\]", lambda m: f"{m.group(1)}_{m.group(2).replace(' ', '')}",
+                  sympy.sstr(expr))
+
+
+def _depends_on(body: sympy.Expr, variable: sympy.Expr) -> bool:
+    """Does ``body`` show ``variable``: the symbol itself, or for an entry ``x[j]`` any entry
+    of ``x`` (``x[i]`` under a sum over i may be it)?"""
+    if isinstance(variable, sympy.Indexed):
+        return any(entry.base == variable.base for entry in body.atoms(sympy.Indexed))
+    return variable in body.free_symbols
 
 
 def _closer_text(opener: _Token) -> str:

@@ -90,6 +90,12 @@ class Domains:
     vectors: dict[str, str] = field(default_factory=dict)  # base → length name or number
     integers: set[str] = field(default_factory=set)
     index_of: dict[str, str] = field(default_factory=dict)  # index name → its vector's length
+    # Names the workings show to be numbers, so that \beta(x_i - x_j) or C_{out}(C_{in} - 1) is a
+    # product: variables of a limit (\lim_{\beta \to \infty}) and the columns of a table.
+    scalars: set[str] = field(default_factory=set)
+    # Where a vector is largest, as the workings define it (x_j := \max\{x_1, \dots, x_n\}),
+    # from that line on; a declared "maximum at" comes first.
+    maxima: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_front_matter(cls, assume: dict[str, str]) -> "Domains":
@@ -121,6 +127,27 @@ class Domains:
             return sp.Symbol(name, nonnegative=True)
         return sp.Symbol(name, real=True)
 
+    def maximum_at(self, vector: str) -> str:
+        """The index where ``vector`` is largest, declared or defined so far; "" if unknown."""
+        domain = self.declared.get(vector)
+        if domain is not None and domain.maximum_at:
+            return domain.maximum_at
+        return self.maxima.get(vector, "")
+
+    def known_maxima(self, expr: sp.Basic) -> sp.Basic:
+        """max(x) → x_j where x is known to be largest at j; other maxima stay as they are."""
+        from derive.grade.parser import EntryMax
+
+        if not expr.has(EntryMax):
+            return expr
+        mapping = {}
+        for entry in expr.atoms(EntryMax):
+            where = self.maximum_at(str(entry.args[0].label))
+            if where:
+                index = sp.Integer(int(where)) if where.isdigit() else self.symbol(where)
+                mapping[entry] = entry.args[0][index]
+        return expr.xreplace(mapping)
+
     def base(self, name: str) -> sp.IndexedBase:
         return sp.IndexedBase(name, real=True)
 
@@ -139,9 +166,9 @@ class Domains:
             length = self.vectors.get(str(base.label), str(DEFAULT_LENGTH))
             if not length.isdigit():
                 needed.add(length)
-            top = self.declared.get(str(base.label))
-            if top is not None and top.maximum_at and not top.maximum_at.isdigit():
-                needed.add(top.maximum_at)
+            top = self.maximum_at(str(base.label))
+            if top and not top.isdigit():
+                needed.add(top)
         for name in list(needed):
             bound = self.index_of.get(name)
             if bound and not bound.isdigit():
@@ -161,10 +188,10 @@ class Domains:
             label = str(base.label)
             length = self.vectors.get(label, str(DEFAULT_LENGTH))
             size = int(length) if length.isdigit() else self.symbol(length)
-            domain = self.declared.get(label)
+            where = self.maximum_at(label)
             top = None
-            if domain is not None and domain.maximum_at:
-                top = int(domain.maximum_at) if domain.maximum_at.isdigit() else self.symbol(domain.maximum_at)
+            if where:
+                top = int(where) if where.isdigit() else self.symbol(where)
             variables.append(RealVector(base, size, max_at=top))
         for name in sorted(needed - set(sizes) - set(indices)):
             kind = self.kind(name)

@@ -28,6 +28,7 @@ from derive.core.checks.result import FAILED, NUMERIC_ONLY, UNDECIDED, VERIFIED
 from derive.core.checks.runner import check_step
 from derive.core.step import Step
 from derive.errors import InputError
+from derive.grade.parser import EntryMax, EntryMin
 from derive.review import diagnosis as D
 from derive.review import sides as S
 from derive.review import tables as T
@@ -116,6 +117,9 @@ def review_workings(workings: Workings, seconds: float = REVIEW_SECONDS) -> Revi
     for base, length in S.find_vectors(formulas).items():
         if base not in domains.declared:
             domains.vectors[base] = length or "6"
+    for text in formulas:
+        domains.scalars |= set(S.LIMIT_VARIABLE.findall(text))
+    domains.scalars |= {column.name for table in tables for column in table.columns}  # whole numbers
     parsed: dict[str, S.Parsed] = {}
 
     def parse(side) -> S.Parsed:
@@ -137,10 +141,36 @@ def review_workings(workings: Workings, seconds: float = REVIEW_SECONDS) -> Revi
             result = parse(link.rhs)
             if result.expr is not None:
                 T.add_named_formula(link.lhs.text, result.expr, tables)
+    columns = _column_formulas(raw_links, parse, tables)
     checker = _Checker(domains, tables, time.monotonic() + seconds, functions)
     for number, link in enumerate(raw_links):
         review.links.append(checker.verdict(number, link, parse(link.lhs), parse(link.rhs)))
+        if number in columns:
+            review.links.extend(checker.table_rows(number, link, *columns[number]))
+    review.links.sort(key=lambda verdict: verdict.line)  # a table's rows sit at their own lines
     return review
+
+
+def _column_formulas(raw_links: list[RawLink], parse, tables: list[T.Table]) -> dict[int, tuple]:
+    """Links that end a column formula (tables.py, rule 4) → (table, column, formula):
+    ``h_{out} = FORMULA``, or ``h_{out} = \\text{words}`` continued by ``= FORMULA``."""
+    found: dict[int, tuple] = {}
+    for number, link in enumerate(raw_links):
+        if link.prose or link.conditional or relation_of(link.rel) not in ("=", "def") or link.lhs is None or link.lhs.prose:
+            continue
+        end = number
+        if link.rhs.prose and number + 1 < len(raw_links):
+            after = raw_links[number + 1]
+            if not (after.line == link.line and after.lhs is not None and after.lhs.prose
+                    and after.lhs.text.strip() == link.rhs.text.strip() and relation_of(after.rel) in ("=", "def")):
+                continue
+            end = number + 1
+        formula = parse(raw_links[end].rhs).expr
+        column = parse(link.lhs).expr
+        table = T.column_table(column, formula, tables) if formula is not None else None
+        if table is not None:
+            found[end] = (table, column, formula)
+    return found
 
 
 def _defining(link: RawLink) -> bool:
@@ -222,7 +252,10 @@ class _Checker:
                 where = "the previous side" if name == "left" and link.continued else f"the {name} side"
                 return _not_checked(out, side.reason, f"{where}: {side.detail}")
         lhs, rhs = S.with_domains(left.expr, self.domains), S.with_domains(right.expr, self.domains)
+        lhs, rhs = self.domains.known_maxima(lhs), self.domains.known_maxima(rhs)
         out.lhs, out.rhs, out.rel = lhs, rhs, rel
+        if lhs.has(EntryMax, EntryMin) or rhs.has(EntryMax, EntryMin):
+            return _not_checked(out, S.UNDEFINED, "which entry is the largest (smallest) is not said before this line")
         if rel == "=" and all(isinstance(e, sp.Symbol) for e in (lhs, rhs)) and (lhs.is_integer or rhs.is_integer):
             # "j = i_max", "i = j": which index is meant, not a claim about values
             return _not_checked(out, S.INDEX_RANGE, "a choice of index, not a claim")
@@ -245,12 +278,37 @@ class _Checker:
                                 f"not read; false for other values ({checked.note})")
         return checked
 
+    def table_rows(self, number: int, link: RawLink, table: T.Table, column: sp.Symbol,
+                   formula: sp.Expr) -> list[LinkVerdict]:
+        """Each row of ``table`` against the column formula on ``link``'s line (tables.py, rule 4)."""
+        verdicts = []
+        for row, stated, computed in T.column_claims(table, column, formula):
+            line = table.row_lines.get(row, table.line)
+            out = LinkVerdict(line, f"row {row}: {column} = {sp.sstr(formula)}", NOT_CHECKED,
+                              lhs_text=str(column), rhs_text=sp.sstr(formula), written_rel="=")
+            if not computed.is_number:
+                verdicts.append(_not_checked(out, S.UNDEFINED, f"row {row} lacks a number the formula on line {link.line} uses"))
+                continue
+            checked = self._check(out, f"{number}.row{row}", stated, "=", computed, ())
+            checked.lhs, checked.rhs, checked.rel = column, formula, "="
+            checked.note = (f"row {row}: {stated} in the table, {sp.sstr(computed)} by the formula on line {link.line}; "
+                            + checked.note)
+            verdicts.append(checked)
+        return verdicts
+
     def _definition(self, out: LinkVerdict, link: RawLink, left: S.Parsed, right: S.Parsed) -> LinkVerdict:
         out.verdict = DEFINITION
         if link.lhs is not None and link.lhs.prose:
             out.note = "names a quantity in words"
             if right.expr is not None:
                 out.rhs, out.rel = S.with_domains(right.expr, self.domains), "def"
+            return out
+        largest = _names_a_largest_entry(left.expr, right.expr)
+        if largest:
+            base, index = largest
+            self.domains.maxima.setdefault(base, index)
+            self.domains.index_of.setdefault(index, self.domains.vectors.get(base, "") or str(6))
+            out.note = f"{base}_{index} is the largest entry of {base} for later lines"
             return out
         if left.expr is not None and (right.expr is None or not isinstance(left.expr, sp.Symbol)):
             self.unread[S.with_domains(left.expr, self.domains)] = link.line
@@ -302,6 +360,11 @@ class _Checker:
         return tuple((s, used[s]) for s in order), sorted(set(missing))
 
     def _check(self, out: LinkVerdict, number: int, lhs, rel: str, rhs, definitions: tuple) -> LinkVerdict:
+        if lhs.has(sp.Derivative) or rhs.has(sp.Derivative):
+            differentiated = _defined_variables(definitions, lhs, rhs)
+            if differentiated:
+                return _not_checked(out, S.UNDEFINED, f"differentiates by {differentiated}, which is defined earlier")
+            lhs, rhs = _expand_in_derivatives(lhs, definitions), _expand_in_derivatives(rhs, definitions)
         full_lhs, full_rhs = expand_definitions(lhs, definitions), expand_definitions(rhs, definitions)
         assumptions = self.domains.assumptions(*_names(full_lhs, full_rhs))
         step = Step(f"review.{out.line}.{number}", lhs, rel, rhs, (), assumptions, definitions=definitions)
@@ -345,13 +408,55 @@ class _Checker:
         return out
 
 
+def _names_a_largest_entry(left: sp.Basic | None, right: sp.Basic | None) -> tuple[str, str] | None:
+    """``x_j := \\max\\{x_1, \\dots, x_n\\}``: (x, j) — j is where x is largest, for later lines."""
+    if (isinstance(left, sp.Indexed) and len(left.indices) == 1 and isinstance(left.indices[0], sp.Symbol)
+            and right == EntryMax(left.base)):
+        return str(left.base.label), left.indices[0].name
+    return None
+
+
+def _defined_variables(definitions: tuple, *exprs: sp.Basic) -> str:
+    """A variable of a derivative that a definition gives a value: ∂/∂x after "let x = 2"."""
+    defined = {name for name, _ in definitions}
+    for expr in exprs:
+        for derivative in expr.atoms(sp.Derivative):
+            for variable in derivative.variables:
+                if variable in defined or variable.free_symbols & defined:
+                    return sp.sstr(variable)
+    return ""
+
+
+def _expand_in_derivatives(expr: sp.Basic, definitions: tuple) -> sp.Basic:
+    """Definitions put into what is differentiated by replacement, before the engine's own
+    expansion: that uses ``subs``, and SymPy's ``subs`` holds a name fixed while differentiating
+    (∂(s x)/∂x with s := x² becomes x², not 3x²), which would verify a wrong derivative."""
+    if not definitions:
+        return expr
+    mapping = dict(definitions)
+
+    def expand(derivative: sp.Derivative) -> sp.Basic:
+        body = derivative.expr
+        for _ in range(len(mapping) + 1):
+            replaced = body.xreplace(mapping)
+            if replaced == body:
+                break
+            body = replaced
+        return sp.Derivative(body, *derivative.variable_count, evaluate=False)
+
+    return expr.replace(lambda node: isinstance(node, sp.Derivative), expand)
+
+
 def _names(*exprs: sp.Basic) -> tuple[set[sp.Symbol], set[sp.IndexedBase]]:
     symbols: set[sp.Symbol] = set()
     bases: set[sp.IndexedBase] = set()
     for expr in exprs:
         labels = {b.label for b in expr.atoms(sp.IndexedBase)}
         bases |= expr.atoms(sp.IndexedBase)
-        symbols |= {s for s in expr.free_symbols if isinstance(s, sp.Symbol) and s not in labels}
+        free = set(expr.free_symbols)
+        for derivative in expr.atoms(sp.Derivative):  # SymPy leaves out j of ∂/∂x_j: it picks the entry
+            free |= {s for variable in derivative.variables for s in variable.free_symbols}
+        symbols |= {s for s in free if isinstance(s, sp.Symbol) and s not in labels}
     return symbols, bases
 
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from derive.grade.parser import AnswerParseError, ParseLimits, parse_answer
+from derive.grade.parser import (AnswerParseError, ListedMax, ListedMin, ParseLimits, parse_answer,
+                                 whole_vector_extrema)
 from derive.review.domains import GREEK, Domains, is_variable_name
 
 UNPARSED = "unparsed notation"
@@ -41,13 +42,14 @@ _APPLICATION = re.compile(
     r"(?:\\(?:underline|mathbf|boldsymbol|vec|bm)\{\s*\\?[A-Za-z]+\s*\}|\\?[A-Za-z]+(?:_\{?[A-Za-z0-9]+\}?)?)"
     r"\s*(?:\\right)?\)"
 )
+LIMIT_VARIABLE = re.compile(r"\\lim_\{\s*\\?([A-Za-z]+)\s*(?:\\to|\\rightarrow|→)")
 _LIMIT = re.compile(
     r"\A\s*\\lim_\{\s*(?P<var>\\?[A-Za-z]+)\s*(?:\\to|\\rightarrow|→)\s*(?P<point>[^{}]+?)\s*\}\s*"
 )
 _WRAPPED = re.compile(r"\\(?:underline|mathbf|boldsymbol|vec|bm)\{\s*(\\?[A-Za-z]+)\s*\}(?=_)")
 _FORALL = re.compile(r"\\forall\s*\\?[A-Za-z]+(?:_\{[^{}]*\}|_[A-Za-z0-9])?\s*\Z")
-_SUM_INDEX = re.compile(r"\\sum_\{?\s*(\\?[A-Za-z]+)\s*=")
-_SUM_TOP = r"\\sum_\{{\s*{index}\s*=[^{{}}]*\}}\^\{{?\s*(\\?[A-Za-z][A-Za-z0-9]*(?:_\{{?[A-Za-z0-9]+\}}?)?)"
+_SUM_INDEX = re.compile(r"\\sum_\{?\s*(?:\\substack\{\s*)?(\\?[A-Za-z]+)\s*=")
+_SUM_TOP = r"\\sum_\{{\s*(?:\\substack\{{\s*)?{index}\s*=[^{{}}]*\}}\}}?\^\{{?\s*(\\?[A-Za-z][A-Za-z0-9]*(?:_\{{?[A-Za-z0-9]+\}}?)?)"
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ def parse_side(text: str, domains: Domains) -> Parsed:
     application = _function_application(text)
     if application:
         return Parsed(None, UNPARSED, f"function notation {application} of an undefined function")
-    ambiguous = _ambiguous_product(text, set(domains.declared))
+    ambiguous = _ambiguous_product(text, set(domains.declared), domains.scalars)
     if ambiguous:
         return Parsed(None, UNPARSED, f"{ambiguous}(…) may apply a function; write {ambiguous} \\cdot (…) "
                       "for a product, or declare it in [assume]")
@@ -154,6 +156,12 @@ def parse_side(text: str, domains: Domains) -> Parsed:
         return Parsed(None, UNPARSED, error.message)
     except (RecursionError, ValueError, TypeError, ArithmeticError) as error:
         return Parsed(None, UNPARSED, f"SymPy refused it ({type(error).__name__})")
+    if expr.has(ListedMax, ListedMin):
+        expr = whole_vector_extrema(expr, domains.vectors)
+        for listed in expr.atoms(ListedMax, ListedMin):
+            base, last = listed.args
+            return Parsed(None, UNPARSED, f"{base}_1, …, {base}_{last} may be only part of {base}"
+                          + (f" (of length {domains.vectors[str(base)]})" if domains.vectors.get(str(base)) else ""))
     captured = _captured_name(expr)
     if captured:
         return Parsed(None, UNPARSED, f"{captured} inside a sum over its subscript; declare its base as a vector")
@@ -227,19 +235,28 @@ _NOT_NAMES = frozenset(
 )
 
 
-def _ambiguous_product(text: str, declared: set[str]) -> str:
+def _ambiguous_product(text: str, declared: set[str], scalars: set[str] = frozenset()) -> str:
     """``\\sigma(z)`` or ``f(a + b)``: a function applied, or a product? Read as a product it
-    could verify σ(a + b) = σ(a) + σ(b), so it is read only for names declared in [assume]."""
+    could verify σ(a + b) = σ(a) + σ(b), so it is read only for names declared in [assume] and
+    for ``scalars``, names the workings show to be numbers (as the parser names them: C_out)."""
     for match in _NAME_THEN_BRACKET.finditer(text):
         head = match.group("head").lstrip("\\")
         if head in _KNOWN_FUNCTIONS or head in _NOT_NAMES or head == "e":
             continue
         if match.group("head").startswith("\\") and head not in GREEK:
             continue  # another command; the parser says what it makes of it
-        if head in declared:
+        if head in declared or _parser_name(head, match.group("sub")) in scalars:
             continue
         return (match.group("head") + (match.group("sub") or "")).strip()
     return ""
+
+
+_BRACES_AND_COMMANDS = re.compile(r"[{}\\\s]")
+
+
+def _parser_name(head: str, sub: str | None) -> str:
+    """``C`` and ``_{out}`` → ``C_out``; ``\\beta`` → ``beta``: the name the parser gives."""
+    return head if not sub else head + "_" + _BRACES_AND_COMMANDS.sub("", sub[1:])
 
 
 def _one_bracket(body: str) -> bool:

@@ -16,6 +16,9 @@ rules, all three needed before a name is bound (otherwise it stays "undefined na
    three) begin the word of exactly one table that has that row and a row formula. Its value
    is the formula at that row — the student's own formula and numbers, so a slip in a total
    that uses it is the student's, and shows.
+4. A *column formula*, ``h_{out} = \\left\\lfloor \\frac{h_{in} - k_h + 2P}{S} + 1 \\right\\rfloor``
+   (words may stand between: ``h_{out} = \\text{output width} = …``), names a column of exactly
+   one table and uses only its other columns: every row of that table is checked against it.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class Table:
     word: str
     columns: list[sp.Symbol]
     rows: dict[int, dict[sp.Symbol, sp.Integer]] = field(default_factory=dict)
+    row_lines: dict[int, int] = field(default_factory=dict)  # row number → its line in the file
     formulas: list[sp.Expr] = field(default_factory=list)
 
     def formula(self) -> sp.Expr | None:
@@ -76,6 +80,7 @@ def find_tables(pieces: tuple[Piece, ...]) -> list[Table]:
             current.rows[int(cells[0])] = {
                 column: sp.Integer(int(value)) for column, value in zip(current.columns, cells[1:])
             }
+            current.row_lines[int(cells[0])] = piece.line
             last_line = piece.line
             continue
         current = _header(piece, cells)
@@ -132,6 +137,27 @@ def add_named_formula(words: str, formula: sp.Expr, tables: list[Table]) -> bool
         return False
     fitting[0].formulas.append(formula)
     return True
+
+
+def column_table(column: sp.Basic, formula: sp.Expr, tables: list[Table]) -> Table | None:
+    """Rule 4: the one table with ``column`` among its columns and every name of ``formula``
+    among its other columns, or None."""
+    if not isinstance(column, sp.Symbol) or not formula.free_symbols:
+        return None
+    names = {s.name for s in formula.free_symbols}
+    fitting = [t for t in tables if column.name in {c.name for c in t.columns}
+               and names <= {c.name for c in t.columns} - {column.name}]
+    return fitting[0] if len(fitting) == 1 else None
+
+
+def column_claims(table: Table, column: sp.Symbol, formula: sp.Expr) -> list[tuple[int, sp.Expr, sp.Expr]]:
+    """Rule 4's claims: (row, the number in the column, the formula at that row's numbers)."""
+    claims = []
+    for row, cells in sorted(table.rows.items()):
+        stated = next((value for name, value in cells.items() if name.name == column.name), None)
+        if stated is not None:
+            claims.append((row, stated, formula.xreplace({sp.Symbol(c.name): v for c, v in cells.items()})))
+    return claims
 
 
 def row_value(name: str, tables: list[Table]) -> sp.Expr | None:

@@ -8,7 +8,8 @@ watcher thread that polls the parent everywhere), so killing ``derive`` leaves n
 Soft limit (``time_limit``): a CPU-time timer (SIGPROF) interrupts SymPy between bytecodes inside
 the (child) process, so one method can time out and another still run. Where it is unavailable
 (Windows, a non-main thread) it is a no-op and the hard limit still holds. A caller's pending
-timer and handler are restored afterwards; SIGALRM is left alone.
+timer and handler are restored afterwards; SIGALRM is left alone. Its wall-clock sibling
+(``wall_time_limit``, SIGALRM) serves grading and the mutation harness, where waiting counts.
 
 Both limits count CPU time where the system reports it, so a loaded machine does not turn a
 check that needs 3 s into a timeout.
@@ -89,6 +90,39 @@ def time_limit(seconds: float) -> Iterator[None]:
         if caller_due is not None:
             left = 1e-6 if caller_fired else max(caller_due - time.process_time(), 1e-6)
             signal.setitimer(_TIMER, left, caller_interval)
+
+
+@contextmanager
+def wall_time_limit(seconds: float, expired: Callable[[], BaseException]) -> Iterator[bool]:
+    """Raise ``expired()`` in this block after ``seconds`` of wall-clock time; yields whether a
+    limit is in force (SIGALRM: the main thread on POSIX; elsewhere a no-op, and a process
+    limit around the work must stop it).
+
+    Wall-clock, unlike :func:`time_limit`: for work whose waiting counts too (grading one
+    answer, the mutation harness). A caller's pending alarm and its handler are restored
+    afterwards, less the time this block took."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield False
+        return
+    armed = True
+
+    def on_alarm(signum, frame):  # noqa: ARG001
+        if armed:  # an alarm already due as the block ends is dropped, not raised outside it
+            raise expired()
+
+    started = time.monotonic()
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    # setitimer(0) would mean "no timer": the shortest limit is a microsecond.
+    caller_delay, caller_interval = signal.setitimer(signal.ITIMER_REAL, max(seconds, 1e-6))
+    try:
+        yield True
+    finally:
+        armed = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        if caller_delay > 0:  # someone else's alarm was pending: give it back what is left
+            left = max(caller_delay - (time.monotonic() - started), 1e-3)
+            signal.setitimer(signal.ITIMER_REAL, left, caller_interval)
 
 
 def cpu_seconds(pid: int) -> float | None:
