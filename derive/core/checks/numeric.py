@@ -86,6 +86,7 @@ class _Sides:
         self.compiled: Callable | None = None
         self._sizes: Callable | None | bool = None  # not compiled yet; False: cannot be
         self.why_sympy = ""
+        self.second_looks = 0  # see _below_tolerance
         try:
             # Derivatives are taken once here, not again for the sizes.
             self.prepared = [_prepare(e) for e in self.left + self.right]
@@ -200,6 +201,25 @@ def _violation(rel: str, a: Any, b: Any, size: Any) -> str:
     return "" if holds else f"lhs = {_show(a)}, rhs = {_show(b)}"
 
 
+# Rounding at DIGITS digits leaves a relative difference far below 10^-(DIGITS - ROUNDING_DIGITS);
+# a larger one that is still within the tolerance is looked at again at doubled precision, where
+# rounding shrinks and a genuine difference (x·10^-45) does not. At most this many such second
+# looks per check: a genuine difference shows at every point, rounding noise costs little.
+ROUNDING_DIGITS = 8
+SECOND_LOOKS = 4
+
+
+def _below_tolerance(sides: _Sides, rel: str, a: Any, b: Any) -> bool:
+    """An equality's sides differ by more than rounding but within the tolerance (worth a second
+    look at doubled precision, which then decides)."""
+    if rel != "=" or a == b or sides.second_looks >= SECOND_LOOKS or not (_defined(a) and _defined(b)):
+        return False
+    if abs(a - b) <= mpmath.mpf(10) ** -(mpmath.mp.dps - ROUNDING_DIGITS) * max(abs(a), abs(b)):
+        return False
+    sides.second_looks += 1
+    return True
+
+
 def _first_failure(sides: _Sides, rel: str, point: Point, at: dict | None = None) -> str:
     """A confirmed counterexample at ``point``, or ''. A point where a side is undefined
     (division by zero, an infinity) is no counterexample: the claim says nothing there."""
@@ -220,6 +240,8 @@ def _first_failure(sides: _Sides, rel: str, point: Point, at: dict | None = None
                 why = _violation(rel, a, b, sides.sizes(point, at)[index])
             except ZeroDivisionError:
                 pass  # no size here: the sides alone decide, as where a size is undefined
+        if not why and _below_tolerance(sides, rel, a, b):
+            why = f"lhs − rhs = {_show(a - b)}, below the tolerance, but not rounding: it stays at {2 * DIGITS} digits"
         if why:
             # Confirmed only if it survives doubled precision (and a tolerance scaled to it):
             # rounding shrinks as the precision grows, a genuine difference does not.

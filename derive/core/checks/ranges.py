@@ -1,0 +1,133 @@
+"""When SymPy's reductions of sums may be trusted: every range provably runs forwards, and no
+Kronecker delta is solved for a strided index.
+
+Two conventions of SymPy differ from the sums the PDF's reader (and the numeric check) means:
+
+* ``Sum`` and ``Product`` follow Karr's convention: Σ_{a}^{b} f = −Σ_{b+1}^{a−1} f when b < a − 1,
+  where the reader takes an empty range as 0 terms. Every identity SymPy applies (``doit`` of
+  Σ 1 = b − a + 1, simplify's Σ_{1}^{m} + Σ_{m+1}^{n} = Σ_{1}^{n}, ``change_index``, splits)
+  holds under Karr's convention, so it is a truth about the meant sums only when each range
+  runs forwards (b ≥ a − 1, an empty range included): there both conventions agree.
+* Delta summation solves c·i = k for i without asking that k/c be an integer, so
+  Σ_{i} δ(c·i, k) (also what ∂/∂y_k Σ_i y_{c·i} becomes) is wrong unless c = ±1.
+
+``trusted`` answers both questions from the declared facts only; a reduction of an expression it
+does not trust proves nothing (the step falls back to the sum technique and the numeric check).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Optional
+
+import sympy as sp
+
+from derive.core.assumptions import Assumptions, Integer
+from derive.core.checks.facts import at_most, index_facts
+
+
+def declared_facts(assumptions: Assumptions, mapping: Optional[dict] = None) -> list[sp.Expr]:
+    """Expressions ≥ 0 by declaration: the symbolic index bounds and relations (``index_facts``)
+    and, in addition, every declared lower bound of an integer, numbers included (``Integer(h,
+    32)`` declares h ≥ 32; the PDF shows it). Upper bounds that are numbers only limit sampling
+    and are never facts. ``mapping`` renames the symbols (to ``Declared``'s Dummies)."""
+    facts = list(index_facts(assumptions))
+    for variable in assumptions.variables:
+        if isinstance(variable, Integer):
+            facts.append(sp.expand(variable.symbol - sp.sympify(variable.lo)))
+    if mapping:
+        facts = [f.xreplace(mapping) for f in facts]
+    return list(dict.fromkeys(facts))
+
+
+def facts_of_ranges(ranges: Iterable[tuple]) -> list[sp.Expr]:
+    """The same facts from ``Declared.ranges`` ((index, lo, declared hi or None))."""
+    facts = []
+    for index, lo, hi in ranges:
+        facts.append(sp.expand(index - sp.sympify(lo)))
+        if hi is not None:
+            facts.append(sp.expand(sp.sympify(hi) - index))
+    return facts
+
+
+def _limits_forwards(node: sp.Basic, facts: list) -> Optional[list]:
+    """The facts that hold inside ``node`` (a Sum or Product) if each of its ranges runs
+    forwards given ``facts`` and the enclosing ranges, else None. Limits are innermost first: an
+    inner range may depend on an outer index, which lies within its own range there."""
+    inside = list(facts)
+    for limit in reversed(node.limits):
+        if len(limit) != 3:
+            return None
+        index, lo, hi = limit
+        if not at_most(lo - 1, hi, inside):
+            return None
+        inside = [f for f in inside if not f.has(index)] + [sp.expand(index - lo), sp.expand(hi - index)]
+    return inside
+
+
+def backwards(expr: Any, facts: Iterable[sp.Expr]) -> Optional[sp.Basic]:
+    """A Sum or Product of ``expr`` whose range is not proved to run forwards, or None."""
+    facts = list(facts)
+
+    def visit(node: sp.Basic, known: list) -> Optional[sp.Basic]:
+        if isinstance(node, (sp.Sum, sp.Product)):
+            inside = _limits_forwards(node, known)
+            if inside is None:
+                return node
+            return visit(node.function, inside)
+        for arg in node.args:
+            if isinstance(arg, sp.Basic):
+                found = visit(arg, known)
+                if found is not None:
+                    return found
+        return None
+
+    for entry in _entries(expr):
+        if isinstance(entry, sp.Basic) and entry.has(sp.Sum, sp.Product):
+            found = visit(entry, facts)
+            if found is not None:
+                return found
+    return None
+
+
+def _unit_stride(position: sp.Expr, index: sp.Symbol) -> bool:
+    """position = ±index + (terms free of index)."""
+    position = sp.expand(position)
+    if not position.has(index):
+        return True
+    coefficient = position.coeff(index)
+    return coefficient in (1, -1) and not sp.expand(position - coefficient * index).has(index)
+
+
+def strided_delta(expr: Any) -> Optional[sp.Basic]:
+    """A sum in which delta summation would solve c·i = k with c ≠ ±1, or None: a Kronecker delta
+    of its index with such a coefficient, or (when ``expr`` differentiates by a vector entry, which
+    SymPy turns into a delta) an entry of a vector at such an index."""
+    for entry in _entries(expr):
+        if not isinstance(entry, sp.Basic) or not entry.has(sp.Sum):
+            continue
+        by_entry = any(any(isinstance(v, sp.Indexed) for v in d.variables) for d in entry.atoms(sp.Derivative))
+        for total in entry.atoms(sp.Sum):
+            positions = [a for d in total.function.atoms(sp.KroneckerDelta) for a in (sp.expand(d.args[0] - d.args[1]),)]
+            if by_entry:
+                positions += [p for e in total.function.atoms(sp.Indexed) for p in e.indices]
+            for limit in total.limits:
+                if not all(_unit_stride(p, limit[0]) for p in positions):
+                    return total
+    return None
+
+
+def trusted(expr: Any, facts: Iterable[sp.Expr]) -> Optional[str]:
+    """None when SymPy's reductions of ``expr`` mean what the reader means; else why not."""
+    found = backwards(expr, facts)
+    if found is not None:
+        return (f"the range of {sp.sstr(found)[:80]} is not proved to run forwards from the declared facts "
+                "(SymPy's sums follow Karr's convention there); no symbolic reduction is used")
+    found = strided_delta(expr)
+    if found is not None:
+        return (f"{sp.sstr(found)[:80]} has a strided index (SymPy's delta summation ignores divisibility); "
+                "no symbolic reduction is used")
+    return None
+
+
+def _entries(expr: Any) -> list:
+    return list(expr) if isinstance(expr, sp.MatrixBase) else [expr]
