@@ -93,3 +93,17 @@ def test_strides_are_found_in_deltas_and_in_differentiated_entries():
     assert ranges.strided_delta(sp.Derivative(Sum(y[c * j], (j, 1, f)), y[k])) is not None
     assert ranges.strided_delta(sp.Derivative(Sum(y[n - j], (j, 1, f)), y[k])) is None
     assert ranges.strided_delta(Sum(y[2 * j], (j, 1, f))) is None  # no derivative: no delta
+
+
+def test_the_numeric_check_by_sympy_reads_a_backwards_range_as_no_terms(monkeypatch):
+    # Where the compiler cannot print a step, SymPy evaluates it: by Karr's convention Σ_{7}^{5} 1
+    # is −1 = 5 − 7 + 1, so the false claim passed there; the meant sum is 0.
+    def refuse(*args, **kwargs):
+        raise numeric.NotCompilable("forced for the test")
+
+    monkeypatch.setattr(numeric, "compile_entries", refuse)
+    at = assume(Integer(a, 7, 7), Integer(b, 5, 5))
+    assert numeric.check("karr.sympy", Sum(1, (i, a, b)), "=", b - a + 1, at).outcome == "failed"
+    empty_is_one = Piecewise((2 ** (b - a + 1), b >= a), (1, True))
+    assert numeric.check("karr.sympy.p", Product(2, (i, a, b)), "=", empty_is_one, at).outcome == "passed"
+    assert [float(v) for v in numeric.evaluate(Sum(Sum(1, (j, i, b)), (i, 1, a)), {a: 7, b: 5}, {a, b})] == [15.0]

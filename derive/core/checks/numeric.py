@@ -31,6 +31,7 @@ import mpmath
 import sympy as sp
 
 from derive.core.assumptions import Assumptions, Integer, NonNegative, Positive, Real, RealArray, RealVector, SamplingError
+from derive.core.checks import ranges
 from derive.core.checks.compiled import NotCompilable, NotEvaluable, _prepare, compile_entries, flatten, magnitude
 from derive.core.checks.prepare import entries
 from derive.core.checks.result import MethodResult
@@ -133,7 +134,8 @@ class _Sides:
         rest = {s: v for s, v in subs.items() if s not in integer_part and s not in self.keep}
         rest.update({s: sp.Float(v, mpmath.mp.dps) for s, v in at.items()})
         out = []
-        for e in self.left + self.right:
+        # SymPy evaluates a backwards range by Karr's convention; the reader means no terms.
+        for e in [ranges.as_meant(e) for e in self.left + self.right]:
             value = e.subs(integer_part).doit().xreplace(rest).doit().evalf(mpmath.mp.dps)
             if value.free_symbols:
                 raise NotEvaluable(f"no assumption declares {', '.join(sorted(str(s) for s in value.free_symbols))}")
@@ -150,7 +152,7 @@ def evaluate(expr: Any, point: dict, integers: set) -> list[sp.Float]:
     rest = {k: v for k, v in point.items() if k not in integers}
     out = []
     for entry in entries(expr):
-        value = sp.sympify(entry).subs(integer_part).doit().xreplace(rest).doit().evalf(DIGITS)
+        value = ranges.as_meant(sp.sympify(entry)).subs(integer_part).doit().xreplace(rest).doit().evalf(DIGITS)
         if value.free_symbols:
             raise NotEvaluable(f"no assumption declares {', '.join(sorted(str(s) for s in value.free_symbols))}")
         out.append(value)

@@ -33,7 +33,10 @@ def declared_facts(assumptions: Assumptions, mapping: Optional[dict] = None) -> 
     facts = list(index_facts(assumptions))
     for variable in assumptions.variables:
         if isinstance(variable, Integer):
-            facts.append(sp.expand(variable.symbol - sp.sympify(variable.lo)))
+            lo = sp.sympify(variable.lo)
+            if lo.is_number and (lo <= 0 or (lo <= 1 and variable.facts().get("positive"))):
+                continue  # the symbol's own assumptions say it (and each fact costs the prover)
+            facts.append(sp.expand(variable.symbol - lo))
     if mapping:
         facts = [f.xreplace(mapping) for f in facts]
     return list(dict.fromkeys(facts))
@@ -127,6 +130,22 @@ def trusted(expr: Any, facts: Iterable[sp.Expr]) -> Optional[str]:
         return (f"{sp.sstr(found)[:80]} has a strided index (SymPy's delta summation ignores divisibility); "
                 "no symbolic reduction is used")
     return None
+
+
+def as_meant(expr: Any) -> Any:
+    """``expr`` with every Sum's and Product's upper limit b written max(b, a − 1): where the
+    range runs forwards nothing changes, and where it runs backwards it becomes empty, so SymPy's
+    evaluation (Karr's convention) gives what the reader means (for evaluation at numbers)."""
+    if isinstance(expr, sp.MatrixBase):
+        return expr.applyfunc(as_meant)
+    if not isinstance(expr, sp.Basic) or not expr.has(sp.Sum, sp.Product):
+        return expr
+
+    def rewrite(node: sp.Basic) -> sp.Basic:
+        limits = [(l[0], l[1], sp.Max(l[2], l[1] - 1)) if len(l) == 3 else l for l in node.limits]
+        return type(node)(node.function, *limits)
+
+    return expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)), rewrite)
 
 
 def _entries(expr: Any) -> list:
