@@ -51,6 +51,9 @@ def test_karr_identities_are_not_proved_by_the_symbolic_method():
     assert symbolic.check_equal(Sum(x[i], (i, 3, 1)), -x[2], declared_view(vector)).outcome != "proved"
     both = Sum(1, (i, a, b)) + Sum(1, (i, b + 1, a - 1))
     assert symbolic.check_equal(both, 0, declared_view(UNRELATED)).outcome != "proved"
+    # A limit that is not an integer: SymPy counts n/2 terms in Σ_{i=1}^{n/2} 1.
+    sizes = assume(Integer(n, 1, 6))
+    assert symbolic.check_equal(Sum(1, (i, 1, n / 2)), n / 2, declared_view(sizes)).outcome != "proved"
 
 
 def test_a_delta_with_a_symbolic_stride_is_not_summed_as_if_divisible(make_step):
@@ -107,3 +110,14 @@ def test_the_numeric_check_by_sympy_reads_a_backwards_range_as_no_terms(monkeypa
     empty_is_one = Piecewise((2 ** (b - a + 1), b >= a), (1, True))
     assert numeric.check("karr.sympy.p", Product(2, (i, a, b)), "=", empty_is_one, at).outcome == "passed"
     assert [float(v) for v in numeric.evaluate(Sum(Sum(1, (j, i, b)), (i, 1, a)), {a: 7, b: 5}, {a, b})] == [15.0]
+
+
+def test_a_declared_divisibility_makes_a_quotient_limit_an_integer(make_step):
+    # HW7's grouped convolution: Σ_{c=1}^{c_in/g} 1 = c_in/g with Mod(c_in, g) = 0 declared.
+    from derive.core.assumptions import Constraint
+
+    g, width = sp.symbols("g width", integer=True, positive=True)
+    declared = assume(Integer(g, 1, 3), Integer(width, g, 6), Constraint(sp.Eq(sp.Mod(width, g), 0)))
+    assert ranges.backwards(Sum(1, (i, 1, width / g)), ranges.declared_facts(declared)) is None
+    assert ranges.backwards(Sum(1, (i, 1, width / g)), ranges.declared_facts(assume(Integer(g, 1, 3), Integer(width, g, 6)))) is not None
+    assert check_step(make_step(Sum(1, (i, 1, width / g)), "=", width / g, declared)).status == VERIFIED

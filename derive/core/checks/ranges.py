@@ -22,10 +22,17 @@ from typing import Any, Iterable, Optional
 import sympy as sp
 
 from derive.core.assumptions import Assumptions, Integer
-from derive.core.checks.facts import at_most, index_facts
+from derive.core.checks.facts import at_most, declared_relations, index_facts
 
 
-def declared_facts(assumptions: Assumptions, mapping: Optional[dict] = None) -> list[sp.Expr]:
+class Facts(list):
+    """Expressions ≥ 0 by declaration, and ``multiples``: each p declared a multiple of q
+    (``Eq(Mod(p, q), 0)``) as {p: q·t} for an integer t, so that p/q is known to be an integer."""
+
+    multiples: dict = {}
+
+
+def declared_facts(assumptions: Assumptions, mapping: Optional[dict] = None) -> Facts:
     """Expressions ≥ 0 by declaration: the symbolic index bounds and relations (``index_facts``)
     and, in addition, every declared lower bound of an integer, numbers included (``Integer(h,
     32)`` declares h ≥ 32; the PDF shows it). Upper bounds that are numbers only limit sampling
@@ -37,9 +44,22 @@ def declared_facts(assumptions: Assumptions, mapping: Optional[dict] = None) -> 
             if lo.is_number and (lo <= 0 or (lo <= 1 and variable.facts().get("positive"))):
                 continue  # the symbol's own assumptions say it (and each fact costs the prover)
             facts.append(sp.expand(variable.symbol - lo))
+    multiples = {}
+    for relation in declared_relations(assumptions):
+        if isinstance(relation, sp.Eq) and 0 in relation.args and any(isinstance(r, sp.Mod) for r in relation.args):
+            p, q = next(r for r in relation.args if isinstance(r, sp.Mod)).args
+            multiples[p] = q * sp.Dummy("t", integer=True)
     if mapping:
         facts = [f.xreplace(mapping) for f in facts]
-    return list(dict.fromkeys(facts))
+        multiples = {p.xreplace(mapping): v.xreplace(mapping) for p, v in multiples.items()}
+    out = Facts(dict.fromkeys(facts))
+    out.multiples = multiples
+    return out
+
+
+def _integer(expr: sp.Expr, multiples: dict) -> bool:
+    """expr is an integer by its symbols' assumptions or the declared divisibility (c_in/g)."""
+    return expr.is_integer is True or (bool(multiples) and expr.xreplace(multiples).is_integer is True)
 
 
 def facts_of_ranges(ranges: Iterable[tuple]) -> list[sp.Expr]:
@@ -52,16 +72,18 @@ def facts_of_ranges(ranges: Iterable[tuple]) -> list[sp.Expr]:
     return facts
 
 
-def _limits_forwards(node: sp.Basic, facts: list) -> Optional[list]:
-    """The facts that hold inside ``node`` (a Sum or Product) if each of its ranges runs
-    forwards given ``facts`` and the enclosing ranges, else None. Limits are innermost first: an
-    inner range may depend on an outer index, which lies within its own range there."""
+def _limits_forwards(node: sp.Basic, facts: list, multiples: dict) -> Optional[list]:
+    """The facts that hold inside ``node`` (a Sum or Product) if each of its ranges has integer
+    limits and runs forwards given ``facts`` and the enclosing ranges, else None. Limits are
+    innermost first: an inner range may depend on an outer index, which lies within its own
+    range there."""
     inside = list(facts)
     for limit in reversed(node.limits):
         if len(limit) != 3:
             return None
         index, lo, hi = limit
-        if not at_most(lo - 1, hi, inside):
+        # A limit not known to be an integer (n/2) is summed by SymPy as if it were one.
+        if not (_integer(lo, multiples) and _integer(hi, multiples) and at_most(lo - 1, hi, inside)):
             return None
         inside = [f for f in inside if not f.has(index)] + [sp.expand(index - lo), sp.expand(hi - index)]
     return inside
@@ -69,11 +91,12 @@ def _limits_forwards(node: sp.Basic, facts: list) -> Optional[list]:
 
 def backwards(expr: Any, facts: Iterable[sp.Expr]) -> Optional[sp.Basic]:
     """A Sum or Product of ``expr`` whose range is not proved to run forwards, or None."""
+    multiples = getattr(facts, "multiples", {})
     facts = list(facts)
 
     def visit(node: sp.Basic, known: list) -> Optional[sp.Basic]:
         if isinstance(node, (sp.Sum, sp.Product)):
-            inside = _limits_forwards(node, known)
+            inside = _limits_forwards(node, known, multiples)
             if inside is None:
                 return node
             return visit(node.function, inside)
