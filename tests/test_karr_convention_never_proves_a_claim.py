@@ -121,3 +121,13 @@ def test_a_declared_divisibility_makes_a_quotient_limit_an_integer(make_step):
     assert ranges.backwards(Sum(1, (i, 1, width / g)), ranges.declared_facts(declared)) is None
     assert ranges.backwards(Sum(1, (i, 1, width / g)), ranges.declared_facts(assume(Integer(g, 1, 3), Integer(width, g, 6)))) is not None
     assert check_step(make_step(Sum(1, (i, 1, width / g)), "=", width / g, declared)).status == VERIFIED
+
+
+def test_a_delta_at_a_real_point_is_not_summed_as_if_it_were_an_integer():
+    # Σ_{i=1}^{n} δ(i, u) is 0 at u = 1.5; SymPy's delta summation says [1 ≤ u ≤ n].
+    from derive.core.assumptions import Real
+
+    u = sp.Symbol("u", real=True)
+    declared = declared_view(assume(Integer(n, 1, 6), Real(u, 1, 3)))
+    in_range = Piecewise((1, (u >= 1) & (u <= n)), (0, True))
+    assert symbolic.check_equal(Sum(KroneckerDelta(i, u), (i, 1, n)), in_range, declared).outcome != "proved"

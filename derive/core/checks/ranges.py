@@ -115,29 +115,33 @@ def backwards(expr: Any, facts: Iterable[sp.Expr]) -> Optional[sp.Basic]:
     return None
 
 
-def _unit_stride(position: sp.Expr, index: sp.Symbol) -> bool:
-    """position = ±index + (terms free of index)."""
+def _solvable(position: sp.Expr, index: sp.Symbol) -> bool:
+    """position = ±index + r with r an integer free of index, so that SymPy's delta summation,
+    which solves position = 0 for index, gives an integer index (or position is free of it)."""
     position = sp.expand(position)
     if not position.has(index):
         return True
     coefficient = position.coeff(index)
-    return coefficient in (1, -1) and not sp.expand(position - coefficient * index).has(index)
+    rest = sp.expand(position - coefficient * index)
+    return coefficient in (1, -1) and not rest.has(index) and rest.is_integer is True
 
 
 def strided_delta(expr: Any) -> Optional[sp.Basic]:
-    """A sum in which delta summation would solve c·i = k with c ≠ ±1, or None: a Kronecker delta
-    of its index with such a coefficient, or (when ``expr`` differentiates by a vector entry, which
-    SymPy turns into a delta) an entry of a vector at such an index."""
+    """A sum in which delta summation would solve c·i = k with c ≠ ±1 or k not an integer, or
+    None: a Kronecker delta of its index of that kind, or (when ``expr`` differentiates by a vector
+    entry, which SymPy turns into a delta) an entry of a vector at such an index."""
     for entry in _entries(expr):
         if not isinstance(entry, sp.Basic) or not entry.has(sp.Sum):
             continue
-        by_entry = any(any(isinstance(v, sp.Indexed) for v in d.variables) for d in entry.atoms(sp.Derivative))
+        by_entry = [v for d in entry.atoms(sp.Derivative) for v in d.variables if isinstance(v, sp.Indexed)]
+        if any(i.is_integer is not True for v in by_entry for i in v.indices):
+            return next(iter(entry.atoms(sp.Derivative)))  # ∂/∂y_u with u not an integer
         for total in entry.atoms(sp.Sum):
-            positions = [a for d in total.function.atoms(sp.KroneckerDelta) for a in (sp.expand(d.args[0] - d.args[1]),)]
+            positions = [sp.expand(d.args[0] - d.args[1]) for d in total.function.atoms(sp.KroneckerDelta)]
             if by_entry:
                 positions += [p for e in total.function.atoms(sp.Indexed) for p in e.indices]
             for limit in total.limits:
-                if not all(_unit_stride(p, limit[0]) for p in positions):
+                if not all(_solvable(p, limit[0]) for p in positions):
                     return total
     return None
 
@@ -150,8 +154,8 @@ def trusted(expr: Any, facts: Iterable[sp.Expr]) -> Optional[str]:
                 "(SymPy's sums follow Karr's convention there); no symbolic reduction is used")
     found = strided_delta(expr)
     if found is not None:
-        return (f"{sp.sstr(found)[:80]} has a strided index (SymPy's delta summation ignores divisibility); "
-                "no symbolic reduction is used")
+        return (f"{sp.sstr(found)[:80]} has a strided or non-integer index (SymPy's delta summation "
+                "ignores divisibility); no symbolic reduction is used")
     return None
 
 
