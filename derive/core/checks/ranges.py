@@ -7,9 +7,11 @@ Two conventions of SymPy differ from the sums the PDF's reader (and the numeric 
   where the reader takes an empty range as 0 terms. Every identity SymPy applies (``doit`` of
   Σ 1 = b − a + 1, simplify's Σ_{1}^{m} + Σ_{m+1}^{n} = Σ_{1}^{n}, ``change_index``, splits)
   holds under Karr's convention, so it is a truth about the meant sums only when each range
-  runs forwards (b ≥ a − 1, an empty range included): there both conventions agree.
+  runs forwards (b ≥ a − 1, an empty range included) between integer limits: there both
+  conventions agree. (SymPy also counts n/2 terms in Σ_{1}^{n/2} 1.)
 * Delta summation solves c·i = k for i without asking that k/c be an integer, so
-  Σ_{i} δ(c·i, k) (also what ∂/∂y_k Σ_i y_{c·i} becomes) is wrong unless c = ±1.
+  Σ_{i} δ(c·i, k) (also what ∂/∂y_k Σ_i y_{c·i} becomes) is wrong unless c = ±1 and k is an
+  integer.
 
 ``trusted`` answers both questions from the declared facts only; a reduction of an expression it
 does not trust proves nothing (the step falls back to the sum technique and the numeric check).
