@@ -135,7 +135,7 @@ _shortcuts_checked: dict = {}
 def _checked(cls, direct: Callable) -> Callable:
     """``mpmath_value`` of ``cls``, trusted only after it agreed with the class's SymPy value at
     its first SHORTCUT_CHECKS arguments (the arguments the search really uses, so inside the
-    function's domain). A shortcut that disagrees once is dropped for good: every value then comes
+    function's domain) and, for one argument, at points far out (``_FAR_OUT``). A shortcut that disagrees once is dropped for good: every value then comes
     from evalf, the value SymPy and every other evaluation use."""
     slow: list = []  # made on first use: a trusted shortcut never needs SymPy
 
@@ -151,13 +151,40 @@ def _checked(cls, direct: Callable) -> Callable:
         if seen >= SHORTCUT_CHECKS:
             return direct(*args)
         value, expected = direct(*args), truth(*args)
-        if abs(value - expected) > mpmath.mpf(10) ** -_SHORTCUT_AGREEMENT * max(abs(expected), 1):
+        if not _agree(value, expected) or (seen == 0 and len(args) == 1 and not _agrees_far_out(direct, truth)):
             _shortcuts_checked[cls] = None
             return expected
         _shortcuts_checked[cls] = seen + 1
         return value
 
     return call
+
+
+def _agree(value, expected) -> bool:
+    return abs(value - expected) <= mpmath.mpf(10) ** -_SHORTCUT_AGREEMENT * max(abs(expected), 1)
+
+
+# Besides the arguments the search uses, a function of one argument is compared once at points
+# spread well beyond the sampled ranges (the search moves reals far out); a point outside the
+# function's domain (evalf gives no finite number there) is skipped.
+_FAR_OUT = ("-41.5", "-6.25", "-1.75", "-0.3", "0", "0.6", "2.5", "9.75", "57.125")
+
+
+def _agrees_far_out(direct: Callable, truth: Callable) -> bool:
+    for text in _FAR_OUT:
+        point = mpmath.mpf(text)
+        try:
+            expected = truth(point)
+        except Exception:  # noqa: BLE001 - outside the function's domain: nothing to compare
+            continue
+        if not mpmath.isfinite(expected):
+            continue
+        try:
+            if not _agree(direct(point), expected):
+                return False
+        except Exception:  # noqa: BLE001 - a shortcut that breaks where the value exists is wrong
+            return False
+    return True
 
 
 def _safe_name(arg: sp.Basic, n: int) -> sp.Basic:
