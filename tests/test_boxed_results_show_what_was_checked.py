@@ -47,3 +47,15 @@ def test_labels_and_chain_starts_are_accepted():
     last = d.then("=", x**2 + 2 * x + 1, "multiply out")
     part.result("box.chain", "the chain's start", last, lhs=(x + 1) ** 2)
     part.result("box.label", "a label", last, lhs=label)
+
+
+def test_a_box_is_not_matched_by_karrs_convention():
+    # Σ_{i=a}^{b} 1 is b − a + 1 only when b ≥ a − 1, which nothing declares: SymPy's doit says
+    # b − a + 1 for every a, b (Karr's convention), so the box showed an unestablished count.
+    a, b = sp.symbols("a b", integer=True, positive=True)
+    i = sp.Symbol("i", integer=True)
+    part = _part()
+    d = part.derivation(dv.assume(dv.Integer(a, 1, 3), dv.Integer(b, 5, 8)))
+    step = d.step(sp.Sum(1, (i, a, b)), "=", sp.Sum(1, (i, a, b)), "the count")
+    with pytest.raises(dv.AuthoringError, match="not what step"):
+        part.result("box.karr", "a count of a range that may run backwards", step, rhs=b - a + 1)

@@ -450,9 +450,15 @@ def _same_quantity(shown_side: Any, sides: Sequence[Any], step: Step) -> bool:
     expanded_sides = [expand_definitions(side, step.definitions) for side in sides]
     if any(shown_expanded == side for side in expanded_sides):
         return True  # the usual case, decided without SymPy's (slow) simplification
+    from derive.core.checks import ranges
+
+    facts = ranges.declared_facts(step.assumptions)
     for side_expanded in expanded_sides:
         try:
-            if sp.simplify(sp.sympify(shown_expanded - side_expanded).doit()) == 0:
+            difference = sp.sympify(shown_expanded - side_expanded)
+            if ranges.trusted(difference, facts):
+                continue  # SymPy would compare Karr's sums (a backwards range), not the shown ones
+            if sp.simplify(difference.doit()) == 0:
                 return True
         except Exception:  # noqa: BLE001 - SymPy failing to decide means "not shown to be equal"
             continue

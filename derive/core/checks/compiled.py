@@ -98,6 +98,10 @@ class _Printer(MpmathPrinter):
     def _print_Rational(self, expr) -> str:
         return f"(_mpf({expr.p})/_mpf({expr.q}))"
 
+    def _print_binomial(self, expr) -> str:
+        # Not through Γ: Γ(n+1)/(Γ(k+1)·Γ(n−k+1)) has a pole at k = n + 1, where C(n, k) = 0.
+        return f"mpmath.binomial({self._print(expr.args[0])}, {self._print(expr.args[1])})"
+
 
 def _entry(array: dict, name: str, key: tuple):
     try:
@@ -119,6 +123,68 @@ def _evalf_function(cls) -> Callable:
         return value._to_mpmath(mpmath.mp.prec)
 
     return call
+
+
+# How many calls of a function class's ``mpmath_value`` are compared with its SymPy value (evalf)
+# before the shortcut is trusted, in this process, and the relative agreement they must show.
+SHORTCUT_CHECKS = 24
+_SHORTCUT_AGREEMENT = 30  # digits
+_shortcuts_checked: dict = {}
+
+
+def _checked(cls, direct: Callable) -> Callable:
+    """``mpmath_value`` of ``cls``, trusted only after it agreed with the class's SymPy value at
+    its first SHORTCUT_CHECKS arguments (the arguments the search really uses, so inside the
+    function's domain) and, for one argument, at points far out (``_FAR_OUT``). A shortcut that disagrees once is dropped for good: every value then comes
+    from evalf, the value SymPy and every other evaluation use."""
+    slow: list = []  # made on first use: a trusted shortcut never needs SymPy
+
+    def truth(*args):
+        if not slow:
+            slow.append(_evalf_function(cls))
+        return slow[0](*args)
+
+    def call(*args):
+        seen = _shortcuts_checked.get(cls, 0)
+        if seen is None:
+            return truth(*args)
+        if seen >= SHORTCUT_CHECKS:
+            return direct(*args)
+        value, expected = direct(*args), truth(*args)
+        if not _agree(value, expected) or (seen == 0 and len(args) == 1 and not _agrees_far_out(direct, truth)):
+            _shortcuts_checked[cls] = None
+            return expected
+        _shortcuts_checked[cls] = seen + 1
+        return value
+
+    return call
+
+
+def _agree(value, expected) -> bool:
+    return abs(value - expected) <= mpmath.mpf(10) ** -_SHORTCUT_AGREEMENT * max(abs(expected), 1)
+
+
+# Besides the arguments the search uses, a function of one argument is compared once at points
+# spread well beyond the sampled ranges (the search moves reals far out); a point outside the
+# function's domain (evalf gives no finite number there) is skipped.
+_FAR_OUT = ("-41.5", "-6.25", "-1.75", "-0.3", "0", "0.6", "2.5", "9.75", "57.125")
+
+
+def _agrees_far_out(direct: Callable, truth: Callable) -> bool:
+    for text in _FAR_OUT:
+        point = mpmath.mpf(text)
+        try:
+            expected = truth(point)
+        except Exception:  # noqa: BLE001 - outside the function's domain: nothing to compare
+            continue
+        if not mpmath.isfinite(expected):
+            continue
+        try:
+            if not _agree(direct(point), expected):
+                return False
+        except Exception:  # noqa: BLE001 - a shortcut that breaks where the value exists is wrong
+            return False
+    return True
 
 
 def _safe_name(arg: sp.Basic, n: int) -> sp.Basic:
@@ -187,7 +253,7 @@ def compile_entries(exprs: Sequence[Any], args: Sequence[sp.Basic]) -> Callable:
             # A function class may give its value on mpmath numbers directly (``mpmath_value``,
             # the same formula as its evalf); otherwise SymPy evaluates it, slowly, per call.
             direct = getattr(function, "mpmath_value", None)
-            namespace[name] = direct if callable(direct) else _evalf_function(function)
+            namespace[name] = _checked(function, direct) if callable(direct) else _evalf_function(function)
     try:
         # docstring_limit=0: no docstring with the expression written out (printing it for a
         # docstring nobody reads cost a fifth of compiling).

@@ -13,7 +13,7 @@ import sympy as sp
 
 from derive.core import functions
 from derive.core.assumptions import Positive, Real
-from derive.core.checks import matrices, numeric, overclaim, rules, slack, sums, symbolic, timelimit
+from derive.core.checks import matrices, numeric, overclaim, ranges, rules, slack, sums, symbolic, timelimit
 from derive.core.checks.prepare import declared_view, expand_definitions
 from derive.core.checks.result import (DEFINITION, FAILED, NUMERIC_ONLY, STATUSES, UNDECIDED, VERIFIED, CheckResult,
                                        MethodResult, combine, weakest)
@@ -50,16 +50,18 @@ def check_step(step: Step) -> CheckResult:
     # SymPy learns the declared facts and nothing else (not the sampling ranges, not the
     # assumptions the symbols happen to be created with).
     declared = declared_view(step.assumptions)
+    # The declared facts that tell whether a sum runs forwards (Karr's convention, ranges.py).
+    facts = ranges.declared_facts(step.assumptions, declared.mapping)
     methods: list[MethodResult] = []
     if step.rule is not None:
         # That the bounds hold is checked by the premise steps the rule names (_settle_premises).
         methods.append(rules.check_squeeze(lhs, rhs, step.rule, expand, step.assumptions, declared))
     elif step.rel == "=":
-        methods.extend(_prove_equal(lhs, rhs, step.assumptions, declared))
+        methods.extend(_prove_equal(lhs, rhs, step.assumptions, declared, facts))
     else:
-        methods.extend(_prove_order(lhs, step.rel, rhs, step.assumptions, declared))
+        methods.extend(_prove_order(lhs, step.rel, rhs, step.assumptions, declared, facts))
     methods.append(functions.numeric_with_stand_ins(_numeric_check, step.id, lhs, step.rel, rhs, step.assumptions))
-    methods.extend(_check_display(step, lhs, rhs, expand, declared))
+    methods.extend(_check_display(step, lhs, rhs, expand, declared, facts))
     overclaims = overclaim.free_overclaims(step.assumptions) + overclaim.bound_overclaims(
         [lhs, rhs, *(step.display or ())], step.assumptions)
     if overclaims:  # a proof from assumptions the PDF does not show proves nothing it shows
@@ -70,7 +72,7 @@ def check_step(step: Step) -> CheckResult:
     return result
 
 
-def _prove_equal(lhs, rhs, assumptions, declared) -> list[MethodResult]:
+def _prove_equal(lhs, rhs, assumptions, declared, facts=None) -> list[MethodResult]:
     """Prove lhs = rhs: the sum technique first where both sides hold sums (it decides an index
     shift or an Iverson bracket in milliseconds, where SymPy's summation of bracketed sums takes
     seconds and usually gives up), SymPy's reductions otherwise or when it cannot decide."""
@@ -85,7 +87,7 @@ def _prove_equal(lhs, rhs, assumptions, declared) -> list[MethodResult]:
                                  "not used: the step has a free symbol it does not declare")
     # An early attempt that did not prove the step stays listed (its time was spent), after the
     # symbolic check, as before.
-    methods = [symbolic.check_equal(lhs, rhs, declared, symbolic.SYMBOLIC_SECONDS * timelimit.scale())]
+    methods = [symbolic.check_equal(lhs, rhs, declared, symbolic.SYMBOLIC_SECONDS * timelimit.scale(), facts)]
     if early is not None:
         methods.append(early)
     elif methods[-1].outcome in ("inconclusive", "timeout"):  # try index shifts and Iverson sums
@@ -93,18 +95,18 @@ def _prove_equal(lhs, rhs, assumptions, declared) -> list[MethodResult]:
     return methods
 
 
-def _prove_order(lhs, rel: str, rhs, assumptions, declared) -> list[MethodResult]:
+def _prove_order(lhs, rel: str, rhs, assumptions, declared, facts=None) -> list[MethodResult]:
     """Prove an inequality: the sign of the evaluated gap, then the declared order constraints
     (slack), and only then the sign of the simplified gap (simplify is the slow part, and slack
     settles the steps it cannot)."""
     seconds = symbolic.SYMBOLIC_SECONDS * timelimit.scale()
-    quick = symbolic.check_order(lhs, rel, rhs, declared, seconds, thorough=False)
+    quick = symbolic.check_order(lhs, rel, rhs, declared, seconds, thorough=False, facts=facts)
     if quick.outcome not in ("inconclusive", "timeout"):
         return [quick]
     by_slack = slack.prove_order(lhs, rel, rhs, assumptions)
     if by_slack.outcome == "proved":
         return [quick, by_slack]
-    return [symbolic.check_order(lhs, rel, rhs, declared, seconds), by_slack]
+    return [symbolic.check_order(lhs, rel, rhs, declared, seconds, facts=facts), by_slack]
 
 
 def _distrusted(method: MethodResult, why: str) -> MethodResult:
@@ -119,7 +121,7 @@ def _numeric_check(*args: Any) -> MethodResult:
     return numeric.check(*args, seconds=numeric.NUMERIC_SECONDS * timelimit.scale())
 
 
-def _check_display(step: Step, lhs, rhs, expand, declared) -> list[MethodResult]:
+def _check_display(step: Step, lhs, rhs, expand, declared, facts=None) -> list[MethodResult]:
     """A shown form (display=) must equal the checked one, so the PDF never shows an unchecked claim."""
     if step.display is None:
         return []
@@ -130,7 +132,7 @@ def _check_display(step: Step, lhs, rhs, expand, declared) -> list[MethodResult]
         if matrices.has_matrices(form):
             form = matrices.explicit(form)
         proof = symbolic.check_equal(form, checked, declared,
-                                      symbolic.SYMBOLIC_SECONDS * timelimit.scale())
+                                      symbolic.SYMBOLIC_SECONDS * timelimit.scale(), facts)
         sample = functions.numeric_with_stand_ins(_numeric_check, step.id + "/display", form, "=", checked,
                                                   step.assumptions)
         method = "display"

@@ -17,6 +17,7 @@ from typing import Any
 import sympy as sp
 
 from derive.core.assumptions import Assumptions
+from derive.core.checks import ranges
 from derive.core.checks.facts import at_most, index_facts
 from derive.core.checks.result import MethodResult
 from derive.core.checks.timelimit import CheckTimeout, time_limit
@@ -184,15 +185,16 @@ def same_set_sum(left: SetSum, right: SetSum) -> bool:
     return False
 
 
-def concatenate_blocks(total: sp.Sum) -> sp.Sum:
+def concatenate_blocks(total: sp.Sum, facts=()) -> sp.Sum:
     """Rewrite a multiple sum that enumerates consecutive blocks as one sum (an identity).
 
     The innermost Σ_{s=a}^{b} g(A + s) becomes Σ_{t=a+A}^{b+A} g(t) (``change_index``), and then,
     limit by limit outwards, Σ_{r=lo}^{hi} Σ_{t=L(r)}^{U(r)} g(t) becomes Σ_{t=L(lo)}^{U(hi)} g(t)
-    when g is free of r and L(r+1) = U(r) + 1 for every r: the inner sums telescope, which
-    holds under Karr's convention whatever the limits.
+    when g is free of r and L(r+1) = U(r) + 1 for every r: the inner sums telescope. That holds
+    under Karr's convention whatever the limits, but for the meant sums (an empty range is 0 terms)
+    only when every range runs forwards, so that is proved from ``facts`` first.
     """
-    if len(total.limits) < 2:
+    if len(total.limits) < 2 or ranges.backwards(total, facts) is not None:
         return total
     body, limits = total.function, list(total.limits)
     index, lo, hi = limits[0]
@@ -237,13 +239,13 @@ def prove_equal(lhs: Any, rhs: Any, assumptions: Assumptions, seconds: float = S
 
     if isinstance(lhs, sp.MatrixBase) or isinstance(rhs, sp.MatrixBase):
         return result("inconclusive", "matrices are beyond the sum technique")
-    facts = index_facts(assumptions)
+    facts = ranges.declared_facts(assumptions)  # numeric lower bounds too: h ≥ 32 is declared
     try:
         with time_limit(seconds):
             left, right = _one_sum(sp.sympify(lhs)), _one_sum(sp.sympify(rhs))
             if (left is None) != (right is None):  # a sum against a closed form
                 total, closed = (left[0], sp.sympify(rhs) - left[1]) if left else (right[0], sp.sympify(lhs) - right[1])
-                value = closed_form(concatenate_blocks(total), facts)
+                value = closed_form(concatenate_blocks(total, facts), facts)
                 if value is not None and _same_body(value, closed):
                     return result("proved", "the Iverson brackets cut the sum to one forwards interval, "
                                             "whose sum is the closed form")
@@ -252,7 +254,7 @@ def prove_equal(lhs: Any, rhs: Any, assumptions: Assumptions, seconds: float = S
                 return result("inconclusive", "each side must be one sum plus other terms")
             if not _same_body(left[1], right[1]):
                 return result("inconclusive", "the terms outside the sums differ")
-            sums = [as_set_sum(concatenate_blocks(total), facts) for total in (left[0], right[0])]
+            sums = [as_set_sum(concatenate_blocks(total, facts), facts) for total in (left[0], right[0])]
             if None in sums:
                 return result("inconclusive", "a sum is not a forwards sum with interval brackets")
             if same_set_sum(*sums):
@@ -284,7 +286,10 @@ def closed_form(total: sp.Sum, facts) -> Optional[sp.Expr]:
         if reading is None or len(reading.lows) != 1 or len(reading.highs) != 1:
             return None
         (low,), (high,) = reading.lows, reading.highs
-        value = sp.Sum(reading.body, (index, low, high)).doit()
+        level_sum = sp.Sum(reading.body, (index, low, high))
+        if ranges.strided_delta(level_sum) is not None:
+            return None  # SymPy's delta summation would ignore divisibility
+        value = level_sum.doit()
         if value.has(sp.Sum):
             return None
         if not at_most(low - 1, high, outer):

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import sympy as sp
 
+from derive.core.checks import ranges
 from derive.core.checks.prepare import Declared, Escaped, entries, evaluate, settle_index_conditions
 from derive.core.checks.result import MethodResult
 from derive.core.checks.timelimit import CheckTimeout, time_limit
@@ -69,14 +70,24 @@ def undeclared(lhs: Any, rhs: Any, declared: Declared) -> MethodResult | None:
     return None
 
 
-def check_equal(lhs: Any, rhs: Any, declared: Declared | list, seconds: float = SYMBOLIC_SECONDS) -> MethodResult:
-    """Prove lhs = rhs by reducing every entry of lhs − rhs to 0."""
+def _untrusted(lhs: Any, rhs: Any, declared: Declared, facts: Any) -> MethodResult | None:
+    """Inconclusive when a sum may run backwards or hides a strided delta (see ``ranges``):
+    SymPy's reductions would then prove identities of Karr's sums, not of the shown ones."""
+    facts = ranges.facts_of_ranges(declared.ranges) if facts is None else facts
+    why = ranges.trusted(lhs, facts) or ranges.trusted(rhs, facts)
+    return MethodResult("symbolic", "inconclusive", 0.0, why) if why else None
+
+
+def check_equal(lhs: Any, rhs: Any, declared: Declared | list, seconds: float = SYMBOLIC_SECONDS,
+                facts: list | None = None) -> MethodResult:
+    """Prove lhs = rhs by reducing every entry of lhs − rhs to 0. ``facts`` (expressions ≥ 0,
+    in ``declared``'s symbols; default: its ranges) decide whether every sum runs forwards."""
     started = time.perf_counter()
     declared = _as_declared(declared)
     lhs, rhs = declared.apply(lhs), declared.apply(rhs)
     if len(entries(lhs)) != len(entries(rhs)):
         return MethodResult("symbolic", "failed", 0.0, "the two sides have different shapes")
-    problem = undeclared(lhs, rhs, declared)
+    problem = undeclared(lhs, rhs, declared) or _untrusted(lhs, rhs, declared, facts)
     if problem:
         return problem
     differences = [a - b for a, b in zip(entries(lhs), entries(rhs))]
@@ -127,14 +138,14 @@ _ORDER = {"<=": ("is_nonnegative", False), "<": ("is_positive", True), ">=": ("i
 
 
 def check_order(lhs: Any, rel: str, rhs: Any, declared: Declared | list, seconds: float = SYMBOLIC_SECONDS,
-                thorough: bool = True) -> MethodResult:
+                thorough: bool = True, facts: list | None = None) -> MethodResult:
     """Prove an inequality from the sign of the simplified gap (the declared assumptions only).
 
     ``thorough=False`` looks at the evaluated gap only, without simplify (a quick first try)."""
     started = time.perf_counter()
     declared = _as_declared(declared)
     lhs, rhs = declared.apply(lhs), declared.apply(rhs)
-    problem = undeclared(lhs, rhs, declared)
+    problem = undeclared(lhs, rhs, declared) or _untrusted(lhs, rhs, declared, facts)
     if problem:
         return problem
     attribute, _ = _ORDER[rel]
