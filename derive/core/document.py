@@ -302,6 +302,11 @@ class Part(_Notebook):
     def table(self, caption: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
               align: str = "", note: str = "") -> None:
         """A table: cells are strings (escaped), ints (grouped) or SymPy expressions."""
+        # ``align`` goes into \begin{tabular}{...} as written: only column letters and rules, so
+        # that it cannot carry TeX code (\input, \write, a brace that closes the argument).
+        if not isinstance(align, str) or not all(c in "lcr|" for c in align):
+            raise AuthoringError(f"table {shown(caption)}: align {shown(align)} may hold only the "
+                                 "column letters l, c, r and rules |")
         self.blocks.append(Table(caption, tuple(header), tuple(tuple(r) for r in rows), align, note))
 
     def listing(self, caption: str, *functions: Callable[..., Any]) -> None:

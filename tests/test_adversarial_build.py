@@ -1,0 +1,141 @@
+"""Adversary against `derive build`'s "up to date" answer (derive/uptodate.py) and prose maths.
+
+Each test changes something a document's output depends on in a way the fingerprint does not
+record, then asks for a build: a stale "up to date" shows an old PDF as the result of new inputs,
+as bad as a false ✓. Every test here failed when it was written."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DRIVER = ("import sys, atexit; atexit.register(lambda: print('SYMPY-IMPORTED' if 'sympy' in sys.modules "
+          "else 'NO-SYMPY', file=sys.stderr)); from derive.cli import main; main(sys.argv[1:], prog_name='derive')")
+
+
+def document(says: str) -> str:
+    """A one-step document whose prose is the value of the Python expression ``says``."""
+    return textwrap.dedent('''
+        import os, subprocess
+        from pathlib import Path
+
+        import sympy as sp
+        import derive as dv
+
+        x = sp.Symbol("x", real=True)
+        HERE = Path(__file__).resolve().parent
+
+
+        def document():
+            doc = dv.Document("Tiny", author="T")
+            part = doc.problem("One", "A statement.").part("a", "Sum")
+            part.say("value: " + str(SAYS) + " end")
+            d = part.derivation(dv.assume(dv.Real(x, -1, 1)))
+            d.step(x + x, "=", 2 * x, "collect")
+            return doc
+    ''').replace("SAYS", says)
+
+
+def derive(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run([sys.executable, "-c", DRIVER, *args], cwd=cwd, env=environment,
+                          capture_output=True, text=True, timeout=300)
+
+
+def build(cwd: Path, doc: Path, out: Path, env: dict[str, str] | None = None) -> str:
+    """Builds and returns the .tex written (asserting success)."""
+    result = derive(cwd, "build", str(doc), "--out", str(out), "--tex-only", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return (out / f"{doc.stem}.tex").read_text(encoding="utf-8")
+
+
+def fresh_tex(doc: Path, tmp: Path, env: dict[str, str] | None = None, cwd: Path | None = None) -> str:
+    """What a build into an empty folder writes now: the truth an "up to date" answer must match."""
+    tmp.mkdir(exist_ok=True)
+    out = tmp / "fresh-out"
+    return build(cwd or doc.parent, doc, out, env)
+
+
+def assert_not_stale(cwd: Path, doc: Path, out: Path, tmp: Path, env: dict[str, str] | None = None) -> None:
+    shown = build(cwd, doc, out, env)  # first: a fresh build's scratch folder must not disturb it
+    truth = fresh_tex(doc, tmp, env, cwd)
+    value = lambda tex: tex[tex.index("value: "): tex.index(" end")]
+    assert value(shown) == value(truth), "stale 'up to date': the output does not show the current inputs"
+
+
+def test_an_environment_variable_the_document_reads_is_an_input(tmp_path):
+    doc = tmp_path / "tiny.py"
+    doc.write_text(document('os.environ.get("TINY_VALUE", "unset")'))
+    out = tmp_path / "out"
+    build(tmp_path, doc, out, env={"TINY_VALUE": "first"})
+    assert_not_stale(tmp_path, doc, out, tmp_path / "t", env={"TINY_VALUE": "second"})
+
+
+def test_a_new_file_in_a_data_folder_the_document_lists_is_an_input(tmp_path):
+    doc = tmp_path / "tiny.py"
+    doc.write_text(document('sorted(p.name for p in (HERE / "data").iterdir())'))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.csv").write_text("1\n")
+    out = tmp_path / "out"
+    build(tmp_path, doc, out)
+    (tmp_path / "data" / "b.csv").write_text("2\n")
+    assert_not_stale(tmp_path, doc, out, tmp_path / "t")
+
+
+def test_a_file_the_document_only_tests_for_existence_is_an_input(tmp_path):
+    doc = tmp_path / "tiny.py"
+    doc.write_text(document('(HERE / "config" / "flag").exists()'))
+    (tmp_path / "config").mkdir()
+    out = tmp_path / "out"
+    build(tmp_path, doc, out)
+    (tmp_path / "config" / "flag").write_text("")
+    assert_not_stale(tmp_path, doc, out, tmp_path / "t")
+
+
+def test_a_file_read_by_a_program_the_document_runs_is_an_input(tmp_path):
+    doc = tmp_path / "tiny.py"
+    doc.write_text(document('subprocess.run(["cat", str(HERE / "data.txt")], capture_output=True, text=True).stdout.strip()'))
+    (tmp_path / "data.txt").write_text("first\n")
+    out = tmp_path / "out"
+    build(tmp_path, doc, out)
+    (tmp_path / "data.txt").write_text("second\n")
+    assert_not_stale(tmp_path, doc, out, tmp_path / "t")
+
+
+def test_a_data_file_named_relative_to_the_working_folder_is_read_from_the_new_working_folder(tmp_path):
+    doc = tmp_path / "tiny.py"
+    doc.write_text(document('Path("data.txt").read_text().strip()'))
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, text in ((first, "first"), (second, "second")):
+        folder.mkdir()
+        (folder / "data.txt").write_text(text + "\n")
+    out = tmp_path / "out"
+    build(first, doc, out)
+    assert_not_stale(second, doc, out, tmp_path / "t")
+
+
+# ── an author's text reaches TeX only as the whitelisted vocabulary ────────────────────────────────
+
+@pytest.mark.parametrize("align", [r"l}\input{/etc/hostname}\begin{tabular}{lr", r"l\write18{ls}", "l%", "p{3cm}", "l@{}r"])
+def test_a_table_alignment_is_only_column_letters(align):
+    import derive as dv
+    from derive.errors import AuthoringError
+
+    part = dv.Document("T", author="A").problem("One", "S").part("a", "P")
+    with pytest.raises(AuthoringError, match="align"):
+        part.table("cap", ["h1", "h2"], [[1, 2]], align=align)
+
+
+def test_a_table_alignment_of_column_letters_and_rules_is_accepted():
+    import derive as dv
+
+    part = dv.Document("T", author="A").problem("One", "S").part("a", "P")
+    part.table("cap", ["h1", "h2"], [[1, 2]], align="l|r")
+    part.table("cap", ["h1", "h2", "h3"], [[1, 2, 3]], align="lcr")
