@@ -1,0 +1,46 @@
+"""Adversary against `derive grade`: wrong answers a student can write that the grader calls
+correct. Each differs from the expected answer only where the numeric test never looks (whole
+numbers above 5, a bump away from the random points) or by less than its tolerance while both
+sides are exact. Every test here failed when it was written: a wrong answer graded correct is the
+worst mistake a grader can make."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from derive.grade.diagnose import compare
+from derive.grade.parser import parse_answer, stated_decimals, symbols_of
+
+n = sp.Symbol("n", integer=True, positive=True)
+x = sp.Symbol("x", real=True)
+
+
+def grade(text: str, expected: sp.Expr) -> str:
+    claim = parse_answer(text, {**symbols_of(expected), "n": n, "x": x})
+    return compare(claim, expected, decimals=stated_decimals(text)).status
+
+
+@pytest.mark.parametrize("text", [
+    "n + delta_{n,7}",  # a Kronecker delta at a value above the sampled 1..5
+    "min(n, 6)",  # equal to n for n <= 6
+    "n + floor(n/6)",  # equal to n for n < 6
+    "n*(n-1)*(n-2)*(n-3)*(n-4)*(n-5)/720 + n",  # zero at every sampled whole number
+])
+def test_an_answer_wrong_only_for_larger_whole_numbers_is_wrong(text):
+    assert grade(text, n) == "wrong"
+
+
+@pytest.mark.parametrize("text", ["1 + x/10^30", "x + x/10^30"])
+def test_an_exact_answer_off_by_an_exact_tiny_amount_is_wrong(text):
+    expected = sp.Integer(1) if text.startswith("1") else x
+    assert grade(text, expected) == "wrong"
+
+
+def test_an_answer_wrong_only_in_a_narrow_bump_is_wrong():
+    assert grade("x + exp(-10000*(x-7/3)^2)", x) == "wrong"
+
+
+@pytest.mark.parametrize("text", ["n", "n + 0*delta_{n,7}", "max(n, 1)", "n + floor(1/(n+1))"])
+def test_right_answers_written_differently_stay_correct(text):
+    assert grade(text, n) == "correct"
