@@ -10,9 +10,15 @@ input that build had:
   folders (a new ``helpers.py`` beside the document could shadow an import);
 * every file the build opened for reading, or tried to (a data file, a results file that did not
   exist yet), outside Python, the installed packages and derive's own caches;
+* the names in every folder the build listed (os.listdir, os.scandir, glob: a new data file);
+* the working folder (a file named relatively is another file elsewhere);
 * the options, the versions of Python and of the packages the maths and the figures come from,
   the environment variables that change a build, and which TeX would run;
 * the hash of every output it published.
+
+A build during which the document started a program (not TeX) records nothing: what that
+program read cannot be watched. Not covered: environment variables other than those below, and
+files only tested for (os.stat, Path.exists) and never opened or listed.
 
 ``previous`` recomputes all of that and returns the old summary only if everything matches and
 every output is byte for byte the one that build published; any doubt (no record, a damaged
@@ -73,11 +79,25 @@ def record_path(out: Path, key: Inputs) -> Path:
 # ── watching what a build reads ─────────────────────────────────────────────────────────────────
 
 _opened: set[str] | None = None  # paths opened for reading while watching; None: not watching
+_listed: set[str] = set()  # folders listed while watching (a new file there is a change)
+_programs: set[str] = set()  # programs other than TeX started while watching: what they read is unknown
 _hooked = False
+#: Programs derive itself runs (TeX); any other program a document starts makes the build unrecordable.
+OWN_PROGRAMS = ("latexmk", "pdflatex", "kpsewhich")
+_LISTING_EVENTS = ("os.listdir", "os.scandir", "glob.glob")
+_PROGRAM_EVENTS = ("subprocess.Popen", "os.system", "os.posix_spawn", "os.spawn", "os.exec")
 
 
 def _audit(event: str, args: tuple) -> None:
-    if event != "open" or _opened is None:
+    if _opened is None:
+        return
+    if event in _LISTING_EVENTS:
+        _note_listing(event, args)
+        return
+    if event in _PROGRAM_EVENTS:
+        _note_program(event, args)
+        return
+    if event != "open":
         return
     path, mode, flags = (tuple(args) + (None, None, None))[:3]
     if not isinstance(path, (str, bytes, os.PathLike)):
@@ -92,11 +112,44 @@ def _audit(event: str, args: tuple) -> None:
         pass
 
 
+def _note_listing(event: str, args: tuple) -> None:
+    """os.listdir / os.scandir / glob: the folder's names are an input (a new data file there)."""
+    target = args[0] if args else None
+    if target is None:
+        target = "."
+    if not isinstance(target, (str, bytes, os.PathLike)):
+        return  # a file descriptor
+    try:
+        folder = os.fsdecode(target)
+        if event == "glob.glob":
+            folder = os.path.dirname(folder.split("*")[0].split("?")[0].split("[")[0]) or "."
+        _listed.add(os.path.abspath(folder))
+    except (TypeError, ValueError):
+        pass
+
+
+def _note_program(event: str, args: tuple) -> None:
+    """Another program's reads cannot be watched: remember that one ran (TeX aside)."""
+    command = args[1] if event == "subprocess.Popen" and len(args) > 1 else (args[0] if args else None)
+    if event == "subprocess.Popen" and args and args[0] is not None:
+        command = args[0]
+    if isinstance(command, (list, tuple)):
+        command = command[0] if command else None
+    try:
+        name = os.path.basename(os.fsdecode(command)) if command is not None else "?"
+    except (TypeError, ValueError):
+        name = "?"
+    if event == "os.system" or name not in OWN_PROGRAMS:
+        _programs.add(name)
+
+
 def start_watching() -> None:
     """From now on, remember every file this process opens for reading (an audit hook; hooks
     cannot be removed, so it is installed once and only records while watching)."""
     global _opened, _hooked
     _opened = set()
+    _listed.clear()
+    _programs.clear()
     if not _hooked:
         sys.addaudithook(_audit)
         _hooked = True
@@ -205,7 +258,8 @@ def _setting() -> dict[str, Any]:
     from derive import __version__
 
     variables = {k: v for k, v in os.environ.items() if k.startswith("DERIVE_") or k in ENVIRONMENT}
-    return {"python": sys.version, "executable": sys.executable, "derive": __version__,
+    # The working folder: a file the document names relatively is another file elsewhere.
+    return {"python": sys.version, "executable": sys.executable, "cwd": os.getcwd(), "derive": __version__,
             "distributions": _distributions(), "environment": dict(sorted(variables.items())),
             "tex": _tex_tools()}
 
@@ -261,7 +315,16 @@ def save(out: Path, key: Inputs, outputs: dict[str, str], summary: dict[str, int
          report: dict[str, str | None]) -> None:
     """Record the build just published into ``out``: ``outputs`` maps each file it published
     (a name in ``out``) to its hash; ``summary`` and ``report`` are what the CLI prints."""
+    listed = set(_listed)
+    programs = set(_programs)
     opened = stop_watching()
+    if programs:
+        # The document ran a program (its reads are unknown): no record, so the next build is real.
+        try:
+            record_path(out, key).unlink()
+        except OSError:
+            pass
+        return
     package_folders = [_PACKAGE, *(f for f in _TEMPLATE_FOLDERS if f.is_dir())]
     roots = _installed_roots()
     modules = [p for p in _module_files() if not _inside(p, package_folders) and _outside_python(p, roots)]
@@ -275,7 +338,11 @@ def save(out: Path, key: Inputs, outputs: dict[str, str], summary: dict[str, int
         "setting": _setting(),
         "package": _tree(package_folders),
         "files": {p: state for p, state in files.items() if state != "directory"},
-        "listings": {folder: _listing(folder) for folder in sorted({os.path.dirname(p) for p in modules})},
+        "listings": {folder: _listing(folder) for folder in sorted(
+            {os.path.dirname(p) for p in modules}
+            | {f for f in listed if not _inside(f, package_folders)
+               and not _inside(os.path.realpath(f), [Path(os.path.realpath(out))])  # derive's own folder
+               and _outside_python(f, roots)})},
         "outputs": outputs,
         "summary": summary,
         "report": report,
