@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import sympy as sp
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -139,3 +140,54 @@ def test_a_table_alignment_of_column_letters_and_rules_is_accepted():
     part = dv.Document("T", author="A").problem("One", "S").part("a", "P")
     part.table("cap", ["h1", "h2"], [[1, 2]], align="l|r")
     part.table("cap", ["h1", "h2", "h3"], [[1, 2, 3]], align="lcr")
+
+
+# ── the check cache: a step whose meaning changed must be checked again ────────────────────────────
+
+def _step(lhs, rhs):
+    from derive.core.step import Step
+
+    return Step("p1.a.1", lhs, "=", rhs)
+
+
+def test_a_function_that_lost_its_assumption_is_another_step():
+    # ∫f = |∫f| is true for a positive f only: the cached ✓ must not outlive positive=True.
+    x = sp.Symbol("x", real=True)
+    positive, plain = sp.Function("f", positive=True), sp.Function("f")
+    one, other = (_step(sp.Integral(f(x), (x, 0, 1)), sp.Abs(sp.Integral(f(x), (x, 0, 1)), evaluate=False))
+                  for f in (positive, plain))
+    assert one.content_hash("v") != other.content_hash("v")
+
+
+def _load(path: Path, name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SIG = '''
+import sympy as sp
+
+class sig(sp.Function):
+    def fdiff(self, argindex=1):
+        s = sig(self.args[0])
+        return s * (FACTOR - s)
+'''
+
+
+def test_a_function_class_whose_code_changed_is_another_step(tmp_path):
+    # The document defines sig with its derivative; editing the derivative changes every step
+    # about it, though the expressions print the same: a cached ✓ was shown for a false step.
+    x = sp.Symbol("x", real=True)
+    hashes = []
+    for factor in ("1", "2"):
+        path = tmp_path / f"v{factor}" / "userdoc.py"
+        path.parent.mkdir()
+        path.write_text(SIG.replace("FACTOR", factor))
+        sig = _load(path, "userdoc").sig
+        s = sig(x)
+        hashes.append(_step(sp.Derivative(s, x), s * (1 - s)).content_hash("v"))
+    assert hashes[0] != hashes[1]
