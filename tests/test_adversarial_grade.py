@@ -44,3 +44,15 @@ def test_an_answer_wrong_only_in_a_narrow_bump_is_wrong():
 @pytest.mark.parametrize("text", ["n", "n + 0*delta_{n,7}", "max(n, 1)", "n + floor(1/(n+1))"])
 def test_right_answers_written_differently_stay_correct(text):
     assert grade(text, n) == "correct"
+
+
+def test_a_sum_answer_wrong_only_beyond_the_sampled_sizes_is_wrong():
+    # sums are written out for n = 2..6 only: a polynomial vanishing there hides
+    assert grade("sum_{k=1}^{n} k + (n-2)(n-3)(n-4)(n-5)(n-6)", n * (n + 1) / 2) == "wrong"
+
+
+@pytest.mark.parametrize("text, expected", [("0e3", 400), ("0e6", 400000), ("1e2", 91), ("1e3", 655)])
+def test_an_exponent_does_not_buy_a_tolerance_larger_than_the_answer(text, expected):
+    # "0e3" states 0 decimals of thousands: read as rounding to thousands, 0 and 1000 would be
+    # correct for 400 and 655, a zero or an order of magnitude graded correct.
+    assert grade(text, sp.Integer(expected)) == "wrong"
