@@ -191,3 +191,18 @@ def test_a_function_class_whose_code_changed_is_another_step(tmp_path):
         s = sig(x)
         hashes.append(_step(sp.Derivative(s, x), s * (1 - s)).content_hash("v"))
     assert hashes[0] != hashes[1]
+
+
+@pytest.mark.parametrize("name", [r"\input{/etc/hostname}", r"\write18{ls}", r"x\csname end\endcsname", r"\def\x{1}"])
+def test_a_symbol_name_never_reaches_tex_as_code(name):
+    # Symbol names are printed as LaTeX as they are: a name is the author's text and must stay
+    # within the maths vocabulary of inline spans, or be refused.
+    from derive.errors import AuthoringError
+    from derive.render.printer import to_latex
+
+    try:
+        tex = to_latex(sp.Symbol(name, real=True) + 1)
+    except AuthoringError:
+        return
+    for primitive in ("input", "write", "csname", "def"):
+        assert "\\" + primitive not in tex, tex
