@@ -329,7 +329,9 @@ def save(out: Path, key: Inputs, outputs: dict[str, str], summary: dict[str, int
     roots = _installed_roots()
     modules = [p for p in _module_files() if not _inside(p, package_folders) and _outside_python(p, roots)]
     read = [p for p in opened if not _inside(p, package_folders) and not _is_own(p, out, outputs)
-            and not p.endswith((".pyc", ".pyo"))  # compiled from a module whose source is recorded
+            # a compiled cache of a module whose source is recorded (a .pyc beside, not in
+            # __pycache__, is imported without source: it is the source)
+            and not (p.endswith((".pyc", ".pyo")) and os.path.basename(os.path.dirname(p)) == "__pycache__")
             and not p.startswith(("/proc/", "/dev/", "/sys/")) and _outside_python(p, roots)]
     files = {p: _file_state(p) for p in sorted(set(modules) | set(read))}
     record = {

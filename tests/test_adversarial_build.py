@@ -206,3 +206,23 @@ def test_a_symbol_name_never_reaches_tex_as_code(name):
         return
     for primitive in ("input", "write", "csname", "def"):
         assert "\\" + primitive not in tex, tex
+
+
+def test_a_sourceless_compiled_module_beside_the_document_is_an_input(tmp_path):
+    # helpers.pyc without helpers.py is imported as it is: it is the source, not a cache.
+    import py_compile
+
+    doc = tmp_path / "tiny.py"
+    doc.write_text(document("__import__('helpers').VALUE"))
+    source = tmp_path / "src" / "helpers.py"
+    source.parent.mkdir()
+
+    def compiled(value: str) -> None:
+        source.write_text(f"VALUE = {value!r}\n")
+        py_compile.compile(str(source), cfile=str(tmp_path / "helpers.pyc"), doraise=True)
+
+    compiled("first")
+    out = tmp_path / "out"
+    build(tmp_path, doc, out)
+    compiled("second")
+    assert_not_stale(tmp_path, doc, out, tmp_path.parent / (tmp_path.name + "-t"))
