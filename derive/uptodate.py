@@ -18,7 +18,8 @@ input that build had:
 
 A build during which the document started a program (not TeX) records nothing: what that
 program read cannot be watched. Not covered: environment variables other than those below, and
-files only tested for (os.stat, Path.exists) and never opened or listed.
+files only tested for (os.stat, Path.exists) and never opened or listed. Environment variables
+read through os.environ while the build ran are inputs too (not those read by C code).
 
 ``previous`` recomputes all of that and returns the old summary only if everything matches and
 every output is byte for byte the one that build published; any doubt (no record, a damaged
@@ -81,6 +82,7 @@ def record_path(out: Path, key: Inputs) -> Path:
 _opened: set[str] | None = None  # paths opened for reading while watching; None: not watching
 _listed: set[str] = set()  # folders listed while watching (a new file there is a change)
 _programs: set[str] = set()  # programs other than TeX started while watching: what they read is unknown
+_variables: dict[str, str | None] = {}  # environment variables read while watching, with their values
 _hooked = False
 #: Programs derive itself runs (TeX); any other program a document starts makes the build unrecordable.
 OWN_PROGRAMS = ("latexmk", "pdflatex", "kpsewhich")
@@ -143,6 +145,22 @@ def _note_program(event: str, args: tuple) -> None:
         _programs.add(name)
 
 
+class _WatchedEnviron(os._Environ):  # type: ignore[misc,name-defined]
+    """os.environ that remembers, while watching, which variables were read (get, [], in and
+    os.getenv all come through __getitem__): a document's own setting (TINY_N=5) is an input."""
+
+    def __getitem__(self, key):
+        try:
+            value = super().__getitem__(key)
+        except KeyError:
+            if _opened is not None and isinstance(key, str):
+                _variables.setdefault(key, None)
+            raise
+        if _opened is not None and isinstance(key, str):
+            _variables.setdefault(key, value)
+        return value
+
+
 def start_watching() -> None:
     """From now on, remember every file this process opens for reading (an audit hook; hooks
     cannot be removed, so it is installed once and only records while watching)."""
@@ -150,6 +168,9 @@ def start_watching() -> None:
     _opened = set()
     _listed.clear()
     _programs.clear()
+    _variables.clear()
+    if type(os.environ) is os._Environ:  # type: ignore[attr-defined]
+        os.environ.__class__ = _WatchedEnviron
     if not _hooked:
         sys.addaudithook(_audit)
         _hooked = True
@@ -316,6 +337,7 @@ def save(out: Path, key: Inputs, outputs: dict[str, str], summary: dict[str, int
     """Record the build just published into ``out``: ``outputs`` maps each file it published
     (a name in ``out``) to its hash; ``summary`` and ``report`` are what the CLI prints."""
     listed = set(_listed)
+    variables = dict(_variables)
     programs = set(_programs)
     opened = stop_watching()
     if programs:
@@ -340,6 +362,7 @@ def save(out: Path, key: Inputs, outputs: dict[str, str], summary: dict[str, int
         "setting": _setting(),
         "package": _tree(package_folders),
         "files": {p: state for p, state in files.items() if state != "directory"},
+        "variables": dict(sorted(variables.items())),
         "listings": {folder: _listing(folder) for folder in sorted(
             {os.path.dirname(p) for p in modules}
             | {f for f in listed if not _inside(f, package_folders)
@@ -393,5 +416,7 @@ def _still_valid(out: Path, key: Inputs, record: dict[str, Any]) -> bool:
     if record["package"] != _tree(package_folders):
         return False
     if any(_listing(folder) != listed for folder, listed in record["listings"].items()):
+        return False
+    if any(os.environ.get(name) != value for name, value in record["variables"].items()):
         return False
     return all(_file_state(path) == state for path, state in record["files"].items())
