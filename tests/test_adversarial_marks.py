@@ -57,3 +57,31 @@ def test_a_constraint_with_a_forwards_sum_still_filters(make_step):
     # Over-rejection guard: Σ_{i=1}^{m} 1 ≥ 3 really means m ≥ 3, so m ≥ 3 must still pass.
     result = check_step(make_step(m, ">=", 3, assume(Integer(m, -5, 8), Constraint(Sum(1, (i, 1, m)) >= 3))))
     assert result.status in MARKED, result.methods
+
+
+# ── the stand-ins of an arbitrary function share properties no arbitrary f has ────────────────
+# f'' ≥ −10 is false for f = −6x² (or any f bending down faster), but every stand-in family
+# (a·sin(b·s + c) + d·s, a·e^{b·s/2} − c·s + d, a/(1 + (s − c)²) + d·s²/4 + b, with coefficients
+# in 0.4..1.6) has |f''| below about 9 where it is negative, on every sampled x: ≈ for a claim
+# the simplest counterexample refutes. Not fixed here (derive/core/functions.py): the stand-ins
+# need families without uniform bounds (polynomials with large or negative coefficients, a fast
+# oscillation), or a numeric pass for an arbitrary f should not be enough for ≈ on an inequality.
+def test_a_uniform_bound_on_an_arbitrary_functions_curvature_is_not_numeric_only(make_step):
+    f = arbitrary("f_adv")
+    curvature = Derivative(f(x), x, 2)
+    assert _false_at(Derivative(-6 * x**2, x, 2), ">=", -10, assume(Real(x, 0, 1)))  # f = −6x²
+    result = check_step(make_step(curvature, ">=", -10, assume(Real(x, -100, 100))))
+    assert result.status not in MARKED, result.methods
+
+
+# ── a difference below every working precision ──────────────────────────────────────────────
+# 1 + x² + e^{−10000(1 + x²)} ≠ 1 + x² for every real x: the symbolic check even leaves the difference as
+# exp(−10000x² − 10000), which SymPy knows is positive, yet calls it inconclusive; the numeric
+# check (60 digits, a second look at 120) cannot see 10^-4343, so the claim got ≈. Not fixed here:
+# the symbolic check should fail a step whose evaluated difference SymPy proves nonzero
+# (``is_zero is False``), the same for a gap proved of the wrong sign.
+def test_a_difference_below_every_precision_but_provably_nonzero_is_not_numeric_only(make_step):
+    tiny = exp(-10000 * (x**2 + 1))
+    assert tiny.is_positive  # false at every x, and SymPy can tell
+    result = check_step(make_step(1 + x**2 + tiny, "=", 1 + x**2, assume(Real(x, -3, 3))))
+    assert result.status not in MARKED, result.methods
