@@ -85,3 +85,30 @@ def test_a_difference_below_every_precision_but_provably_nonzero_is_not_numeric_
     assert tiny.is_positive  # false at every x, and SymPy can tell
     result = check_step(make_step(1 + x**2 + tiny, "=", 1 + x**2, assume(Real(x, -3, 3))))
     assert result.status not in MARKED, result.methods
+
+
+# ── the squeeze rule compares limits under Karr's convention ────────────────────────────────
+# a ≥ 1 and b ≥ 5 are declared, nothing relates them. lim_{t→0+} (b − a + 1 + t²) = Σ_{i=a}^{b} 1
+# is false at a = 7, b = 5 (−1 against 0 terms), but rules.check_squeeze compared the bounds'
+# limit b − a + 1 with the claimed limit by simplify, which sums Σ_{i=a}^{b} 1 = b − a + 1 (Karr),
+# and the premises (no sums in them) are proved: ✓. Every sample has a ≤ 6 < b + 1.
+def test_a_squeeze_to_a_sum_that_may_run_backwards_is_not_proved():
+    from derive.core.step import Squeeze, Step
+    from derive.core.checks.runner import check_steps
+    from derive.core.assumptions import Positive
+
+    a, b = sp.symbols("a b", integer=True, positive=True)
+    t = sp.Symbol("t", positive=True)
+    count, meant = b - a + 1, Sum(1, (i, a, b))
+    assert _false_at(count, "=", meant, assume(Integer(a, 7, 7), Integer(b, 5, 5)))
+    g = count + t**2
+    unrelated = assume(Integer(a, 1, 3), Integer(b, 5, 8), Positive(t, sp.Rational(1, 100), 1))
+    steps = [Step("sq.lo", count, "<=", g, (), unrelated),
+             Step("sq.hi", g, "<=", count + t + t**2, (), unrelated),
+             Step("sq.lim", sp.Limit(g, t, 0, "+"), "=", meant, (), unrelated,
+                  rule=Squeeze(count, count + t + t**2, "sq.lo", "sq.hi"))]
+    results = check_steps(steps)
+    assert results["sq.lo"].status == VERIFIED and results["sq.hi"].status == VERIFIED  # sound premises
+    assert results["sq.lim"].status != VERIFIED, results["sq.lim"].methods
+    squeeze = next(m for m in results["sq.lim"].methods if m.method == "squeeze")
+    assert squeeze.outcome != "proved", squeeze
