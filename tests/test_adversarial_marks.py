@@ -112,3 +112,30 @@ def test_a_squeeze_to_a_sum_that_may_run_backwards_is_not_proved():
     assert results["sq.lim"].status != VERIFIED, results["sq.lim"].methods
     squeeze = next(m for m in results["sq.lim"].methods if m.method == "squeeze")
     assert squeeze.outcome != "proved", squeeze
+
+
+# ── an inflated zero widens the tolerance past a whole unit ─────────────────────────────────
+# The tolerance is relative to the size of the terms. Z = Li₂(u) + Li₂(1 − u) + log u·log(1 − u)
+# − π²/6 is 0 (Euler's reflection; SymPy cannot see it), so 10^100·Z + 1 = 0 says 1 = 0; but its
+# terms are 10^100 in size, so at 60 digits (and at 120) the difference 1 sat inside the
+# tolerance and the claim got ≈. The second look now doubles the precision again while the sides
+# agree only relative to their terms, not to their values.
+U = sp.Symbol("u", real=True)
+INFLATED_ZERO = sp.Integer(10) ** 100 * (sp.polylog(2, U) + sp.polylog(2, 1 - U) + sp.log(U) * sp.log(1 - U) - sp.pi**2 / 6)
+UNIT = assume(Real(U, sp.Rational(1, 10), sp.Rational(9, 10)))
+
+
+def test_one_is_not_zero_behind_an_inflated_zero(make_step):
+    result = check_step(make_step(INFLATED_ZERO + 1, "=", 0, UNIT))
+    assert result.status not in MARKED, result.methods
+
+
+def test_a_unit_offset_is_not_hidden_by_an_inflated_zero(make_step):
+    result = check_step(make_step(INFLATED_ZERO + U + 1, "=", U, UNIT))
+    assert result.status not in MARKED, result.methods
+
+
+def test_an_inflated_zero_that_is_zero_stays_numeric_only(make_step):
+    # Over-rejection guard: the same cancellation in a true claim still passes the numeric check.
+    result = check_step(make_step(INFLATED_ZERO + U, "=", U, UNIT))
+    assert result.status == NUMERIC_ONLY, result.methods

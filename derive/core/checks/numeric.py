@@ -255,16 +255,35 @@ def _first_failure(sides: _Sides, rel: str, point: Point, at: dict | None = None
         if why:
             # Confirmed only if it survives doubled precision (and a tolerance scaled to it):
             # rounding shrinks as the precision grows, a genuine difference does not.
-            with mpmath.workdps(2 * DIGITS):
-                try:
-                    again = sides(point, at)[index]
-                except ZeroDivisionError:
+            try:
+                if not _survives(sides, rel, point, at, index):
                     continue
-                if not _violation(rel, *again):
-                    continue
+            except ZeroDivisionError:
+                continue
             where = f" and {', '.join(f'{k}={mpmath.nstr(v, 6)}' for k, v in at.items())}" if at else ""
             return f"at {point.describe()}{where}: {why}"
     return ""
+
+
+# A cancellation can make the terms 10^100 times the sides (10^100·Z + 1 with Z = 0 in a form
+# SymPy cannot see): the tolerance, relative to the terms, then swallows a whole unit at 60 and at
+# 120 digits. While an equality's sides agree only relative to their terms, not to their values,
+# the precision is doubled again, up to this many digits.
+CANCELLATION_DIGITS = 16 * DIGITS
+
+
+def _survives(sides: _Sides, rel: str, point: Point, at: dict | None, index: int) -> bool:
+    """The violation at ``index`` persists at doubled precision (and a tolerance scaled to it),
+    doubled again while an equality holds only by the size of its terms."""
+    digits = 2 * DIGITS
+    while True:
+        with mpmath.workdps(digits):
+            a, b, size = sides(point, at)[index]
+            if _violation(rel, a, b, size):
+                return True
+            if rel != "=" or digits >= CANCELLATION_DIGITS or not _violation(rel, a, b, None):
+                return False
+        digits *= 2
 
 
 # ── the search ──────────────────────────────────────────────────────────────────────────────
