@@ -162,3 +162,24 @@ def test_cos_below_one_everywhere_is_not_numeric_only(make_step):
     assert shifted.subs(U, sp.pi / 7) == 1  # false at u = π/7
     result = check_step(make_step(shifted, "<", 1, assume(Real(U, -3, 3))))
     assert result.status not in MARKED, result.methods
+
+
+# ── a side undefined at every sample ────────────────────────────────────────────────────────
+# The numeric check skips a point where a side is undefined ("the claim says nothing there"); when
+# every point is skipped, nothing was compared, yet it passed: nan = 1, and ∫_1^3 du/(u − 2) = 5
+# (a divergent integral, SymPy's value nan), got ≈ from "48 points".
+def test_a_side_undefined_everywhere_is_not_numeric_only(make_step):
+    result = check_step(make_step(sp.nan, "=", 1, assume(Real(U, 1, 3))))
+    assert result.status not in MARKED, result.methods
+
+
+def test_a_divergent_integral_is_not_numeric_only(make_step):
+    divergent = sp.Integral(1 / (U - 2), (U, 1, 3))
+    result = check_step(make_step(divergent, "=", 5, assume(Real(U, 1, 3))))
+    assert result.status not in MARKED, result.methods
+
+
+def test_a_side_undefined_at_some_points_still_passes(make_step):
+    # Over-rejection guard: (u² − u)/(u − 1) = u is undefined only at u = 1.
+    result = check_step(make_step((U**2 - U) / (U - 1), "=", U, assume(Real(U, -3, 3))))
+    assert result.status in MARKED, result.methods

@@ -88,6 +88,7 @@ class _Sides:
         self._sizes: Callable | None | bool = None  # not compiled yet; False: cannot be
         self.why_sympy = ""
         self.second_looks = 0  # see _below_tolerance
+        self.compared = 0  # comparisons where both sides were defined (see check)
         try:
             # Derivatives are taken once here, not again for the sizes.
             self.prepared = [_prepare(e) for e in self.left + self.right]
@@ -243,6 +244,7 @@ def _first_failure(sides: _Sides, rel: str, point: Point, at: dict | None = None
     for index, (a, b, size) in enumerate(triples):
         if not (_defined(a) and _defined(b)):
             continue
+        sides.compared += 1
         why = _violation(rel, a, b, size)
         if why and not strict:
             try:
@@ -492,6 +494,9 @@ def check(step_id: str, lhs: Any, rel: str, rhs: Any, assumptions: Assumptions,
                     return fail(failure)
                 if rel != "=" and not limited and compiled:
                     worst.append((_relative_gap(sides, rel, point), tried, point))
+            if not limited and tried and not sides.compared:
+                # Every point was skipped as undefined: nothing was compared, so nothing passed.
+                return fail(f"a side is undefined at every one of the {tried} points tried")
             searched = 0
             if worst:
                 worst.sort(key=lambda item: (item[0], item[1]))
