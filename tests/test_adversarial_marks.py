@@ -8,6 +8,7 @@ evaluate (pinned there, it fails), then that the checker does not mark it.
 
 from __future__ import annotations
 
+import pytest
 import sympy as sp
 from sympy import Abs, Derivative, Max, Product, Sum, exp
 
@@ -183,3 +184,49 @@ def test_a_side_undefined_at_some_points_still_passes(make_step):
     # Over-rejection guard: (u² − u)/(u − 1) = u is undefined only at u = 1.
     result = check_step(make_step((U**2 - U) / (U - 1), "=", U, assume(Real(U, -3, 3))))
     assert result.status in MARKED, result.methods
+
+
+# ── a box's label may claim nothing ─────────────────────────────────────────────────────────
+# A boxed side may be a pure label (M_conv names the boxed value). But any undefined symbol passed
+# as a label was accepted on either side: a step (x + 1)² = x² + 2x + 1 could be boxed, with its ✓,
+# as "(x + 1)² = y" (y a declared variable), "(x + 1)² = x" (a bare Symbol('x') prints as the
+# real x) or "(x + 1)² = 0" (Symbol('0')). A label now names only the left side, and must not
+# print like a variable of the step or like a number.
+def _box_part():
+    import derive as dv
+
+    doc = dv.Document("Boxes")
+    return doc.problem("P", "statement").part("a", "A part")
+
+
+def _expanded_square(part):
+    import derive as dv
+
+    y = sp.Symbol("y", real=True)
+    derivation = part.derivation(dv.assume(dv.Real(x), dv.Real(y)))
+    return derivation.step((x + 1) ** 2, "=", x**2 + 2 * x + 1, "expand")
+
+
+@pytest.mark.parametrize("side, shown", [
+    ("rhs", sp.Symbol("y", real=True)),
+    ("rhs", sp.Symbol("x")),
+    ("rhs", sp.Symbol("0")),
+    ("lhs", sp.Symbol("0")),
+    ("lhs", sp.Symbol("y", real=True)),
+    ("lhs", sp.Symbol("x")),
+], ids=["rhs-declared", "rhs-same-name", "rhs-numeral", "lhs-numeral", "lhs-declared", "lhs-same-name"])
+def test_a_label_cannot_make_a_box_claim_more_than_its_step(side, shown):
+    import derive as dv
+
+    part = _box_part()
+    step = _expanded_square(part)
+    with pytest.raises(dv.AuthoringError):
+        part.result("box.label", "a label that claims something", step, **{side: shown})
+
+
+def test_a_label_naming_the_left_side_is_still_accepted():
+    import derive as dv
+
+    part = _box_part()
+    step = _expanded_square(part)
+    part.result("box.label.ok", "a label for the value", step, lhs=dv.named("M_box_ok", "M"))
