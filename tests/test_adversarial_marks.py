@@ -67,6 +67,7 @@ def test_a_constraint_with_a_forwards_sum_still_filters(make_step):
 # the simplest counterexample refutes. Not fixed here (derive/core/functions.py): the stand-ins
 # need families without uniform bounds (polynomials with large or negative coefficients, a fast
 # oscillation), or a numeric pass for an arbitrary f should not be enough for ≈ on an inequality.
+@pytest.mark.xfail(strict=True, reason="known hole: every stand-in family has bounded curvature (false claim gets ≈)")
 def test_a_uniform_bound_on_an_arbitrary_functions_curvature_is_not_numeric_only(make_step):
     f = arbitrary("f_adv")
     curvature = Derivative(f(x), x, 2)
@@ -151,6 +152,7 @@ def test_an_inflated_zero_that_is_zero_stays_numeric_only(make_step):
 # shrinks, where a true strict inequality's gap levels off). Not fixed: numeric.py's search is
 # shared with the speed work, and a threshold needs care with true claims such as σ(x) < 1
 # sampled far out.
+@pytest.mark.xfail(strict=True, reason="known hole: the search does not refine a near-touching minimum to 10^-40 (false claim gets ≈)")
 def test_a_strict_inequality_touching_at_an_irrational_point_is_not_numeric_only(make_step):
     gap = U**2 - 2 * sp.sqrt(2) * U + 2
     assert gap.subs(U, sp.sqrt(2)) == 0  # false at u = √2
@@ -158,6 +160,7 @@ def test_a_strict_inequality_touching_at_an_irrational_point_is_not_numeric_only
     assert result.status not in MARKED, result.methods
 
 
+@pytest.mark.xfail(strict=True, reason="known hole: the search does not refine a near-touching minimum to 10^-40 (false claim gets ≈)")
 def test_cos_below_one_everywhere_is_not_numeric_only(make_step):
     shifted = sp.cos(U - sp.pi / 7)
     assert shifted.subs(U, sp.pi / 7) == 1  # false at u = π/7
@@ -239,6 +242,7 @@ def test_a_label_naming_the_left_side_is_still_accepted():
 # (numeric.py / sampling.py, the speed work's files): the search should try each condition's edge
 # (the root of a linear relation in one real), and confirm there exactly, since at doubled
 # precision a rounded 1/3 is no longer on the edge.
+@pytest.mark.xfail(strict=True, reason="known hole: the sampler does not try the edges of a condition (false claim gets ≈)")
 def test_brackets_that_differ_only_at_a_real_edge_are_not_numeric_only(make_step):
     lhs, rhs = sp.Piecewise((1, U < 1), (0, True)), sp.Piecewise((1, U <= 1), (0, True))
     assert lhs.subs(U, 1) != rhs.subs(U, 1)
@@ -246,6 +250,7 @@ def test_brackets_that_differ_only_at_a_real_edge_are_not_numeric_only(make_step
     assert result.status not in MARKED, result.methods
 
 
+@pytest.mark.xfail(strict=True, reason="known hole: the sampler does not try the edges of a condition (false claim gets ≈)")
 def test_an_order_between_brackets_that_differ_at_a_third_is_not_numeric_only(make_step):
     third = sp.Rational(1, 3)
     below = sp.Piecewise((2 * U, U <= third), (U, True))  # 2/3 at u = 1/3
