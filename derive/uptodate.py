@@ -153,12 +153,31 @@ class _WatchedEnviron(os._Environ):  # type: ignore[misc,name-defined]
         try:
             value = super().__getitem__(key)
         except KeyError:
-            if _opened is not None and isinstance(key, str):
+            if _opened is not None and isinstance(key, str) and _read_by_document():
                 _variables.setdefault(key, None)
             raise
-        if _opened is not None and isinstance(key, str):
+        if _opened is not None and isinstance(key, str) and _read_by_document():
             _variables.setdefault(key, value)
         return value
+
+
+_STDLIB = os.path.dirname(os.__file__) + os.sep
+
+
+def _read_by_document() -> bool:
+    """Whether the code reading a variable is the document's or a package's, not derive's own
+    or the standard library's (which copy the whole environment for TeX: PATH, SHLVL, _ …)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not (name.startswith("<frozen") or name.endswith(("_collections_abc.py", "os.py"))
+                or name == __file__):
+            break
+        frame = frame.f_back
+    if frame is None:
+        return False
+    name = frame.f_code.co_filename
+    return not (name.startswith(str(_PACKAGE) + os.sep) or name.startswith(_STDLIB))
 
 
 def start_watching() -> None:
