@@ -21,9 +21,9 @@ def grade(text: str, expected: sp.Expr) -> str:
     return compare(claim, expected, decimals=stated_decimals(text)).status
 
 
-@pytest.mark.xfail(strict=True, reason="known hole: whole numbers are sampled 1..5 only (wrong answer graded correct)")
 @pytest.mark.parametrize("text", [
-    "n + delta_{n,7}",  # a Kronecker delta at a value above the sampled 1..5
+    pytest.param("n + delta_{n,7}", marks=pytest.mark.xfail(  # a delta at one value among 6..40
+        strict=True, reason="known hole: a delta at one whole number the samples miss (wrong answer graded correct)")),
     "min(n, 6)",  # equal to n for n <= 6
     "n + floor(n/6)",  # equal to n for n < 6
     "n*(n-1)*(n-2)*(n-3)*(n-4)*(n-5)/720 + n",  # zero at every sampled whole number
@@ -49,15 +49,19 @@ def test_right_answers_written_differently_stay_correct(text):
     assert grade(text, n) == "correct"
 
 
-@pytest.mark.xfail(strict=True, reason="known hole: sums are written out for sizes 2..6 only (wrong answer graded correct)")
 def test_a_sum_answer_wrong_only_beyond_the_sampled_sizes_is_wrong():
-    # sums are written out for n = 2..6 only: a polynomial vanishing there hides
+    # a polynomial vanishing at the small sizes 2..6 is caught at the far sizes
     assert grade("sum_{k=1}^{n} k + (n-2)(n-3)(n-4)(n-5)(n-6)", n * (n + 1) / 2) == "wrong"
 
 
-@pytest.mark.xfail(strict=True, reason="known hole: an exponent's negative decimals accept 0e3 for 400 (wrong answer graded correct)")
 @pytest.mark.parametrize("text, expected", [("0e3", 400), ("0e6", 400000), ("1e2", 91), ("1e3", 655)])
 def test_an_exponent_does_not_buy_a_tolerance_larger_than_the_answer(text, expected):
     # "0e3" states 0 decimals of thousands: read as rounding to thousands, 0 and 1000 would be
     # correct for 400 and 655, a zero or an order of magnitude graded correct.
     assert grade(text, sp.Integer(expected)) == "wrong"
+
+
+@pytest.mark.parametrize("text, expected", [("1.2e9", 1234567890), ("91.79", sp.Rational(9179, 100) + sp.Rational(1, 1000)),
+                                            ("45e2", 4512), ("0.5", sp.Rational(1, 2))])
+def test_a_rounding_with_two_figures_or_written_decimals_stays_correct(text, expected):
+    assert grade(text, sp.Integer(expected) if isinstance(expected, int) else expected) == "correct"

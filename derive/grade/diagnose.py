@@ -271,6 +271,8 @@ def _compare_constants(
     claim: _Value, expected: _Value, decimals: int | None, options: CompareOptions
 ) -> Verdict:
     exact = isinstance(claim, Fraction) and isinstance(expected, Fraction)
+    if decimals is not None and not _states_a_rounding(claim, decimals):
+        decimals = None  # compared as the number it is, not as a rounding of the expected one
     tolerance = _tolerance(decimals, exact, expected, options.dps)
 
     def matches(target: _Value) -> bool:
@@ -284,6 +286,18 @@ def _compare_constants(
     return Verdict(
         "wrong", _diagnose_constants(claim, expected, decimals, matches, options), method
     )
+
+
+def _states_a_rounding(claim: _Value, decimals: int) -> bool:
+    """Whether a number written with ``decimals`` decimals reads as a rounded value: never 0 (0e3
+    or 0.0 would be 400 or 0.04 "rounded"), and, in tens or coarser (1e2, 4e5), with at least two
+    significant figures: one figure of a magnitude (1e2 for 91) is an order of magnitude, not an answer."""
+    value = abs(_to_mpf(claim))
+    if value == 0:
+        return False
+    if decimals > 0:
+        return True
+    return int(mpmath.floor(mpmath.log10(value))) + 1 + decimals >= 2
 
 
 def _tolerance(decimals: int | None, exact: bool, expected: _Value, dps: int) -> mpmath.mpf | int:
@@ -453,7 +467,11 @@ def _sample(
     for point in range(3 * wanted):
         if len(samples) == wanted:
             break
-        sizes_at = {s: sympy.Integer(rng.randint(smallest, smallest + 4)) for s in sizes}
+        # Every third point draws sizes and whole numbers further out: an answer wrong only from 6
+        # on (min(n, 6), a product (n − 1)…(n − 5), a sum's extra term) agrees at 1 to 5.
+        far = point % 3 == 2
+        sizes_at = {s: sympy.Integer(rng.randint(smallest + 5, smallest + 20) if far else rng.randint(smallest, smallest + 4))
+                    for s in sizes}
         top = min((int(v) for v in sizes_at.values()), default=smallest + 1)
         drawn = (
             [rng.randint(1, top) for _ in indices]
@@ -528,14 +546,14 @@ def _index_symbols(expr: sympy.Expr) -> set[sympy.Symbol]:
 def _default_value(
     unknown: sympy.Expr, rng: random.Random, point: int, position: int
 ) -> sympy.Expr:
-    """An exact rational of size 0.1 to 2 (whole 1 to 5 for integers), positive when the
+    """An exact rational of size 0.1 to 2 (whole 1 to 5 for integers, 6 to 40 at every third point), positive when the
     assumptions say so. Otherwise the sign follows a bit of the point's number, so every
     unknown is negative at some points and the first three meet in every sign combination
     (random signs could all come out positive and let |y| pass for y)."""
     nonnegative = bool(unknown.is_positive or unknown.is_nonnegative)
     sign = -1 if not nonnegative and (point >> (position % 3)) & 1 else 1
     if unknown.is_integer:
-        return sympy.Integer(sign * rng.randint(1, 5))
+        return sympy.Integer(sign * (rng.randint(6, 40) if point % 3 == 2 else rng.randint(1, 5)))
     return sympy.Rational(sign * rng.randint(100, 2000), 1000)
 
 
