@@ -24,6 +24,7 @@ import sympy as sp
 from sympy import Derivative, KroneckerDelta, Piecewise, Sum
 
 from derive import Assumptions, Integer, arbitrary, Part, Problem, Real, RealVector, Unavailable, assume, measured, named, require, torch_version
+from derive.documents.hw7.prose_numbers import power_of_ten
 from derive.documents.hw7.conv_identities import check_identities, deep_conv_net
 from derive.nn import conv_matrix, multiplication_counts
 
@@ -385,7 +386,8 @@ def autograd_checks(part: Part) -> None:
     part.say(f"Then numerically, at sizes no symbolic check reaches: on {len(rows)} random float64 "
              f"networks with $\\tanh$ as $σ$ (input lengths {', '.join(str(r['n0']) for r in rows)}), backpropagation "
              f"without any matrix (the products of (b)) agrees with torch's autograd for every filter, "
-             f"bias and the input to within {rows[0]['tolerance']:.0e} (largest difference {largest:.1e}).")
+             f"bias and the input to within {power_of_ten(rows[0]['tolerance'], 0)} "
+             f"(largest difference {power_of_ten(largest)}).")
 
 
 # ── (b) ─────────────────────────────────────────────────────────────────────────────────────────
@@ -476,7 +478,7 @@ def product_checks(part: Part) -> None:
                              f"{r['transpose']:.1e}, {r['operator']:.1e} (tolerance {r['tolerance']:.0e})")
     largest = max(max(r["forward"], r["transpose"], r["operator"]) for r in rows)
     part.say(f"At {len(rows)} sizes the three convolutions agree with the matrix products to within "
-             f"{rows[0]['tolerance']:.0e} (largest difference {largest:.1e}).")
+             f"{power_of_ten(rows[0]['tolerance'], 0)} (largest difference {power_of_ten(largest)}).")
 
 
 def _cost_rows(conv_torch: Any) -> list[dict]:
