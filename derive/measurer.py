@@ -67,7 +67,7 @@ class Measurer:
 def start(document: Document, parts: Sequence[str], cache: Path) -> Measurer | None:
     """Fork a process that builds ``document``'s selected problems with their figures measured
     into ``cache``; None where processes cannot be forked (the build then measures itself)."""
-    if not hasattr(os, "fork"):
+    if not hasattr(os, "fork") or not fork_is_safe():
         return None
     parent = os.getpid()
     for stream in (sys.stdout, sys.stderr):
@@ -103,6 +103,18 @@ def start(document: Document, parts: Sequence[str], cache: Path) -> Measurer | N
         code = 1
     finally:
         os._exit(code)
+
+
+#: Modules whose thread pool (torch's GNU OpenMP) a forked child cannot use: the pool's
+#: threads are not copied, so the child's first parallel call waits for them forever. A notebook or
+#: a test that ran torch before building would hang the build.
+THREAD_POOL_MODULES = ("torch",)
+
+
+def fork_is_safe() -> bool:
+    """Whether this process may fork a measurer: none of the thread-pool libraries is loaded (the
+    command line never loads them before the fork; an interactive session may have)."""
+    return not any(name in sys.modules for name in THREAD_POOL_MODULES)
 
 
 def _reads_path(cache: Path, pid: int) -> Path:

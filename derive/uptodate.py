@@ -10,9 +10,16 @@ input that build had:
   folders (a new ``helpers.py`` beside the document could shadow an import);
 * every file the build opened for reading, or tried to (a data file, a results file that did not
   exist yet), outside Python, the installed packages and derive's own caches;
+* the names in every folder the build listed (os.listdir, os.scandir, glob: a new data file);
+* the working folder (a file named relatively is another file elsewhere);
 * the options, the versions of Python and of the packages the maths and the figures come from,
   the environment variables that change a build, and which TeX would run;
 * the hash of every output it published.
+
+A build during which the document started a program (not TeX) records nothing: what that
+program read cannot be watched. Not covered: environment variables other than those below, and
+files only tested for (os.stat, Path.exists) and never opened or listed. Environment variables
+read through os.environ while the build ran are inputs too (not those read by C code).
 
 ``previous`` recomputes all of that and returns the old summary only if everything matches and
 every output is byte for byte the one that build published; any doubt (no record, a damaged
@@ -73,11 +80,26 @@ def record_path(out: Path, key: Inputs) -> Path:
 # ── watching what a build reads ─────────────────────────────────────────────────────────────────
 
 _opened: set[str] | None = None  # paths opened for reading while watching; None: not watching
+_listed: set[str] = set()  # folders listed while watching (a new file there is a change)
+_programs: set[str] = set()  # programs other than TeX started while watching: what they read is unknown
+_variables: dict[str, str | None] = {}  # environment variables read while watching, with their values
 _hooked = False
+#: Programs derive itself runs (TeX); any other program a document starts makes the build unrecordable.
+OWN_PROGRAMS = ("latexmk", "pdflatex", "kpsewhich")
+_LISTING_EVENTS = ("os.listdir", "os.scandir", "glob.glob")
+_PROGRAM_EVENTS = ("subprocess.Popen", "os.system", "os.posix_spawn", "os.spawn", "os.exec")
 
 
 def _audit(event: str, args: tuple) -> None:
-    if event != "open" or _opened is None:
+    if _opened is None:
+        return
+    if event in _LISTING_EVENTS:
+        _note_listing(event, args)
+        return
+    if event in _PROGRAM_EVENTS:
+        _note_program(event, args)
+        return
+    if event != "open":
         return
     path, mode, flags = (tuple(args) + (None, None, None))[:3]
     if not isinstance(path, (str, bytes, os.PathLike)):
@@ -92,11 +114,82 @@ def _audit(event: str, args: tuple) -> None:
         pass
 
 
+def _note_listing(event: str, args: tuple) -> None:
+    """os.listdir / os.scandir / glob: the folder's names are an input (a new data file there)."""
+    target = args[0] if args else None
+    if target is None:
+        target = "."
+    if not isinstance(target, (str, bytes, os.PathLike)):
+        return  # a file descriptor
+    try:
+        folder = os.fsdecode(target)
+        if event == "glob.glob":
+            folder = os.path.dirname(folder.split("*")[0].split("?")[0].split("[")[0]) or "."
+        _listed.add(os.path.abspath(folder))
+    except (TypeError, ValueError):
+        pass
+
+
+def _note_program(event: str, args: tuple) -> None:
+    """Another program's reads cannot be watched: remember that one ran (TeX aside)."""
+    command = args[1] if event == "subprocess.Popen" and len(args) > 1 else (args[0] if args else None)
+    if event == "subprocess.Popen" and args and args[0] is not None:
+        command = args[0]
+    if isinstance(command, (list, tuple)):
+        command = command[0] if command else None
+    try:
+        name = os.path.basename(os.fsdecode(command)) if command is not None else "?"
+    except (TypeError, ValueError):
+        name = "?"
+    if event == "os.system" or name not in OWN_PROGRAMS:
+        _programs.add(name)
+
+
+class _WatchedEnviron(os._Environ):  # type: ignore[misc,name-defined]
+    """os.environ that remembers, while watching, which variables were read (get, [], in and
+    os.getenv all come through __getitem__): a document's own setting (TINY_N=5) is an input."""
+
+    def __getitem__(self, key):
+        try:
+            value = super().__getitem__(key)
+        except KeyError:
+            if _opened is not None and isinstance(key, str) and _read_by_document():
+                _variables.setdefault(key, None)
+            raise
+        if _opened is not None and isinstance(key, str) and _read_by_document():
+            _variables.setdefault(key, value)
+        return value
+
+
+_STDLIB = os.path.dirname(os.__file__) + os.sep
+
+
+def _read_by_document() -> bool:
+    """Whether the code reading a variable is the document's or a package's, not derive's own
+    or the standard library's (which copy the whole environment for TeX: PATH, SHLVL, _ …)."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not (name.startswith("<frozen") or name.endswith(("_collections_abc.py", "os.py"))
+                or name == __file__):
+            break
+        frame = frame.f_back
+    if frame is None:
+        return False
+    name = frame.f_code.co_filename
+    return not (name.startswith(str(_PACKAGE) + os.sep) or name.startswith(_STDLIB))
+
+
 def start_watching() -> None:
     """From now on, remember every file this process opens for reading (an audit hook; hooks
     cannot be removed, so it is installed once and only records while watching)."""
     global _opened, _hooked
     _opened = set()
+    _listed.clear()
+    _programs.clear()
+    _variables.clear()
+    if type(os.environ) is os._Environ:  # type: ignore[attr-defined]
+        os.environ.__class__ = _WatchedEnviron
     if not _hooked:
         sys.addaudithook(_audit)
         _hooked = True
@@ -205,7 +298,8 @@ def _setting() -> dict[str, Any]:
     from derive import __version__
 
     variables = {k: v for k, v in os.environ.items() if k.startswith("DERIVE_") or k in ENVIRONMENT}
-    return {"python": sys.version, "executable": sys.executable, "derive": __version__,
+    # The working folder: a file the document names relatively is another file elsewhere.
+    return {"python": sys.version, "executable": sys.executable, "cwd": os.getcwd(), "derive": __version__,
             "distributions": _distributions(), "environment": dict(sorted(variables.items())),
             "tex": _tex_tools()}
 
@@ -261,12 +355,24 @@ def save(out: Path, key: Inputs, outputs: dict[str, str], summary: dict[str, int
          report: dict[str, str | None]) -> None:
     """Record the build just published into ``out``: ``outputs`` maps each file it published
     (a name in ``out``) to its hash; ``summary`` and ``report`` are what the CLI prints."""
+    listed = set(_listed)
+    variables = dict(_variables)
+    programs = set(_programs)
     opened = stop_watching()
+    if programs:
+        # The document ran a program (its reads are unknown): no record, so the next build is real.
+        try:
+            record_path(out, key).unlink()
+        except OSError:
+            pass
+        return
     package_folders = [_PACKAGE, *(f for f in _TEMPLATE_FOLDERS if f.is_dir())]
     roots = _installed_roots()
     modules = [p for p in _module_files() if not _inside(p, package_folders) and _outside_python(p, roots)]
     read = [p for p in opened if not _inside(p, package_folders) and not _is_own(p, out, outputs)
-            and not p.endswith((".pyc", ".pyo"))  # compiled from a module whose source is recorded
+            # a compiled cache of a module whose source is recorded (a .pyc beside, not in
+            # __pycache__, is imported without source: it is the source)
+            and not (p.endswith((".pyc", ".pyo")) and os.path.basename(os.path.dirname(p)) == "__pycache__")
             and not p.startswith(("/proc/", "/dev/", "/sys/")) and _outside_python(p, roots)]
     files = {p: _file_state(p) for p in sorted(set(modules) | set(read))}
     record = {
@@ -275,7 +381,12 @@ def save(out: Path, key: Inputs, outputs: dict[str, str], summary: dict[str, int
         "setting": _setting(),
         "package": _tree(package_folders),
         "files": {p: state for p, state in files.items() if state != "directory"},
-        "listings": {folder: _listing(folder) for folder in sorted({os.path.dirname(p) for p in modules})},
+        "variables": dict(sorted(variables.items())),
+        "listings": {folder: _listing(folder) for folder in sorted(
+            {os.path.dirname(p) for p in modules}
+            | {f for f in listed if not _inside(f, package_folders)
+               and not _inside(os.path.realpath(f), [Path(os.path.realpath(out))])  # derive's own folder
+               and _outside_python(f, roots)})},
         "outputs": outputs,
         "summary": summary,
         "report": report,
@@ -324,5 +435,7 @@ def _still_valid(out: Path, key: Inputs, record: dict[str, Any]) -> bool:
     if record["package"] != _tree(package_folders):
         return False
     if any(_listing(folder) != listed for folder, listed in record["listings"].items()):
+        return False
+    if any(os.environ.get(name) != value for name, value in record["variables"].items()):
         return False
     return all(_file_state(path) == state for path, state in record["files"].items())

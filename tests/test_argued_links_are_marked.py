@@ -38,7 +38,7 @@ def test_the_prose_only_links_of_homework_7_are_marked_argued():
 
     p4 = " ".join(argued_text(p4_conv_backprop.problem()))
     p5 = " ".join(argued_text(p5_net_in_net.problem()))
-    assert "by the chain rule through z" in p4  # 4a: the link through z
+    assert "by the chain rule through $z$" in p4  # 4a: the link through z
     assert "held fixed at the point" in p4  # 4a v: g held fixed, a stand-in
     assert "every layer of Net2 computes what the matching" in p5  # 5a: matching the layers
     assert "Now follow a 32 × 32 window" in p5  # 5b: the induction through the layers

@@ -12,7 +12,7 @@ import pytest
 import sympy as sp
 
 import derive as dv
-from derive import pipeline
+from derive import measurer, pipeline
 from derive.core import measurements
 from derive.errors import CheckFailed
 
@@ -52,6 +52,13 @@ def _build(tmp_path, document, progress=None):
 def _forget_the_cache():
     yield
     measurements.use_cache(None)
+
+
+@pytest.fixture(autouse=True)
+def _fork_although_torch_ran(monkeypatch):
+    # Other tests in this session may have run torch, which stops a build from forking its measurer
+    # (tests/test_a_build_after_torch_ran_does_not_hang.py); these figures use no torch.
+    monkeypatch.setattr(measurer, "fork_is_safe", lambda: True)
 
 
 def test_the_steps_are_checked_while_the_figure_is_measured_elsewhere(tmp_path):

@@ -278,8 +278,8 @@ def test_full_width_file_round_trips_into_the_tables(tmp_path, monkeypatch):
     text = _prose_text(built)
     # relative to the largest output, 0.02
     assert "at the sheet's widths (run separately) the largest difference relative to the largest output " \
-           "is 1.0e-06 in float32 and 1.0e-15 in float64" in text
-    assert "1.5e-06 in float32 and 4.5e-15 in float64" in text
+           "is $1.0 · 10^{-6}$ in float32 and $1.0 · 10^{-15}$ in float64" in text
+    assert "$1.5 · 10^{-6}$ in float32 and $4.5 · 10^{-15}$ in float64" in text
     assert str(path) not in text  # no cache paths in the solution
 
 

@@ -287,9 +287,14 @@ class Constraint:
     def _holds_at(self, point: dict, binding: dict) -> bool:
         # Twice: the first pass fixes indices (x[j] -> x[2]), the second their entries.
         # xreplace, not subs: exact structural replacement, and an order of magnitude faster.
-        if sp.sympify(self.where).xreplace(binding).xreplace(point).xreplace(point) is not sp.true:
+        # as_meant before the numbers go in (a relation evaluates itself on substitution): an
+        # empty range is 0 terms, as the PDF's reader reads it, not Karr's Σ_{1}^{-1} = −1 of
+        # SymPy, which would drop admissible points from sampling.
+        from derive.core.checks.ranges import as_meant  # here: ranges imports this module
+
+        if as_meant(sp.sympify(self.where)).xreplace(binding).xreplace(point).xreplace(point) is not sp.true:
             return True
-        relation = self.relation.xreplace(binding).xreplace(point).xreplace(point)
+        relation = as_meant(self.relation).xreplace(binding).xreplace(point).xreplace(point)
         value = relation.doit() if isinstance(relation, sp.Basic) else relation
         if value in (sp.true, True):
             return True

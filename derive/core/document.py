@@ -275,8 +275,11 @@ class Part(_Notebook):
         if not isinstance(step, Step):
             raise authoring.refuse(f"result {result_id!r}", "result() takes the Step returned by step() or then()")
         # A box is shown as checked, so what it displays must be what the chain established.
-        for shown_side, sides in ((lhs, self._chain_lefts(step)), (rhs, [step.rhs])):
-            if shown_side is not None and not _same_quantity(shown_side, sides, step):
+        # Names the derivation defined after the step (the box shows them) count as defined.
+        named = next((tuple(b.definitions) for b in self.blocks if isinstance(b, Derivation) and step in b.steps), ())
+        checked = dataclasses.replace(step, definitions=named) if len(named) > len(step.definitions) else step
+        for shown_side, sides, left in ((lhs, self._chain_lefts(step), True), (rhs, [step.rhs], False)):
+            if shown_side is not None and not _same_quantity(shown_side, sides, checked, label=left):
                 raise authoring.refuse(
                     f"result {result_id!r}",
                     f"the boxed side {sp.sstr(shown_side)[:80]} is not what step {step.id} established; "
@@ -302,6 +305,11 @@ class Part(_Notebook):
     def table(self, caption: str, header: Sequence[str], rows: Sequence[Sequence[Any]],
               align: str = "", note: str = "") -> None:
         """A table: cells are strings (escaped), ints (grouped) or SymPy expressions."""
+        # ``align`` goes into \begin{tabular}{...} as written: only column letters and rules, so
+        # that it cannot carry TeX code (\input, \write, a brace that closes the argument).
+        if not isinstance(align, str) or not all(c in "lcr|" for c in align):
+            raise AuthoringError(f"table {shown(caption)}: align {shown(align)} may hold only the "
+                                 "column letters l, c, r and rules |")
         self.blocks.append(Table(caption, tuple(header), tuple(tuple(r) for r in rows), align, note))
 
     def listing(self, caption: str, *functions: Callable[..., Any]) -> None:
@@ -437,14 +445,34 @@ def _prose(why: ProseParts | str) -> ProseParts:
     return (why,) if isinstance(why, str) else tuple(why)
 
 
-def _same_quantity(shown_side: Any, sides: Sequence[Any], step: Step) -> bool:
-    """True when a box's displayed side is a pure label, or equals one of ``sides`` once the
-    derivation's definitions are substituted (structurally, or by SymPy's simplification)."""
+def _only_names(label: sp.Symbol, step: Step) -> bool:
+    """A label claims nothing only if it cannot be read as something else: not printed like a
+    symbol of the step or of its declarations (a bare Symbol('x') prints as the real x), and not
+    like a number (Symbol('0'), or a named symbol shown as 0)."""
+    import re
+
+    from derive.core.notation import DISPLAY_NAMES
+
+    shown = lambda s: DISPLAY_NAMES.get(s, s.name)  # noqa: E731
+    used = set()
+    for side in (step.lhs, step.rhs):
+        used |= set(getattr(side, "free_symbols", ()))
+    for variable in step.assumptions.variables:
+        used |= {v for v in (getattr(variable, "symbol", None), getattr(variable, "base", None)) if v is not None}
+    names = {str(s) for s in used} | {shown(s) for s in used if isinstance(s, sp.Symbol)}
+    core = re.sub(r"\\(mathrm|mathit|mathbf|mathsf|text|operatorname)|[{}\s]", "", shown(label))
+    return label.name not in names and shown(label) not in names and not re.fullmatch(r"[-+0-9.,]*", core)
+
+
+def _same_quantity(shown_side: Any, sides: Sequence[Any], step: Step, label: bool = True) -> bool:
+    """True when a box's displayed side is a pure label (``label``: on the left only), or equals
+    one of ``sides`` once the derivation's definitions are substituted (structurally, or by
+    SymPy's simplification)."""
     from derive.core.checks.prepare import expand_definitions
 
     defined = {name for name, _ in step.definitions}
-    if isinstance(shown_side, sp.Symbol) and shown_side not in defined and all(
-            shown_side not in getattr(side, "free_symbols", ()) for side in sides):
+    if label and isinstance(shown_side, sp.Symbol) and shown_side not in defined and all(
+            shown_side not in getattr(side, "free_symbols", ()) for side in sides) and _only_names(shown_side, step):
         return True  # a label such as M_conv: it names the boxed value and claims nothing more
     shown_expanded = expand_definitions(shown_side, step.definitions)
     expanded_sides = [expand_definitions(side, step.definitions) for side in sides]

@@ -32,6 +32,50 @@ def _definition_text(pair: tuple[sp.Basic, sp.Basic]) -> str:
     return known[1]
 
 
+_MODULE_HASH: dict[str, str] = {}
+
+
+def _module_hash(cls: type) -> str:
+    """A hash of the source file a class was defined in (its methods and the helpers they call)."""
+    import sys
+
+    path = getattr(sys.modules.get(cls.__module__), "__file__", None)
+    if not isinstance(path, str):  # a module loaded without registering it: its methods know their file
+        codes = (getattr(v, "__code__", None) for v in vars(cls).values())
+        path = next((c.co_filename for c in codes if c is not None), None)
+    if not isinstance(path, str):
+        return "no-file"
+    if path not in _MODULE_HASH:
+        try:
+            with open(path, "rb") as handle:
+                _MODULE_HASH[path] = hashlib.sha256(handle.read()).hexdigest()
+        except OSError:
+            _MODULE_HASH[path] = "unreadable"
+    return _MODULE_HASH[path]
+
+
+def _function_classes_text(*exprs: Any) -> list[str]:
+    """What srepr leaves out of a function: a function's assumptions (Function('f', positive=True)
+    prints as Function('f')) and, for a class defined outside SymPy, its code (an edited fdiff or
+    evalf prints the same). Without them a cached ✓ outlives a change that makes the step false."""
+    texts: set[str] = set()
+    for expr in exprs:
+        if not isinstance(expr, sp.Basic):
+            continue
+        for node in sp.preorder_traversal(expr):
+            cls = type(node)
+            module = getattr(cls, "__module__", "") or ""
+            foreign = not module.startswith("sympy")
+            if not (isinstance(node, sp.Function) or foreign):
+                continue
+            facts = getattr(cls, "default_assumptions", {}) or {}
+            text = f"{module}.{getattr(cls, '__qualname__', cls.__name__)}:{sorted(facts.items())}"
+            if foreign:
+                text += ":" + _module_hash(cls)
+            texts.add(text)
+    return sorted(texts)
+
+
 @dataclass(frozen=True)
 class Squeeze:
     """The squeeze rule: lower ≤ f ≤ upper (established by the steps named) and both bounds tend
@@ -90,6 +134,7 @@ class Step:
             repr(self.assumptions),
             repr(self.rule),
             *(_definition_text(pair) for pair in self.definitions),
+            *_function_classes_text(self.lhs, self.rhs, *(e for pair in self.definitions for e in pair)),
         ]
         if self.display is not None:  # the shown form is checked against the canonical one
             parts.append("display:" + sp.srepr(self.display))

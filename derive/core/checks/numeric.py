@@ -88,6 +88,7 @@ class _Sides:
         self._sizes: Callable | None | bool = None  # not compiled yet; False: cannot be
         self.why_sympy = ""
         self.second_looks = 0  # see _below_tolerance
+        self.compared = 0  # comparisons where both sides were defined (see check)
         try:
             # Derivatives are taken once here, not again for the sizes.
             self.prepared = [_prepare(e) for e in self.left + self.right]
@@ -243,6 +244,7 @@ def _first_failure(sides: _Sides, rel: str, point: Point, at: dict | None = None
     for index, (a, b, size) in enumerate(triples):
         if not (_defined(a) and _defined(b)):
             continue
+        sides.compared += 1
         why = _violation(rel, a, b, size)
         if why and not strict:
             try:
@@ -255,16 +257,35 @@ def _first_failure(sides: _Sides, rel: str, point: Point, at: dict | None = None
         if why:
             # Confirmed only if it survives doubled precision (and a tolerance scaled to it):
             # rounding shrinks as the precision grows, a genuine difference does not.
-            with mpmath.workdps(2 * DIGITS):
-                try:
-                    again = sides(point, at)[index]
-                except ZeroDivisionError:
+            try:
+                if not _survives(sides, rel, point, at, index):
                     continue
-                if not _violation(rel, *again):
-                    continue
+            except ZeroDivisionError:
+                continue
             where = f" and {', '.join(f'{k}={mpmath.nstr(v, 6)}' for k, v in at.items())}" if at else ""
             return f"at {point.describe()}{where}: {why}"
     return ""
+
+
+# A cancellation can make the terms 10^100 times the sides (10^100·Z + 1 with Z = 0 in a form
+# SymPy cannot see): the tolerance, relative to the terms, then swallows a whole unit at 60 and at
+# 120 digits. While an equality's sides agree only relative to their terms, not to their values,
+# the precision is doubled again, up to this many digits.
+CANCELLATION_DIGITS = 16 * DIGITS
+
+
+def _survives(sides: _Sides, rel: str, point: Point, at: dict | None, index: int) -> bool:
+    """The violation at ``index`` persists at doubled precision (and a tolerance scaled to it),
+    doubled again while an equality holds only by the size of its terms."""
+    digits = 2 * DIGITS
+    while True:
+        with mpmath.workdps(digits):
+            a, b, size = sides(point, at)[index]
+            if _violation(rel, a, b, size):
+                return True
+            if rel != "=" or digits >= CANCELLATION_DIGITS or not _violation(rel, a, b, None):
+                return False
+        digits *= 2
 
 
 # ── the search ──────────────────────────────────────────────────────────────────────────────
@@ -473,6 +494,9 @@ def check(step_id: str, lhs: Any, rel: str, rhs: Any, assumptions: Assumptions,
                     return fail(failure)
                 if rel != "=" and not limited and compiled:
                     worst.append((_relative_gap(sides, rel, point), tried, point))
+            if not limited and tried and not sides.compared:
+                # Every point was skipped as undefined: nothing was compared, so nothing passed.
+                return fail(f"a side is undefined at every one of the {tried} points tried")
             searched = 0
             if worst:
                 worst.sort(key=lambda item: (item[0], item[1]))

@@ -7,6 +7,7 @@ import time
 import sympy as sp
 
 from derive.core.assumptions import Assumptions, NonNegative, Positive, Real
+from derive.core.checks import ranges
 from derive.core.checks.prepare import Declared
 from derive.core.checks.result import MethodResult
 from derive.core.checks.timelimit import CheckTimeout, time_limit
@@ -60,6 +61,14 @@ def check_squeeze(lhs: sp.Expr, rhs: sp.Expr, rule: Squeeze, expand,
     mapping = declared.mapping if declared is not None else {}
     var_d, point_d = mapping.get(var, var), sp.sympify(point).xreplace(mapping)
     target = apply(expand(rhs))
+    # The limits are compared by SymPy, whose sums follow Karr's convention: only where every
+    # range provably runs forwards (and no strided delta) do they mean the shown sums.
+    if assumptions is not None:
+        facts = ranges.declared_facts(assumptions, mapping)
+        for shown in (target, apply(expand(rule.lower)), apply(expand(rule.upper))):
+            why = ranges.trusted(shown, facts)
+            if why:
+                return MethodResult("squeeze", "inconclusive", time.perf_counter() - started, why)
     try:
         with time_limit(RULE_SECONDS):
             for name, bound in (("lower", rule.lower), ("upper", rule.upper)):

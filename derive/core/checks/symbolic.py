@@ -146,6 +146,14 @@ def check_equal(lhs: Any, rhs: Any, declared: Declared | list, seconds: float = 
                 if nonzero:
                     return MethodResult("symbolic", "failed", time.perf_counter() - started,
                                         f"lhs − rhs simplifies to {nonzero[0]}, not 0")
+                # SymPy knows, from the declared facts alone, that an entry is never 0 (e.g.
+                # e^{−10000(1+x²)} > 0): the claim is false everywhere, however small the gap is
+                # at the samples (below any precision the numeric check uses).
+                never_zero = [r for r in reduced if isinstance(r, sp.Basic) and r.is_zero is False]
+                if never_zero:
+                    return MethodResult("symbolic", "failed", time.perf_counter() - started,
+                                        f"lhs − rhs is {declared.show(never_zero[0], 160)}, which is "
+                                        "never 0 under the declared assumptions")
                 left = f"lhs − rhs left as {declared.show(reduced[0], 160)}"
     except CheckTimeout as exc:
         return MethodResult("symbolic", "timeout", time.perf_counter() - started, f"symbolic check {exc}; fell back to numeric")

@@ -173,6 +173,15 @@ def _ratio_text(diff: float, scale: float) -> str:
     return "0" if diff == 0 else "inf"
 
 
+def _power_of_ten(value: float, digits: int = 1) -> str:
+    """3e-07 as prose maths, $3.0 · 10^{-7}$, the way the tables and the rest of the text write it."""
+    if value == 0 or not math.isfinite(value):
+        return "$0$" if value == 0 else "$\\infty$"
+    mantissa, power = f"{value:.{digits}e}".split("e")
+    head = "" if mantissa == "1" else f"{mantissa} · "  # a tolerance 10^{-4}; a measured 1.0 · 10^{-6}
+    return f"${head}10^{{{int(power)}}}$"
+
+
 def agrees(record: Mapping[str, Any], dtype: str) -> bool:
     """Shapes match and the largest difference is within the dtype's relative tolerance."""
     diff, scale = record["max_abs_diff"], record["max_abs_output"]
@@ -212,14 +221,19 @@ def _show_check(part: Part, check: str, what: str) -> None:
     full = read_full_width(full_results_path())
     if full is not None:
         found.append(_sentence("at the sheet's widths (run separately)", full["dtypes"], check))
-    tolerance = ", ".join(f"{RELATIVE_TOLERANCE[n]:.0e} in {n}" for n in DTYPES)
+    tolerance = ", ".join(f"{_power_of_ten(RELATIVE_TOLERANCE[n], 0)} in {n}" for n in DTYPES)
     part.say(f"Checked numerically with seeded weights on {BATCH} standard normal inputs, {what}: "
              + "; ".join(found) + f" (required: at most {tolerance}).")
 
 
+def _relative(record: Mapping[str, Any]) -> float:
+    diff, scale = record["max_abs_diff"], record["max_abs_output"]
+    return diff / scale if scale > 0 else (0.0 if diff == 0 else math.inf)
+
+
 def _sentence(label: str, dtypes: Mapping[str, Any], check: str) -> str:
     _rows(label, dtypes, check)  # fails the build when a dtype disagrees
-    shown = [f"{_ratio_text(dtypes[n][check]['max_abs_diff'], dtypes[n][check]['max_abs_output'])} in {n}"
+    shown = [f"{_power_of_ten(_relative(dtypes[n][check]))} in {n}"
              for n in DTYPES if n in dtypes]
     return f"{label} the largest difference relative to the largest output is " + " and ".join(shown)
 
