@@ -149,3 +149,24 @@ def test_a_function_with_a_direct_value_is_evaluated_with_the_value_sympy_gives(
             s, ds = function(mpmath.mpf(value))
             assert abs(s - _Tanh(sp.Float(value, 60)).evalf(60)) < mpmath.mpf(10) ** -55
             assert abs(ds - _TanhPrime(sp.Float(value, 60)).evalf(60)) < mpmath.mpf(10) ** -55
+
+
+def test_uniform_draws_are_the_same_numbers_as_the_plain_expression():
+    # _uniform's fast path must give, bit for bit, what lo + (hi − lo)·u gives with mpmath's
+    # own operators: the same points as before, so the numeric evidence is as strong as before.
+    def old(rng, lo, hi):
+        return sampling.quantize(lo + (hi - lo) * mpmath.mpf(rng.random()))
+
+    for dps in (60, 15, 8):
+        with mpmath.workdps(dps):
+            bounds = random.Random(3)
+            for _ in range(400):
+                lo = mpmath.mpf(bounds.uniform(-1e3, 1e3)) / 7
+                hi = lo + mpmath.mpf(bounds.random()) * mpmath.mpf(10) ** bounds.randint(-8, 8)
+                seed = bounds.random()
+                new_value = sampling._uniform(random.Random(seed), lo, hi)
+                old_value = old(random.Random(seed), lo, hi)
+                assert new_value._mpf_ == old_value._mpf_, (dps, lo, hi)
+            # Mixed types (ints, floats) take the plain expression.
+            for lo, hi in ((-6, -1), (0.5, 3), (0, mpmath.mpf(2) / 3)):
+                assert sampling._uniform(random.Random(1), lo, hi) == old(random.Random(1), lo, hi)
