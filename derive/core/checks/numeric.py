@@ -457,6 +457,40 @@ def _points(assumptions: Assumptions, rng: random.Random, admissible: Admissibil
         raise SamplingError("no admissible point: the assumptions are contradictory or too narrow")
 
 
+EDGES = 6  # edges tried per check, each at up to two points
+
+
+def _edge_points(lhs: Any, rhs: Any, assumptions: Assumptions, bases: list, admissible: Admissibility) -> list[Point]:
+    """Points that put one declared real exactly on an edge ``a·u + b = 0`` (a, b numbers) of a
+    relation in either side, the rest as at points already drawn; only admissible ones."""
+    reals = {v.symbol for v in assumptions.variables if isinstance(v, (Real, Positive, NonNegative))}
+    edges: dict = {}
+    for side in (lhs, rhs):
+        if not isinstance(side, sp.Basic):
+            continue
+        for relation in side.atoms(sp.core.relational.Relational):
+            if isinstance(relation, (sp.Eq, sp.Ne)) or len(relation.free_symbols) != 1:
+                continue
+            (symbol,) = relation.free_symbols
+            if symbol not in reals:
+                continue
+            gap = sp.expand(relation.lhs - relation.rhs)
+            slope, offset = gap.coeff(symbol, 1), gap.coeff(symbol, 0)
+            if not (slope.is_number and offset.is_number) or slope == 0 or sp.expand(slope * symbol + offset - gap) != 0:
+                continue
+            edge = sp.nsimplify(-offset / slope) if (-offset / slope).is_Rational else -offset / slope
+            edges.setdefault((symbol, edge), None)
+    points = []
+    for symbol, edge in list(edges)[:EDGES]:
+        value = (mpmath.mpf(edge.p) / edge.q) if edge.is_Rational else mpmath.mpf(str(sp.N(edge, DIGITS + 10)))
+        for base in bases:
+            point = base.copy()
+            point.reals[symbol] = value
+            if admissible(point):
+                points.append(point)
+    return points
+
+
 def check(step_id: str, lhs: Any, rel: str, rhs: Any, assumptions: Assumptions,
           samples: int | None = None, seconds: float = NUMERIC_SECONDS) -> MethodResult:
     """Search for a counterexample to ``lhs rel rhs`` among the admissible points."""
@@ -483,9 +517,11 @@ def check(step_id: str, lhs: Any, rel: str, rhs: Any, assumptions: Assumptions,
                 total = samples or (EQUAL_POINTS if rel == "=" else ORDER_POINTS)
             if not compiled:
                 total = min(total, FALLBACK_POINTS)
-            tried, worst = 0, []
+            tried, worst, firsts = 0, [], []
             for point in _points(assumptions, rng, admissible, ints_list, total):
                 tried += 1
+                if len(firsts) < 2:
+                    firsts.append(point)
                 if limited:
                     failure = _limit_failure(sides, rel, point, _sequences(approaches, rng, integers))
                 else:
@@ -494,6 +530,14 @@ def check(step_id: str, lhs: Any, rel: str, rhs: Any, assumptions: Assumptions,
                     return fail(failure)
                 if rel != "=" and not limited and compiled:
                     worst.append((_relative_gap(sides, rel, point), tried, point))
+            if not limited and compiled:
+                # A condition on a real (u < 1 against u ≤ 1) differs from another only on its
+                # edge, which random reals never hit: try each edge too, at the first points.
+                for point in _edge_points(lhs_u, rhs_u, assumptions, firsts, admissible):
+                    tried += 1
+                    failure = _first_failure(sides, rel, point)
+                    if failure:
+                        return fail(f"on the edge of a condition: {failure}")
             if not limited and tried and not sides.compared:
                 # Every point was skipped as undefined: nothing was compared, so nothing passed.
                 return fail(f"a side is undefined at every one of the {tried} points tried")
