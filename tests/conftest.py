@@ -54,3 +54,22 @@ def student_workings() -> Path:
     if STUDENT_WORKINGS is None:
         pytest.skip("shared/hw7/student-workings.txt is not beside this checkout (CI has ../shared)")
     return STUDENT_WORKINGS
+
+
+#: What the fake TeX returns: a PDF that looks complete to the publisher's checks.
+FAKE_PDF = b"%PDF-1.5\nfake body\n%%EOF\n"
+
+
+@pytest.fixture
+def fake_tex(monkeypatch):
+    """TeX replaced by a function that records the names it typesets and returns ``FAKE_PDF``."""
+    from derive import pipeline
+
+    calls = []
+
+    def typeset(tex, name="hw7", scratch=None):
+        calls.append(name)
+        return FAKE_PDF
+
+    monkeypatch.setattr(pipeline, "typeset", typeset)
+    return calls

@@ -14,7 +14,7 @@ from derive import build as tex_build
 from derive import pipeline
 from derive.errors import TexFailed
 
-FAKE_PDF = b"%PDF-1.5\nfake body\n%%EOF\n"
+from conftest import FAKE_PDF
 
 
 def test_the_two_typesettings_overlap(tmp_path, monkeypatch):

@@ -18,27 +18,11 @@ from derive.core import measurements
 from derive.core.assumptions import Real, assume
 from derive.core.checks import runner
 
-FAKE_PDF = b"%PDF-1.5\nfake body\n%%EOF\n"
+from conftest import FAKE_PDF
 
 
 def build(*args: str):
     return CliRunner().invoke(main, ["build", *args])
-
-
-@pytest.fixture
-def fake_tex(monkeypatch):
-    """TeX replaced by a function that records its calls and returns a complete-looking PDF."""
-    calls = []
-
-    def typeset(tex, name="hw7", scratch=None):
-        calls.append(name)
-        return FAKE_PDF
-
-    if hasattr(pipeline, "typeset"):
-        monkeypatch.setattr(pipeline, "typeset", typeset)
-    else:  # the interface before publishing: TeX wrote the PDF itself (kept to show tests failing there)
-        monkeypatch.setattr(pipeline, "compile_pdf", lambda tex, path, name="hw7": path.write_bytes(typeset(tex, name)))
-    return calls
 
 
 def test_a_kill_during_tex_leaves_the_previous_set_untouched(tmp_path, monkeypatch):

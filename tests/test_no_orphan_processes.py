@@ -92,6 +92,20 @@ def test_a_tex_timeout_kills_pdflatex_too_and_removes_the_temporary_folder(tmp_p
     assert not (tmp_path / "x.pdf").exists()
 
 
+_BUILD_1B = [sys.executable, "-c", "from derive.cli import main; main()", "build", "1b", "--out"]
+
+
+def _build_until_tex_runs(command: list[str], out: Path, seen: str) -> subprocess.Popen:
+    """Start ``command`` and return once a file matching ``seen`` shows TeX running (or skip)."""
+    build = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list(out.glob(seen)) and time.monotonic() < deadline:
+        if build.poll() is not None:
+            pytest.skip("the build finished before TeX was seen running")
+        time.sleep(0.05)
+    return build
+
+
 def test_a_build_killed_during_tex_publishes_nothing_and_the_next_build_cleans_up(tmp_path):
     if shutil.which("pdflatex") is None:
         pytest.skip("TeX Live is not installed")
@@ -100,13 +114,8 @@ def test_a_build_killed_during_tex_publishes_nothing_and_the_next_build_cleans_u
     old = {"hw7-p1b.tex": b"old tex", "hw7-p1b.verification.json": b"{}", "hw7-p1b.pdf": b"%PDF-old\n%%EOF\n"}
     for name, data in old.items():
         (out / name).write_bytes(data)
-    command = [sys.executable, "-c", "from derive.cli import main; main()", "build", "1b", "--out", str(out), "-q"]
-    build = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not list(out.glob(".derive-staging-*/derive-tex-*")) and time.monotonic() < deadline:
-        if build.poll() is not None:
-            pytest.skip("the build finished before TeX was seen running")
-        time.sleep(0.05)
+    command = _BUILD_1B + [str(out), "-q"]
+    build = _build_until_tex_runs(command, out, ".derive-staging-*/derive-tex-*")
     os.kill(build.pid, signal.SIGKILL)
     build.wait(30)
     assert {name: (out / name).read_bytes() for name in old} == old  # no new .tex beside the old PDF
@@ -120,13 +129,8 @@ def test_sigterm_during_tex_kills_tex_and_removes_its_folders(tmp_path):
     if shutil.which("pdflatex") is None:
         pytest.skip("TeX Live is not installed")
     out = tmp_path / "out"
-    command = [sys.executable, "-c", "from derive.cli import main; main()", "build", "1b", "--out", str(out), "-q"]
-    build = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not list(out.glob(".derive-staging-*/derive-tex-*/*.tex")) and time.monotonic() < deadline:
-        if build.poll() is not None:
-            pytest.skip("the build finished before TeX was seen running")
-        time.sleep(0.05)
+    command = _BUILD_1B + [str(out), "-q"]
+    build = _build_until_tex_runs(command, out, ".derive-staging-*/derive-tex-*/*.tex")
     os.kill(build.pid, signal.SIGTERM)
     assert build.wait(30) == 128 + signal.SIGTERM
     survivors = []

@@ -19,7 +19,7 @@ from derive import pipeline, uptodate
 from derive.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-FAKE_PDF = b"%PDF-1.5\nfake body\n%%EOF\n"
+from conftest import FAKE_PDF
 
 DOCUMENT = textwrap.dedent('''
     from pathlib import Path
@@ -216,18 +216,6 @@ def test_changing_a_template_any_file_of_derive_or_an_installed_package_rebuilds
     assert up_to_date(build(project, pythonpath=copy))
     (copy / "somepackage-1.0.dist-info").mkdir()  # a package installed on the path
     assert not up_to_date(build(project, pythonpath=copy))
-
-
-@pytest.fixture
-def fake_tex(monkeypatch):
-    calls = []
-
-    def typeset(tex, name="hw7", scratch=None):
-        calls.append(name)
-        return FAKE_PDF
-
-    monkeypatch.setattr(pipeline, "typeset", typeset)
-    return calls
 
 
 @pytest.mark.parametrize("damage", ["delete", "truncate", "companion"])
