@@ -478,8 +478,7 @@ def _edge_points(lhs: Any, rhs: Any, assumptions: Assumptions, bases: list, admi
             slope, offset = gap.coeff(symbol, 1), gap.coeff(symbol, 0)
             if not (slope.is_number and offset.is_number) or slope == 0 or sp.expand(slope * symbol + offset - gap) != 0:
                 continue
-            edge = sp.nsimplify(-offset / slope) if (-offset / slope).is_Rational else -offset / slope
-            edges.setdefault((symbol, edge), None)
+            edges.setdefault((symbol, -offset / slope), None)
     points = []
     for symbol, edge in list(edges)[:EDGES]:
         value = (mpmath.mpf(edge.p) / edge.q) if edge.is_Rational else mpmath.mpf(str(sp.N(edge, DIGITS + 10)))
