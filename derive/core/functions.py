@@ -112,28 +112,134 @@ def substitute(expr: Any, replacements: dict[UndefinedFunction, sp.Lambda]) -> A
 NumericCheck = Callable[..., MethodResult]
 
 
-def _guarded(check: NumericCheck, step_id: str, lhs: Any, rel: str, rhs: Any, assumptions: Any) -> MethodResult:
+# ── stand-ins as arguments: one compilation of the sides for every stand-in ────────────────────
+def _value_at(function: UndefinedFunction, order: int) -> UndefinedFunction:
+    """The function "f⁽ᵒʳᵈᵉʳ⁾ at a point" of the sides in which stand-ins are arguments."""
+    return sp.Function(f"_stand_in_{function}_d{order}")
+
+
+def _derivative_of(node: sp.Basic) -> tuple[UndefinedFunction, int] | None:
+    """(f, n) when ``node`` is Derivative(f(x), (x, n)) of an arbitrary f of one argument x."""
+    if not isinstance(node, sp.Derivative) or len(node.variable_count) != 1:
+        return None
+    inner, ((variable, order),) = node.expr, node.variable_count
+    if (isinstance(inner, AppliedUndef) and inner.func in _ARBITRARY and inner.args == (variable,)
+            and isinstance(order, (int, sp.Integer))):
+        return inner.func, int(order)
+    return None
+
+
+class _OtherForm(Exception):
+    """An arbitrary function stays in a form that is not a value of it or of a derivative."""
+
+
+def _with_values(expr: sp.Basic, used: set) -> sp.Basic:
+    """``expr`` with every f⁽ⁿ⁾(e) of an arbitrary f written ``_value_at(f, n)(e)``; ``used``
+    collects the (f, n) met. Raises _OtherForm for anything else that still holds an f."""
+    if not expr.args or not expr.has(*_ARBITRARY):
+        return expr
+    if isinstance(expr, sp.Subs) and len(expr.variables) == 1:
+        found = _derivative_of(expr.expr)
+        if found and expr.expr.variable_count[0][0] == expr.variables[0]:  # f⁽ⁿ⁾ at the point
+            used.add(found)
+            return _value_at(*found)(_with_values(expr.point[0], used))
+    found = _derivative_of(expr)
+    if found:  # f⁽ⁿ⁾ at its own variable
+        used.add(found)
+        return _value_at(*found)(expr.variable_count[0][0])
+    if isinstance(expr, AppliedUndef) and expr.func in _ARBITRARY:
+        if _ARBITRARY[expr.func] != 1:
+            raise _OtherForm(str(expr.func))
+        used.add((expr.func, 0))
+        return _value_at(expr.func, 0)(*[_with_values(a, used) for a in expr.args])
+    if isinstance(expr, (sp.Derivative, sp.Subs, sp.Integral)):
+        raise _OtherForm(type(expr).__name__)  # what it does to its variable must see f itself
+    args = [_with_values(a, used) if isinstance(a, sp.Basic) else a for a in expr.args]
+    return expr.func(*args)
+
+
+def with_values(lhs: Any, rhs: Any) -> tuple[Any, Any, list[tuple[UndefinedFunction, int]]] | None:
+    """lhs and rhs with derivatives worked out (f undefined, the chain rule) and every value of an
+    arbitrary function or of its derivatives at a point written as an application of a function
+    ``_value_at(f, n)``, plus the (f, n) used; None where that leaves f in another form (a
+    function of several arguments, an unevaluated derivative of an expression in f)."""
+    used: set = set()
+
+    def rewrite(side: Any) -> Any:
+        if isinstance(side, sp.MatrixBase):
+            return side.applyfunc(rewrite)
+        if not isinstance(side, sp.Basic):
+            return side
+        taken = side.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit(deep=False))
+        return _with_values(taken, used)
+
+    try:
+        out = rewrite(lhs), rewrite(rhs)
+    except _OtherForm:
+        return None
+    if arbitrary_in(*out):
+        return None
+    return out[0], out[1], sorted(used, key=lambda pair: (str(pair[0]), pair[1]))
+
+
+def _implementations(used: list[tuple[UndefinedFunction, int]],
+                     replacements: dict[UndefinedFunction, sp.Lambda]) -> dict[UndefinedFunction, Callable]:
+    """The callables giving each stand-in's n-th derivative on mpmath numbers, at the working
+    precision of each call (exact rational coefficients)."""
+    from derive.core.checks.compiled import compile_entries
+
+    out = {}
+    for function, order in used:
+        lam = replacements[function]
+        (u,) = lam.variables
+        compiled = compile_entries([sp.diff(lam.expr, u, order)], [u])
+        out[_value_at(function, order)] = lambda x, compiled=compiled: compiled(x)[0]
+    return out
+
+
+def _crashed(error: Exception) -> MethodResult:
     """A crash while evaluating fails the step with one line, never a worker's traceback."""
+    return MethodResult("numeric", "failed", 0.0, f"could not evaluate the step: {type(error).__name__}: {error}"[:300])
+
+
+def _guarded(check: NumericCheck, step_id: str, lhs: Any, rel: str, rhs: Any, assumptions: Any) -> MethodResult:
     try:
         return check(step_id, lhs, rel, rhs, assumptions)
     except Exception as error:  # noqa: BLE001 - SymPy or mpmath raising is "cannot confirm", a failure
-        return MethodResult("numeric", "failed", 0.0, f"could not evaluate the step: {type(error).__name__}: {error}"[:300])
+        return _crashed(error)
 
 
 def numeric_with_stand_ins(check: NumericCheck, step_id: str, lhs: Any, rel: str, rhs: Any,
                            assumptions: Any) -> MethodResult:
-    """Run ``check`` once per stand-in of every arbitrary function; all must pass."""
+    """Run ``check`` once per stand-in of every arbitrary function; all must pass.
+
+    Where every arbitrary function enters the sides only through its values and its derivatives'
+    values at points, the sides are compiled once and each stand-in is passed to them as callables
+    (``check`` takes ``functions=``); otherwise each stand-in is substituted and compiled anew."""
     functions = arbitrary_in(lhs, rhs)
     if not functions:
         return _guarded(check, step_id, lhs, rel, rhs, assumptions)
+    from derive.core.checks.compiled import NotCompilable
+
+    as_values = with_values(lhs, rhs)
     seconds = 0.0
     last: MethodResult | None = None
     for kind in range(STAND_INS):
         rng = random.Random(f"{step_id}/stand-in/{kind}")
         replacements = {f: stand_in(kind, _ARBITRARY[f], rng) for f in functions}
         # A different seed per stand-in, so the points differ as well as the functions.
-        last = _guarded(check, f"{step_id}#{kind}", substitute(lhs, replacements), rel,
-                        substitute(rhs, replacements), assumptions)
+        last = None
+        if as_values is not None:
+            try:
+                last = check(f"{step_id}#{kind}", as_values[0], rel, as_values[1], assumptions,
+                             functions=_implementations(as_values[2], replacements))
+            except NotCompilable:
+                as_values = None  # substituted from now on
+            except Exception as error:  # noqa: BLE001 - as in _guarded
+                last = _crashed(error)
+        if last is None:
+            last = _guarded(check, f"{step_id}#{kind}", substitute(lhs, replacements), rel,
+                            substitute(rhs, replacements), assumptions)
         seconds += last.seconds
         if last.outcome != "passed":
             shown = ", ".join(f"{f} = {sp.sstr(lam.expr)}" for f, lam in replacements.items())

@@ -224,9 +224,25 @@ def _take(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit())
 
 
-def compile_entries(exprs: Sequence[Any], args: Sequence[sp.Basic]) -> Callable:
-    """A function of ``args`` (Symbols; IndexedBases as dicts) returning every expression's value."""
+def compile_entries(exprs: Sequence[Any], args: Sequence[sp.Basic], functions: Sequence[Any] = ()) -> Callable:
+    """A function of ``args`` (Symbols; IndexedBases as dicts) returning every expression's value.
+
+    ``functions`` (undefined function classes) become further arguments, after ``args``: each is
+    passed as a callable on mpmath numbers, so one compilation serves every implementation."""
     exprs = [_prepare(sp.sympify(e)) for e in exprs]
+    try:
+        # Remembered: the numeric check compiles the same sides once per stand-in function.
+        return _compiled(tuple(exprs), tuple(args), tuple(functions))
+    except TypeError:  # unhashable: compiled afresh
+        return _compile(exprs, args, functions)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(exprs: tuple, args: tuple, functions: tuple) -> Callable:
+    return _compile(exprs, args, functions)
+
+
+def _compile(exprs: Sequence[Any], args: Sequence[sp.Basic], functions: Sequence[Any]) -> Callable:
     labels = [a.label if isinstance(a, sp.IndexedBase) else a for a in args]
     known = set(labels)
     free = {s for e in exprs for s in e.free_symbols if isinstance(s, sp.Symbol)}
@@ -236,6 +252,11 @@ def compile_entries(exprs: Sequence[Any], args: Sequence[sp.Basic]) -> Callable:
     renamed = {a: _safe_name(a, n) for n, a in enumerate(args)}
     exprs = [_safe_bound(e).xreplace(renamed) for e in exprs]
     labels = [renamed[a].label if isinstance(a, sp.IndexedBase) else renamed[a] for a in args]
+    if functions:
+        passed = {function: sp.Function(f"_fn{n}") for n, function in enumerate(functions)}
+        exprs = [e.replace(lambda x: isinstance(x, AppliedUndef) and x.func in passed,
+                           lambda x: passed[x.func](*x.args)) for e in exprs]
+        labels += [sp.Symbol(str(function)) for function in passed.values()]
     names = {str(renamed[a].label): str(a.label) for a in args if isinstance(a, sp.IndexedBase)}
     names.update({str(renamed[a]): str(a) for a in args if isinstance(a, sp.MatrixSymbol)})
     namespace: dict = {"_irange": _irange, "_fsum": _fsum, "_fprod": _fprod, "_entry": _entry,
@@ -246,8 +267,11 @@ def compile_entries(exprs: Sequence[Any], args: Sequence[sp.Basic]) -> Callable:
     small = {int(c) for e in exprs for c in e.atoms(sp.Integer) if abs(int(c)) < _EXACT}
     printer.constants = small
     namespace.update({_constant_name(c): mpmath.mpf(c) for c in small})
+    arguments = {str(label) for label in labels}
     for function in {type(f) for e in exprs for f in e.atoms(sp.Function)}:
         name = function.__name__
+        if name in arguments:
+            continue  # passed in as an argument (``functions``)
         if isinstance(function, type) and (issubclass(function, AppliedUndef) or (
                 name not in printer.known_functions and not hasattr(printer, f"_print_{name}"))):
             # A function class may give its value on mpmath numbers directly (``mpmath_value``,
