@@ -220,8 +220,22 @@ def _taken(expr: sp.Expr) -> sp.Expr:
     return _take(expr)
 
 
+# What a derivative may leave that the search evaluates differently from SymPy: for these its
+# result is evaluated further by SymPy (deep doit), as before.
+_EVALUATED_FURTHER = (sp.Integral, sp.Limit, sp.Product, sp.Derivative, sp.Subs)
+
+
 def _take(expr: sp.Expr) -> sp.Expr:
-    return expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit())
+    return expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), _taken_once)
+
+
+def _taken_once(node: sp.Basic) -> sp.Basic:
+    """A derivative (or Subs) worked out. Sums in the result (d/dy_k Σ_j w_j y_{i+j−1} is
+    Σ_j w_j δ_{k,i+j−1}) stay sums, evaluated term by term like every other sum: SymPy's
+    summation of them (Gosper's algorithm on every sum over a symbolic range) was most of the cost,
+    and term by term is what the reader means even where a range runs backwards."""
+    taken = node.doit(deep=False)
+    return node.doit() if taken.has(*_EVALUATED_FURTHER) else taken
 
 
 def compile_entries(exprs: Sequence[Any], args: Sequence[sp.Basic], functions: Sequence[Any] = ()) -> Callable:
