@@ -138,3 +138,31 @@ def test_same_stand_ins_and_points_as_substituting():
             a = function(mpmath.mpf(x), *implementations.values())[0]
             b = substituted(mpmath.mpf(x))[0]
             assert abs(a - b) <= mpmath.mpf(10) ** -55 * max(1, abs(b))
+
+
+def test_a_drawn_stand_in_s_derivatives_are_its_own_at_every_precision():
+    """The family's compiled derivative at a stand-in's coefficients is that stand-in's derivative,
+    to the working precision of the call (60 digits, and 120 at the second look)."""
+    import mpmath
+
+    for kind in range(functions.STAND_INS):
+        lam = functions.stand_in(kind, 1, random.Random(f"family/{kind}"))
+        (u,) = lam.variables
+        for order in range(4):
+            fast = functions._derivative(lam, order)
+            exact = sp.diff(lam.expr, u, order)
+            for digits in (60, 120):
+                with mpmath.workdps(digits):
+                    for x in ("-2.5", "0.125", "1.75"):
+                        expected = exact.evalf(digits + 10, subs={u: sp.Rational(x)})
+                        got = fast(mpmath.mpf(x))
+                        assert abs(got - mpmath.mpf(str(expected))) <= mpmath.mpf(10) ** (5 - digits) * max(1, abs(got))
+
+
+def test_another_function_in_place_of_a_stand_in_is_differentiated_itself():
+    import mpmath
+
+    u = sp.Symbol("u1", real=True)
+    lam = sp.Lambda((u,), sp.exp(2 * u))  # not drawn by stand_in: no family to borrow
+    with mpmath.workdps(60):
+        assert abs(functions._derivative(lam, 2)(mpmath.mpf(0)) - 4) < mpmath.mpf(10) ** -50

@@ -10,9 +10,11 @@ say, f = exp is caught by the others.
 
 from __future__ import annotations
 
+import functools
 import random
 from typing import Any, Callable
 
+import mpmath
 import sympy as sp
 from sympy.core.function import AppliedUndef, UndefinedFunction
 
@@ -80,18 +82,35 @@ def stand_in(kind: int, nargs: int, rng: random.Random) -> sp.Lambda:
     """
     args = sp.symbols(f"u1:{nargs + 1}", real=True)
     weights = [_coefficient(rng, 0.5, 1.5) * rng.choice((-1, 1)) for _ in args]
-    s = sum(w * a for w, a in zip(weights, args))
-    a, b, c, d = (_coefficient(rng, 0.4, 1.6) for _ in range(4))
-    family = kind % 3
+    coefficients = (*weights, *(_coefficient(rng, 0.4, 1.6) for _ in range(4)))
+    if nargs > 1:
+        coefficients += (_coefficient(rng, 0.2, 0.8),)
+    lam = sp.Lambda(args, _body(kind % 3, args, coefficients))
+    if len(_DRAWN) >= _DRAWN_LIMIT:
+        _DRAWN.clear()
+    _DRAWN[lam] = (kind % 3, coefficients)
+    return lam
+
+
+def _body(family: int, args: tuple, coefficients: tuple) -> sp.Expr:
+    """The stand-in of ``family`` with these coefficients (numbers, or symbols for the family)."""
+    weights, (a, b, c, d) = coefficients[:len(args)], coefficients[len(args):len(args) + 4]
+    s = sum(w * x for w, x in zip(weights, args))
     if family == 0:
         body = a * sp.sin(b * s + c) + d * s
     elif family == 1:
         body = a * sp.exp(b * s / 2) - c * s + d
     else:
         body = a / (1 + (s - c) ** 2) + d * s**2 / 4 + b
-    if nargs > 1:  # a term that couples the arguments, so f(x, y) is not a function of one sum
-        body += _coefficient(rng, 0.2, 0.8) * sp.Mul(*[sp.tanh(x) for x in args])
-    return sp.Lambda(args, body)
+    if len(args) > 1:  # a term that couples the arguments, so f(x, y) is not a function of one sum
+        body += coefficients[-1] * sp.Mul(*[sp.tanh(x) for x in args])
+    return body
+
+
+# Each stand-in drawn by ``stand_in``: its family and coefficients (so that its derivatives are
+# evaluated by the family's compiled derivative, see ``_implementations``). Bounded: it only saves work.
+_DRAWN: dict[sp.Lambda, tuple[int, tuple]] = {}
+_DRAWN_LIMIT = 4096
 
 
 def substitute(expr: Any, replacements: dict[UndefinedFunction, sp.Lambda]) -> Any:
@@ -186,15 +205,43 @@ def _implementations(used: list[tuple[UndefinedFunction, int]],
                      replacements: dict[UndefinedFunction, sp.Lambda]) -> dict[UndefinedFunction, Callable]:
     """The callables giving each stand-in's n-th derivative on mpmath numbers, at the working
     precision of each call (exact rational coefficients)."""
+    return {_value_at(function, order): _derivative(replacements[function], order) for function, order in used}
+
+
+def _derivative(lam: sp.Lambda, order: int) -> Callable:
+    """The ``order``-th derivative of the one-argument ``lam`` as a callable on mpmath numbers. A
+    stand-in that ``stand_in`` drew is evaluated by its family's derivative, differentiated and
+    compiled once per process, at its coefficients; any other function is differentiated here."""
     from derive.core.checks.compiled import compile_entries
 
-    out = {}
-    for function, order in used:
-        lam = replacements[function]
+    drawn = _DRAWN.get(lam)
+    if drawn is None:
         (u,) = lam.variables
         compiled = compile_entries([sp.diff(lam.expr, u, order)], [u])
-        out[_value_at(function, order)] = lambda x, compiled=compiled: compiled(x)[0]
-    return out
+        return lambda x: compiled(x)[0]
+    family, coefficients = drawn
+    compiled = _family_derivative(family, len(coefficients), order)
+    at_precision: dict = {}
+
+    def value(x):
+        # Each coefficient to the working precision of the call (the second look doubles it).
+        exact = at_precision.get(mpmath.mp.prec)
+        if exact is None:
+            exact = at_precision[mpmath.mp.prec] = [mpmath.mpf(c.p) / c.q for c in coefficients]
+        return compiled(x, *exact)[0]
+
+    return value
+
+
+@functools.lru_cache(maxsize=64)
+def _family_derivative(family: int, count: int, order: int) -> Callable:
+    """d^order/du^order of a one-argument stand-in of ``family``, compiled with its ``count``
+    coefficients as further arguments."""
+    from derive.core.checks.compiled import compile_entries
+
+    u = sp.Symbol("u1", real=True)
+    coefficients = sp.symbols(f"k0:{count}", real=True)
+    return compile_entries([sp.diff(_body(family, (u,), coefficients), u, order)], [u, *coefficients])
 
 
 def _crashed(error: Exception) -> MethodResult:
