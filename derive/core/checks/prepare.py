@@ -8,7 +8,7 @@ that the declared index ranges settle (``k ≤ n`` for an index 1 ≤ k ≤ n) a
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import sympy as sp
@@ -201,13 +201,21 @@ class Declared:
     mapping: dict
     ranges: list
     allowed: set
+    # Expressions already applied: the steps of a derivation share the view, and each step's
+    # left-hand side is the one before's right-hand side.
+    _applied: dict = field(default_factory=dict, repr=False, compare=False)
 
     def apply(self, expr: Any) -> Any:
         if isinstance(expr, sp.MatrixBase):
             return expr.applyfunc(self.apply)
         if not isinstance(expr, sp.Basic):
             return expr
-        return _rename_bound(expr).xreplace(self.mapping)
+        applied = self._applied.get(expr)
+        if applied is None:
+            if len(self._applied) >= _APPLIED_LIMIT:
+                self._applied.clear()
+            applied = self._applied[expr] = _rename_bound(expr).xreplace(self.mapping)
+        return applied
 
     def escaped(self, expr: Any) -> list[str]:
         """Names of free symbols of ``expr`` that no declaration covers (sorted). An ``Idx``
@@ -229,6 +237,9 @@ class Declared:
         if names:
             raise Escaped(", ".join(names))
         return expr
+
+
+_APPLIED_LIMIT = 512
 
 
 def _rename_bound(expr: sp.Basic) -> sp.Basic:
