@@ -119,14 +119,21 @@ def _mark(expr: sp.Basic) -> sp.Basic:
 
 
 def differentiate(expr: Any) -> Any:
-    """``expr`` with its derivatives (and Subs) worked out and the sums of Kronecker deltas in
-    their own index summed, nothing else: the part of doit that settles a derivative of a sum
-    (d/dy_k Σ_j w_j y_{i+j−1} = Σ_j w_j δ_{k,i+j−1} = w_{k−i+1} on the band) in milliseconds,
-    without SymPy's attempts at the other sums over symbolic ranges, which take the time."""
+    """``expr`` with its derivatives (and Subs) worked out, nothing else evaluated: with
+    ``sum_deltas`` the part of doit that settles a derivative of a sum (d/dy_k Σ_j w_j y_{i+j−1}
+    = Σ_j w_j δ_{k,i+j−1} = w_{k−i+1} on the band) in milliseconds, without SymPy's attempts at
+    the other sums over symbolic ranges."""
     if not isinstance(expr, sp.Basic):
         return expr
-    taken = expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit(deep=False))
-    return taken.replace(_delta_sum, lambda e: e.doit(deep=False))
+    return expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit(deep=False))
+
+
+def sum_deltas(expr: Any) -> Any:
+    """``expr`` with every sum of Kronecker deltas in its own index summed (SymPy's delta
+    summation), nothing else."""
+    if not isinstance(expr, sp.Basic):
+        return expr
+    return expr.replace(_delta_sum, lambda e: e.doit(deep=False))
 
 
 def _delta_sum(expr: sp.Basic) -> bool:

@@ -14,7 +14,8 @@ from typing import Any, Callable
 import sympy as sp
 
 from derive.core.checks import ranges
-from derive.core.checks.prepare import Declared, Escaped, differentiate, entries, evaluate, settle_index_conditions
+from derive.core.checks.prepare import (Declared, Escaped, differentiate, entries, evaluate, settle_index_conditions,
+                                        sum_deltas)
 from derive.core.checks.result import MethodResult
 from derive.core.checks.timelimit import CheckTimeout, time_limit
 
@@ -71,10 +72,16 @@ def _unsummed_bracket(expr: Any) -> bool:
 
 def _differentiated_to_zero(differences: list, settle: Callable[[Any], Any]) -> bool:
     """Whether every entry of lhs − rhs expands to 0 once its derivatives and Kronecker-delta
-    sums are worked out (``differentiate``): an exact decision, tried before evaluating every
+    sums are worked out (``differentiate``, ``sum_deltas``): an exact decision, tried before evaluating every
     sum, which costs a derivation of sums most of its symbolic time. Anything else: not decided."""
+    def zero(difference) -> bool:
+        taken = differentiate(difference)
+        # The delta sums only where the derivatives alone leave a difference (summing them is
+        # most of this decision's cost, and a derivative of a sum often equals its unsummed form).
+        return sp.expand(settle(taken)) == 0 or sp.expand(settle(sum_deltas(taken))) == 0
+
     try:
-        return all(sp.expand(settle(differentiate(d))) == 0 for d in differences)
+        return all(zero(d) for d in differences)
     except CheckTimeout:
         raise
     except Exception:  # noqa: BLE001 - a variable let loose (Escaped) or a SymPy crash: not decided here
