@@ -84,8 +84,14 @@ def _nonnegative(expr: sp.Expr, facts: Iterable[sp.Expr]) -> bool:
     candidates = [expr]
     candidates += [expr - f for f in facts]
     candidates += [expr - f - g for f, g in itertools.combinations_with_replacement(facts, 2)]
-    return any(not _unbounded_below(sp.expand(c)) and (sp.expand(c).is_nonnegative is True or _shifted(c).is_nonnegative is True)
-               for c in candidates)
+    return any(_provable(c) for c in candidates)
+
+
+def _provable(candidate: sp.Expr) -> bool:
+    expanded = sp.expand(candidate)
+    if _unbounded_below(expanded):
+        return False
+    return expanded.is_nonnegative is True or _shifted(candidate).is_nonnegative is True
 
 
 def _unbounded_below(expr: sp.Expr) -> bool:
