@@ -145,3 +145,49 @@ def test_brackets_written_two_ways_are_the_same_body_and_a_shifted_one_is_not():
     shifted = Piecewise((w[k - i + 1], sp.And(sp.Le(i - k, 0), sp.Ge(f, k - i))), (0, True))
     assert sums._same_body(one, other)
     assert not sums._same_body(one, shifted)
+
+
+# ── derivatives and Kronecker-delta sums only, before evaluating every sum ────────────────────
+v = sp.IndexedBase("v", real=True)
+p = sp.Symbol("p", integer=True, positive=True)
+BIAS = sp.Symbol("b", real=True)
+
+
+def test_a_chain_of_derivatives_of_sums_is_decided_before_summation():
+    # d/dy_k Σ_i v_i (Σ_j w_j y_{i+j−1} + b) = Σ_i v_i w_{k−i+1} on the band: the delta sums close.
+    layer_v = layer(RealVector(v, m), Real(BIAS))
+    lhs = Derivative(Sum(v[i] * (CONV + BIAS), (i, 1, m)), y[k])
+    rhs = Sum(v[i] * band(w[k - i + 1], k - i + 1, f), (i, 1, m))
+    result = symbolic_result(lhs, rhs, layer_v)
+    assert result.outcome == "proved" and "Kronecker-delta sums" in result.detail, result
+
+
+def test_a_wrong_band_after_the_delta_sum_is_not_proved(make_step):
+    layer_v = layer(RealVector(v, m), Real(BIAS))
+    lhs = Derivative(Sum(v[i] * (CONV + BIAS), (i, 1, m)), y[k])
+    wrong = Sum(v[i] * band(w[k - i + 1], k - i + 1, f - 1), (i, 1, m))  # drops the last tap
+    assert symbolic_result(lhs, wrong, layer_v).outcome != "proved"
+    assert check_step(make_step(lhs, "=", wrong, layer_v)).status == FAILED
+
+
+def test_a_delta_sum_closes_only_under_the_declared_bound(make_step):
+    # Σ_j δ_{p,j} y_{i+j−1} = y_{i+p−1} needs p ≤ f. Declared 1 ≤ p ≤ f it is proved; declared
+    # 1 ≤ p ≤ 4 the bracket must stay (for p > f the sum is 0) and the step is no ✓.
+    lhs = Sum(v[i] * Sum(KroneckerDelta(p, j) * y[i + j - 1], (j, 1, f)), (i, 1, m))
+    rhs = Sum(v[i] * y[i + p - 1], (i, 1, m))
+    inside = assume(Integer(f, 1, 3), Integer(m, 1, 4), Integer(p, 1, f), RealVector(v, m), RealVector(y, n))
+    assert symbolic_result(lhs, rhs, inside).outcome == "proved"
+    beyond = assume(Integer(f, 1, 3), Integer(m, 1, 4), Integer(p, 1, 4), RealVector(v, m),
+                    RealVector(y, f + m + 2))
+    assert symbolic_result(lhs, rhs, beyond).outcome != "proved"
+    assert check_step(make_step(lhs, "=", rhs, beyond)).status == FAILED
+
+
+def test_a_strided_delta_is_not_summed(make_step):
+    # d/dy_k Σ_j y_{2j} is 1 for even k only; delta summation would solve 2j = k for any k.
+    top = sp.Symbol("t", integer=True, positive=True)
+    strided = assume(Integer(top, 1, 3), Integer(k, 1, 2 * top), RealVector(y, 2 * top))
+    lhs = Derivative(Sum(y[2 * j], (j, 1, top)), y[k])
+    claim = band(1, k / 2, top)
+    assert symbolic_result(lhs, claim, strided).outcome != "proved"
+    assert check_step(make_step(lhs, "=", claim, strided)).status == FAILED  # k odd: 0, not 1

@@ -220,13 +220,43 @@ def _taken(expr: sp.Expr) -> sp.Expr:
     return _take(expr)
 
 
+# What a derivative may leave that the search evaluates differently from SymPy: for these its
+# result is evaluated further by SymPy (deep doit), as before.
+_EVALUATED_FURTHER = (sp.Integral, sp.Limit, sp.Product, sp.Derivative, sp.Subs)
+
+
 def _take(expr: sp.Expr) -> sp.Expr:
-    return expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit())
+    return expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), _taken_once)
 
 
-def compile_entries(exprs: Sequence[Any], args: Sequence[sp.Basic]) -> Callable:
-    """A function of ``args`` (Symbols; IndexedBases as dicts) returning every expression's value."""
+def _taken_once(node: sp.Basic) -> sp.Basic:
+    """A derivative (or Subs) worked out. Sums in the result (d/dy_k Σ_j w_j y_{i+j−1} is
+    Σ_j w_j δ_{k,i+j−1}) stay sums, evaluated term by term like every other sum: SymPy's
+    summation of them (Gosper's algorithm on every sum over a symbolic range) was most of the cost,
+    and term by term is what the reader means even where a range runs backwards."""
+    taken = node.doit(deep=False)
+    return node.doit() if taken.has(*_EVALUATED_FURTHER) else taken
+
+
+def compile_entries(exprs: Sequence[Any], args: Sequence[sp.Basic], functions: Sequence[Any] = ()) -> Callable:
+    """A function of ``args`` (Symbols; IndexedBases as dicts) returning every expression's value.
+
+    ``functions`` (undefined function classes) become further arguments, after ``args``: each is
+    passed as a callable on mpmath numbers, so one compilation serves every implementation."""
     exprs = [_prepare(sp.sympify(e)) for e in exprs]
+    try:
+        # Remembered: the numeric check compiles the same sides once per stand-in function.
+        return _compiled(tuple(exprs), tuple(args), tuple(functions))
+    except TypeError:  # unhashable: compiled afresh
+        return _compile(exprs, args, functions)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(exprs: tuple, args: tuple, functions: tuple) -> Callable:
+    return _compile(exprs, args, functions)
+
+
+def _compile(exprs: Sequence[Any], args: Sequence[sp.Basic], functions: Sequence[Any]) -> Callable:
     labels = [a.label if isinstance(a, sp.IndexedBase) else a for a in args]
     known = set(labels)
     free = {s for e in exprs for s in e.free_symbols if isinstance(s, sp.Symbol)}
@@ -236,6 +266,11 @@ def compile_entries(exprs: Sequence[Any], args: Sequence[sp.Basic]) -> Callable:
     renamed = {a: _safe_name(a, n) for n, a in enumerate(args)}
     exprs = [_safe_bound(e).xreplace(renamed) for e in exprs]
     labels = [renamed[a].label if isinstance(a, sp.IndexedBase) else renamed[a] for a in args]
+    if functions:
+        passed = {function: sp.Function(f"_fn{n}") for n, function in enumerate(functions)}
+        exprs = [e.replace(lambda x: isinstance(x, AppliedUndef) and x.func in passed,
+                           lambda x: passed[x.func](*x.args)) for e in exprs]
+        labels += [sp.Symbol(str(function)) for function in passed.values()]
     names = {str(renamed[a].label): str(a.label) for a in args if isinstance(a, sp.IndexedBase)}
     names.update({str(renamed[a]): str(a) for a in args if isinstance(a, sp.MatrixSymbol)})
     namespace: dict = {"_irange": _irange, "_fsum": _fsum, "_fprod": _fprod, "_entry": _entry,
@@ -246,8 +281,11 @@ def compile_entries(exprs: Sequence[Any], args: Sequence[sp.Basic]) -> Callable:
     small = {int(c) for e in exprs for c in e.atoms(sp.Integer) if abs(int(c)) < _EXACT}
     printer.constants = small
     namespace.update({_constant_name(c): mpmath.mpf(c) for c in small})
+    arguments = {str(label) for label in labels}
     for function in {type(f) for e in exprs for f in e.atoms(sp.Function)}:
         name = function.__name__
+        if name in arguments:
+            continue  # passed in as an argument (``functions``)
         if isinstance(function, type) and (issubclass(function, AppliedUndef) or (
                 name not in printer.known_functions and not hasattr(printer, f"_print_{name}"))):
             # A function class may give its value on mpmath numbers directly (``mpmath_value``,

@@ -84,7 +84,30 @@ def _nonnegative(expr: sp.Expr, facts: Iterable[sp.Expr]) -> bool:
     candidates = [expr]
     candidates += [expr - f for f in facts]
     candidates += [expr - f - g for f, g in itertools.combinations_with_replacement(facts, 2)]
-    return any(sp.expand(c).is_nonnegative is True or _shifted(c).is_nonnegative is True for c in candidates)
+    return any(_provable(c) for c in candidates)
+
+
+def _provable(candidate: sp.Expr) -> bool:
+    expanded = sp.expand(candidate)
+    if _unbounded_below(expanded):
+        return False
+    return expanded.is_nonnegative is True or _shifted(candidate).is_nonnegative is True
+
+
+def _unbounded_below(expr: sp.Expr) -> bool:
+    """Whether ``expr`` is linear in symbols and one of them, with a negative coefficient, is not
+    bounded above by its assumptions (SymPy's assumptions never bound a symbol above unless it
+    is nonpositive): the expression then takes negative values, so SymPy cannot show it is
+    nonnegative, and is not asked (its failed attempts cost milliseconds each)."""
+    terms = sp.Add.make_args(expr)
+    for term in terms:
+        coefficient, rest = term.as_coeff_Mul()
+        if rest == 1:
+            continue
+        if not (isinstance(rest, sp.Symbol) and coefficient.is_Rational):
+            return False  # not linear in symbols: SymPy decides
+    return any(coefficient < 0 and rest.is_extended_nonpositive is not True
+               for coefficient, rest in (t.as_coeff_Mul() for t in terms) if rest != 1)
 
 
 def _shifted(expr: sp.Expr) -> sp.Expr:

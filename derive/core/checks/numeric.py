@@ -76,7 +76,8 @@ class _Sides:
     evaluated only when asked for.
     """
 
-    def __init__(self, lhs: Any, rhs: Any, assumptions: Assumptions, keep: tuple = ()) -> None:
+    def __init__(self, lhs: Any, rhs: Any, assumptions: Assumptions, keep: tuple = (),
+                 functions: dict | None = None) -> None:
         self.left, self.right = flatten(lhs), flatten(rhs)
         if len(self.left) != len(self.right):
             raise NotEvaluable("the two sides have different shapes")
@@ -84,6 +85,8 @@ class _Sides:
         self.integers = [v.symbol for v in assumptions.variables if isinstance(v, Integer)]
         self.reals = [v.symbol for v in assumptions.variables if isinstance(v, Real) and v.symbol not in keep]
         self.bases = arrays_of(assumptions)
+        # Undefined functions the sides apply, and the callables that give their values.
+        self.functions, self.implementations = tuple(functions or ()), tuple((functions or {}).values())
         self.compiled: Callable | None = None
         self._sizes: Callable | None | bool = None  # not compiled yet; False: cannot be
         self.why_sympy = ""
@@ -92,15 +95,18 @@ class _Sides:
         try:
             # Derivatives are taken once here, not again for the sizes.
             self.prepared = [_prepare(e) for e in self.left + self.right]
-            self.compiled = compile_entries(self.prepared, self.integers + self.reals + self.keep + self.bases)
+            self.compiled = compile_entries(self.prepared, self.integers + self.reals + self.keep + self.bases,
+                                            self.functions)
         except NotCompilable as exc:
+            if self.functions:
+                raise  # SymPy cannot evaluate a function given as a callable: the caller decides
             self.why_sympy = str(exc)
 
     def _arguments(self, point: Point, at: dict) -> tuple:
         return (*(mpmath.mpf(point.ints[s]) for s in self.integers),
                 *(point.reals[s] for s in self.reals),
                 *(at[s] for s in self.keep),
-                *(point.arrays.get(b, {}) for b in self.bases))
+                *(point.arrays.get(b, {}) for b in self.bases), *self.implementations)
 
     def __call__(self, point: Point, at: dict | None = None, sizes: bool = True) -> list[tuple[Any, Any, Any]]:
         """(lhs, rhs, size) per entry; size is the larger of the sides' term sizes (magnitude),
@@ -121,7 +127,7 @@ class _Sides:
         if self._sizes is None:
             try:
                 self._sizes = compile_entries([magnitude(e) for e in self.prepared],
-                                              self.integers + self.reals + self.keep + self.bases)
+                                              self.integers + self.reals + self.keep + self.bases, self.functions)
             except NotCompilable:
                 self._sizes = False
         if self._sizes is False:
@@ -491,8 +497,11 @@ def _edge_points(lhs: Any, rhs: Any, assumptions: Assumptions, bases: list, admi
 
 
 def check(step_id: str, lhs: Any, rel: str, rhs: Any, assumptions: Assumptions,
-          samples: int | None = None, seconds: float = NUMERIC_SECONDS) -> MethodResult:
-    """Search for a counterexample to ``lhs rel rhs`` among the admissible points."""
+          samples: int | None = None, seconds: float = NUMERIC_SECONDS, functions: dict | None = None) -> MethodResult:
+    """Search for a counterexample to ``lhs rel rhs`` among the admissible points.
+
+    ``functions`` gives undefined functions applied in the sides their values (callables on mpmath
+    numbers); NotCompilable is raised when the sides cannot be compiled with them."""
     started = time.perf_counter()
     rng = random.Random(_seed(step_id))
     limited = _has_limit(lhs) or _has_limit(rhs)
@@ -503,7 +512,7 @@ def check(step_id: str, lhs: Any, rel: str, rhs: Any, assumptions: Assumptions,
             (lhs_u, left), (rhs_u, right) = _unwrap_limits(lhs), _unwrap_limits(rhs)
             approaches = left + right
             keep = tuple(dict.fromkeys(var for var, _, _ in approaches))
-            sides = _Sides(lhs_u, rhs_u, assumptions, keep)
+            sides = _Sides(lhs_u, rhs_u, assumptions, keep, functions)
             admissible = Admissibility(assumptions)
             ints_list, exhaustive, beyond = integer_points(assumptions, rng)
             integers = {v.symbol for v in assumptions.variables if isinstance(v, Integer)}
@@ -553,6 +562,8 @@ def check(step_id: str, lhs: Any, rel: str, rhs: Any, assumptions: Assumptions,
         return fail(str(exc))
     except ZeroDivisionError:
         return fail("a side is undefined at an admissible point (division by zero)")
+    except NotCompilable:
+        raise
     except Exception as exc:  # noqa: BLE001 - an evaluation that breaks is never a pass
         return fail(f"could not evaluate the step: {type(exc).__name__}: {str(exc)[:120]}")
     detail = f"{tried} points, {DIGITS} digits, relative tolerance 1e-{TOLERANCE_DIGITS}"

@@ -8,7 +8,7 @@ that the declared index ranges settle (``k ≤ n`` for an index 1 ≤ k ≤ n) a
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import sympy as sp
@@ -118,6 +118,31 @@ def _mark(expr: sp.Basic) -> sp.Basic:
     return expr.func(*args)
 
 
+def differentiate(expr: Any) -> Any:
+    """``expr`` with its derivatives (and Subs) worked out, nothing else evaluated: with
+    ``sum_deltas`` the part of doit that settles a derivative of a sum (d/dy_k Σ_j w_j y_{i+j−1}
+    = Σ_j w_j δ_{k,i+j−1} = w_{k−i+1} on the band) in milliseconds, without SymPy's attempts at
+    the other sums over symbolic ranges."""
+    if not isinstance(expr, sp.Basic):
+        return expr
+    return expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit(deep=False))
+
+
+def sum_deltas(expr: Any) -> Any:
+    """``expr`` with every sum of Kronecker deltas in its own index summed (SymPy's delta
+    summation), nothing else."""
+    if not isinstance(expr, sp.Basic):
+        return expr
+    return expr.replace(_delta_sum, lambda e: e.doit(deep=False))
+
+
+def _delta_sum(expr: sp.Basic) -> bool:
+    if not isinstance(expr, sp.Sum) or len(expr.limits) != 1:
+        return False
+    index = expr.limits[0][0]
+    return any(delta.has(index) for delta in expr.function.atoms(sp.KroneckerDelta))
+
+
 def settle_index_conditions(expr: Any, ranges: Iterable[tuple[sp.Symbol, Any, Any]]) -> Any:
     """Replace relations implied by lo ≤ index ≤ hi with True (and their negations with False).
 
@@ -183,13 +208,21 @@ class Declared:
     mapping: dict
     ranges: list
     allowed: set
+    # Expressions already applied: the steps of a derivation share the view, and each step's
+    # left-hand side is the one before's right-hand side.
+    _applied: dict = field(default_factory=dict, repr=False, compare=False)
 
     def apply(self, expr: Any) -> Any:
         if isinstance(expr, sp.MatrixBase):
             return expr.applyfunc(self.apply)
         if not isinstance(expr, sp.Basic):
             return expr
-        return _rename_bound(expr).xreplace(self.mapping)
+        applied = self._applied.get(expr)
+        if applied is None:
+            if len(self._applied) >= _APPLIED_LIMIT:
+                self._applied.clear()
+            applied = self._applied[expr] = _rename_bound(expr).xreplace(self.mapping)
+        return applied
 
     def escaped(self, expr: Any) -> list[str]:
         """Names of free symbols of ``expr`` that no declaration covers (sorted). An ``Idx``
@@ -211,6 +244,9 @@ class Declared:
         if names:
             raise Escaped(", ".join(names))
         return expr
+
+
+_APPLIED_LIMIT = 512
 
 
 def _rename_bound(expr: sp.Basic) -> sp.Basic:

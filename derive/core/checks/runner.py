@@ -116,9 +116,9 @@ def _distrusted(method: MethodResult, why: str) -> MethodResult:
     return method
 
 
-def _numeric_check(*args: Any) -> MethodResult:
+def _numeric_check(*args: Any, **options: Any) -> MethodResult:
     """The numeric check with its limit scaled like every other (a retry gets a longer one)."""
-    return numeric.check(*args, seconds=numeric.NUMERIC_SECONDS * timelimit.scale())
+    return numeric.check(*args, seconds=numeric.NUMERIC_SECONDS * timelimit.scale(), **options)
 
 
 def _check_display(step: Step, lhs, rhs, expand, declared, facts=None) -> list[MethodResult]:
