@@ -4,6 +4,7 @@
     results  = check_steps(steps of problems, cache)     # symbolic + numeric, cached by content
     tex      = render(problems, results)                 # Jinja2 templates, escaped text
     checks   = render_checks(problems, results)          # the companion: every check in full
+                                                         # (both from one view: render_both)
     files    = NAME.tex, NAME-checks.tex, verification.json, NAME.pdf, NAME-checks.pdf
                                                          # published together (derive.publish)
 
@@ -173,18 +174,22 @@ def first_failure(checked: Checked) -> CheckFailed | None:
 
 def render(checked: Checked, title: str, author: str, name: str = "hw7") -> str:
     """The model solution's .tex."""
-    return _render("document.tex.j2", checked, title, author, name)
+    return render_both(checked, title, author, name)[0]
 
 
 def render_checks(checked: Checked, title: str, author: str, name: str = "hw7") -> str:
     """The companion .tex: every step's methods, times and residuals, in full."""
-    return _render("checks.tex.j2", checked, title, author, name)
+    return render_both(checked, title, author, name)[1]
 
 
-def _render(template: str, checked: Checked, title: str, author: str, name: str) -> str:
+def render_both(checked: Checked, title: str, author: str, name: str = "hw7") -> tuple[str, str]:
+    """The model solution's .tex and its companion's, from one view of the document (the view
+    is most of the rendering time, and both templates read the same one)."""
     context = view.document(checked.problems, checked.results, DISPLAY_NAMES, title, author or "",
                             main_name=f"{name}.pdf", checks_name=f"{name}{CHECKS_SUFFIX}.pdf")
-    return environment().get_template(template).render(**context)
+    templates = environment()
+    return (templates.get_template("document.tex.j2").render(**context),
+            templates.get_template("checks.tex.j2").render(**context))
 
 
 def verification_json(checked: Checked) -> dict:
@@ -264,8 +269,7 @@ def _build_locked(options: BuildOptions, name: str, progress: Progress | None,
     title = options.title if options.title is not None else document.title
     author = options.author if options.author is not None else document.author
     with _phase(timings, "render"):
-        tex = render(checked, title, author, name)
-        checks_tex = render_checks(checked, title, author, name)
+        tex, checks_tex = render_both(checked, title, author, name)
     with _phase(timings, "tex"):
         report = _write(options, name, checked, tex, checks_tex, on_tex)
     if failure is not None:

@@ -35,6 +35,17 @@ def test_a_remembered_bound_tells_symbols_of_different_assumptions_apart():
     assert not facts.at_most(0, plain, [])
 
 
+def test_the_shared_shift_of_a_positive_integer_proves_only_what_it_should():
+    # Every query writes a positive integer m as 1 + m' with the same m' ≥ 0: a later question
+    # must not inherit anything from an earlier one.
+    m = sp.Symbol("m", integer=True, positive=True)
+    assert facts.at_most(1, m, [])  # m − 1 ≥ 0 for a positive integer
+    assert not facts.at_most(2, m, [])  # m − 2 may be −1
+    assert facts.at_most(m, m + k - 1, [])
+    assert not facts.at_most(m + 1, m + k - 1, [])  # k = 1 gives m + 1 > m
+    assert not facts.at_most(1, m - k, [])
+
+
 # ── draws and compiled constants are the same numbers as before ─────────────────────────────
 def _old_quantize(value):
     with mpmath.workprec(sampling.QUANTUM_BITS):

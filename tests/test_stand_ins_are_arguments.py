@@ -166,3 +166,19 @@ def test_another_function_in_place_of_a_stand_in_is_differentiated_itself():
     lam = sp.Lambda((u,), sp.exp(2 * u))  # not drawn by stand_in: no family to borrow
     with mpmath.workdps(60):
         assert abs(functions._derivative(lam, 2)(mpmath.mpf(0)) - 4) < mpmath.mpf(10) ** -50
+
+
+def test_sides_that_cannot_take_functions_as_arguments_are_substituted(monkeypatch):
+    original = compiled._compile
+
+    def no_functions(exprs, args, passed):
+        if passed:
+            raise compiled.NotCompilable("pretend the printer cannot")
+        return original(exprs, args, passed)
+
+    monkeypatch.setattr(compiled, "_compile", no_functions)
+    compiled._compiled.cache_clear()
+    true = _derivation().step(sp.Derivative(f(t) ** 2, t), "=", 2 * f(t) * sp.Derivative(f(t), t))
+    result = check_step(true)
+    assert result.status == "verified" and "3 random stand-ins" in result.methods[-1].detail, result.message
+    assert check_step(_derivation().step(sp.Derivative(f(t) ** 2, t), "=", 2 * sp.Derivative(f(t), t))).status == "failed"

@@ -14,6 +14,7 @@ from typing import Any, Mapping, Sequence
 import sympy as sp
 
 from derive.core.assumptions import Constraint, Integer, NonNegative, Positive, Real, RealMatrix, RealVector
+from derive.core.checks import numeric
 from derive.core.checks.result import DEFINITION, FAILED, NUMERIC_ONLY, STATUSES, VERIFIED, CheckResult
 from derive.core.document import Derivation, Figure, Listing, Problem, Prose, Result, Table
 from derive.core.step import Step
@@ -307,6 +308,17 @@ def check_log(problems: Sequence[Problem], results: Mapping[str, CheckResult]) -
 _LONG_NUMBER = re.compile(r"[0-9.]{16,}")
 
 
+def check_columns(problems: Sequence[Problem], results: Mapping[str, CheckResult]) -> dict[str, Tex]:
+    """The widest entry of each narrow column of the check log (by characters), for TeX to
+    measure: fixed column widths let longtable lay the log out in one pass, where natural widths
+    made it ask for a second pass to settle them (a whole pdflatex run on every cold build)."""
+    methods = [m for p in problems for s in p.steps() for m in results[s.id].methods]
+    # The header's word is a candidate too: it heads the column on every page.
+    return {"method": escape(max(["method", *(m.method for m in methods)], key=len)),
+            "outcome": escape(max(["outcome", *(m.outcome for m in methods)], key=len)),
+            "seconds": escape(max(["seconds", *(f"{m.seconds:.3f}" for m in methods)], key=len))}
+
+
 def _breakable(text: Tex) -> Tex:
     """Allow line breaks inside the long digit strings of a residual: it is shown in full, and a
     40-digit number is wider than its column."""
@@ -349,6 +361,9 @@ def document(problems: Sequence[Problem], results: Mapping[str, CheckResult],
         "author": escape(author),
         "problems": [viewer.problem(p) for p in problems],
         "check_log": check_log(problems, results),
+        "check_columns": check_columns(problems, results),
+        # What the companion says of the numeric search is read from the checker, never retyped.
+        "numeric": {"digits": numeric.DIGITS, "tolerance_digits": numeric.TOLERANCE_DIGITS},
         "supplements": supplements(problems, results, names),
         "summary": {escape(k): v for k, v in summary(results).items()},
     }

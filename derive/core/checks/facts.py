@@ -113,9 +113,15 @@ def _unbounded_below(expr: sp.Expr) -> bool:
 def _shifted(expr: sp.Expr) -> sp.Expr:
     """expr with each positive integer symbol s written as 1 + s' (s' ≥ 0): SymPy then sees that
     f + m − 1 ≥ 0 for positive integers f and m, which it cannot tell from f, m > 0 alone."""
-    shift = {s: sp.Dummy(s.name, integer=True, nonnegative=True) + 1
-             for s in expr.free_symbols if s.is_integer and s.is_positive}
+    shift = {s: _less_one(s) + 1 for s in expr.free_symbols if s.is_integer and s.is_positive}
     return sp.expand(expr.xreplace(shift))
+
+
+@functools.lru_cache(maxsize=1024)
+def _less_one(symbol: sp.Symbol) -> sp.Dummy:
+    """The one s' = s − 1 of each symbol: the same Dummy in every query, so SymPy's cache
+    answers a repeated question instead of deriving it again for a fresh symbol."""
+    return sp.Dummy(symbol.name, integer=True, nonnegative=True)
 
 
 def at_most(small: sp.Expr, large: sp.Expr, facts: Iterable[sp.Expr]) -> bool:
