@@ -17,7 +17,7 @@ from sympy import Derivative, Eq, Integral, KroneckerDelta, Piecewise, Product, 
 
 from derive.core import functions
 from derive.core.assumptions import Integer, Positive, Real, RealVector, assume
-from derive.core.checks import compiled, facts, numeric, symbolic
+from derive.core.checks import facts, numeric, symbolic
 from derive.core.checks.prepare import declared_view
 from derive.core.checks.result import FAILED, NUMERIC_ONLY, VERIFIED
 from derive.core.checks.runner import check_step
