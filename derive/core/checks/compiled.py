@@ -17,6 +17,7 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.pycode import MpmathPrinter
 
+from derive.core.checks import ranges
 from derive.core.checks.prepare import entries
 
 
@@ -235,7 +236,13 @@ def _taken_once(node: sp.Basic) -> sp.Basic:
     summation of them (Gosper's algorithm on every sum over a symbolic range) was most of the cost,
     and term by term is what the reader means even where a range runs backwards."""
     taken = node.doit(deep=False)
-    return node.doit() if taken.has(*_EVALUATED_FURTHER) else taken
+    if not taken.has(*_EVALUATED_FURTHER):
+        return taken
+    # Only the parts that need it are worked out further (an integral, a limit, ...), each read
+    # as the reader means its sums: a deep doit of the whole result also summed the sums around
+    # them by SymPy's conventions (Karr's backward ranges, n/2 terms for odd n), and a false
+    # d/dx [x·Σ_{j=1}^{m} j·∫₀¹dt] = m(m+1)/2 got ≈.
+    return taken.replace(lambda e: isinstance(e, _EVALUATED_FURTHER), lambda e: ranges.as_meant(e).doit())
 
 
 def compile_entries(exprs: Sequence[Any], args: Sequence[sp.Basic], functions: Sequence[Any] = ()) -> Callable:

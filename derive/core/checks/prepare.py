@@ -8,6 +8,8 @@ that the declared index ranges settle (``k ≤ n`` for an index 1 ≤ k ≤ n) a
 from __future__ import annotations
 
 import functools
+import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -235,8 +237,8 @@ class Declared:
         if not isinstance(expr, sp.Basic):
             return sp.sstr(expr)[:limit]
         back = {d: s for s, d in self.mapping.items()}
-        back.update({b: sp.Symbol(b.name.removeprefix("_bound_")) for b in expr.free_symbols | expr.atoms(sp.Symbol)
-                     if isinstance(b, sp.Symbol) and b.name.startswith("_bound_")})
+        back.update({b: sp.Symbol(reader_names(b.name)) for b in expr.free_symbols | expr.atoms(sp.Symbol)
+                     if isinstance(b, sp.Symbol) and b.name.startswith(BOUND_PREFIX)})
         return sp.sstr(expr.xreplace(back))[:limit]
 
     def guard(self, expr: Any) -> Any:
@@ -250,21 +252,47 @@ _APPLIED_LIMIT = 512
 
 
 def _rename_bound(expr: sp.Basic) -> sp.Basic:
-    """Give every bound variable a fresh Dummy (integer for sums and products, real for limits)."""
+    """Give every bound variable a canonical name of its own (integer for sums and products,
+    real for limits)."""
 
     # Canonical names (not fresh Dummies), so two copies of the same sum stay equal; the
     # prefix keeps them apart from every declared symbol, which is a Dummy.
     def rename_sum(e):
-        mapping = {lim[0]: sp.Symbol(f"_bound_{lim[0].name}", integer=True) for lim in e.limits}
+        mapping = {lim[0]: sp.Symbol(_bound_name(lim[0]), integer=True) for lim in e.limits}
         return e.xreplace(mapping)
 
     def rename_limit(e):
         f, var, point, direction = e.args
-        d = sp.Symbol(f"_bound_{var.name}", real=True)
+        d = sp.Symbol(_bound_name(var), real=True)
         return sp.Limit(f.xreplace({var: d}), d, point, str(direction))
 
     expr = expr.replace(lambda e: isinstance(e, (sp.Sum, sp.Product)), rename_sum)
     return expr.replace(lambda e: isinstance(e, sp.Limit), rename_limit)
+
+
+_PLAIN_INTEGER = sp.Symbol("plain", integer=True).assumptions0
+
+
+def _bound_name(symbol: sp.Symbol) -> str:
+    """One name per distinct bound variable. Two different symbols that print alike (j and a
+    positive j, two Dummies i) must not share it: renaming an outer sum's j after an inner
+    sum's j would let the inner sum capture it, and Σ_a Σ_b a·b² "equalled" Σ_j Σ_j j³. The
+    common plain integer index keeps its bare name (messages read it back through
+    ``reader_names``); any other gets a tag derived from what the symbol is."""
+    if type(symbol) is sp.Symbol and symbol.assumptions0 == _PLAIN_INTEGER:
+        return f"{BOUND_PREFIX}{symbol.name}"
+    identity = repr((type(symbol).__name__, symbol.name, sorted(symbol.assumptions0.items()),
+                     getattr(symbol, "dummy_index", None)))
+    return f"{BOUND_PREFIX}{symbol.name}{BOUND_TAG}{hashlib.sha256(identity.encode()).hexdigest()[:8]}"
+
+
+BOUND_PREFIX, BOUND_TAG = "_bound_", "__"
+_BOUND = re.compile(rf"{BOUND_PREFIX}(\w+?)(?:{BOUND_TAG}[0-9a-f]{{8}})?\b")
+
+
+def reader_names(text: str) -> str:
+    """``text`` with renamed bound variables named as the author wrote them."""
+    return _BOUND.sub(r"\1", text)
 
 
 def declared_view(assumptions) -> Declared:

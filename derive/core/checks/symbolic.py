@@ -15,7 +15,7 @@ import sympy as sp
 
 from derive.core.checks import ranges
 from derive.core.checks.prepare import (Declared, Escaped, differentiate, entries, evaluate, settle_index_conditions,
-                                        sum_deltas)
+                                        sum_deltas, reader_names)
 from derive.core.checks.result import MethodResult
 from derive.core.checks.timelimit import CheckTimeout, time_limit
 
@@ -135,7 +135,7 @@ def check_equal(lhs: Any, rhs: Any, declared: Declared | list, seconds: float = 
                 raise
             except Escaped as exc:
                 evaluated = None
-                left = (f"SymPy's doit let {str(exc).replace('_bound_', '')} escape from their sums; "
+                left = (f"SymPy's doit let {reader_names(str(exc))} escape from their sums; "
                         "no reduction is used")
             except Exception as exc:  # noqa: BLE001 - a SymPy crash means "could not decide", never a verdict
                 evaluated = None
@@ -152,7 +152,7 @@ def check_equal(lhs: Any, rhs: Any, declared: Declared | list, seconds: float = 
                 except CheckTimeout:
                     raise
                 except Escaped as exc:
-                    left = (f"SymPy's {name} let {str(exc).replace('_bound_', '')} escape from their sums; "
+                    left = (f"SymPy's {name} let {reader_names(str(exc))} escape from their sums; "
                             "that reduction is not used")
                     if name == "simplify":
                         # The last reduction ends in simplify as well, on the same sums: it lets
