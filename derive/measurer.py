@@ -15,7 +15,6 @@ did not store is measured by the build itself, and an error is raised there, as 
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import signal
@@ -143,10 +142,9 @@ MMAP_THRESHOLD = 8 << 20
 
 
 def _keep_memory_small() -> None:
-    """In the measurer: its memory counts towards the build's, beside the check workers'."""
-    # The build's objects are inherited: a collection here would write to (and so copy) every page
-    # they are on. The measurer's own objects are still collected.
-    gc.freeze()
+    """In the measurer: its memory counts towards the build's, beside the check workers'. (The
+    objects it inherits are kept out of its garbage collections by the build: see
+    derive.pipeline.)"""
     if sys.platform.startswith("linux"):
         try:
             import ctypes

@@ -12,6 +12,7 @@ The document comes from the caller (``derive.loading``); with none, the built-in
 
 from __future__ import annotations
 
+import gc
 import json
 import tempfile
 import time
@@ -99,8 +100,10 @@ def check(parts: Sequence[str] = (), cache_path: Path | None = None, progress: P
         problems, missing = _problems_from_cache(document, parts, measured_at)
     # Figures not in the cache are measured in another process while the steps are checked; it
     # builds only the problems that missed one (the others have every figure already).
-    measurer = start_measurer(document, _names(missing), measured_at) if missing else None
+    frozen = _keep_out_of_collections()
+    measurer = None
     try:
+        measurer = start_measurer(document, _names(missing), measured_at) if missing else None
         steps = [s for p in problems for s in p.steps()]
         plan = getattr(progress, "plan", None)
         if plan is not None:  # a progress display that wants to know the work ahead (bars per problem)
@@ -124,11 +127,25 @@ def check(parts: Sequence[str] = (), cache_path: Path | None = None, progress: P
     finally:
         if measurer is not None:
             measurer.stop()
+        if frozen:
+            gc.unfreeze()
     if timings is not None:  # measuring done in this process happened while building problems
         measuring = measurements.seconds_measuring() - measured_before
         timings["measurements"] = timings.get("measurements", 0.0) + measuring
         timings["problems"] -= measuring
     return Checked(problems, results)
+
+
+def _keep_out_of_collections() -> bool:
+    """Keep every object made so far out of this process's garbage collections while processes
+    forked from it run (the measurer, the check workers), and say whether it did (not where a
+    caller froze objects already: theirs to undo). Why: a collection writes to each object it
+    visits, which copies every page a child shares with this process; a cold build's processes
+    held about 60 MB less together (summed PSS, 460 → 400 MB)."""
+    if gc.get_freeze_count():
+        return False
+    gc.freeze()
+    return True
 
 
 def _problems_from_cache(document: Document, parts: Sequence[str],

@@ -173,3 +173,19 @@ def test_a_part_of_no_problem_is_refused_before_any_problem_is_built(tmp_path):
     with pytest.raises(InputError, match="no problem 9"):
         pipeline.build(options)
     assert not log.exists()
+
+
+def test_the_build_leaves_the_garbage_collector_as_it_found_it(tmp_path):
+    # The build keeps its objects out of collections while forked processes share them: a caller
+    # (a notebook) gets its collector back, with what it froze itself still frozen.
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    _build(tmp_path / "a", _document(lambda: 1))
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        _build(tmp_path / "b", _document(lambda: 2))
+        assert gc.get_freeze_count() > 0  # not unfrozen by the build
+    finally:
+        gc.unfreeze()
