@@ -3,10 +3,10 @@
 Measuring (torch, networks) and checking (SymPy, in worker processes) do not depend on each
 other, but the problems are built with their figures, so a cold build used to measure first and
 check after. Now the build first makes its problems from the figures already cached (a missing
-one is "not measured yet"), starts this process to build them again with every figure measured
-into the cache, checks the steps meanwhile, and then builds the problems once more from the
-full cache (derive.pipeline). Torch is then never imported into the build's own process, so the
-check workers forked from it stay small too.
+one is "not measured yet"), starts this process to build again the problems that missed a figure,
+with every figure measured into the cache, checks the steps meanwhile, and then builds those
+problems once more from the full cache (derive.pipeline). Torch is then never imported into the
+build's own process, so the check workers forked from it stay small too.
 
 The process is a fork: it inherits the loaded document, and dies with the build (a build killed
 by any signal leaves no measurer behind). Whatever goes wrong in it only costs time: a figure it
@@ -65,8 +65,9 @@ class Measurer:
 
 
 def start(document: Document, parts: Sequence[str], cache: Path) -> Measurer | None:
-    """Fork a process that builds ``document``'s selected problems with their figures measured
-    into ``cache``; None where processes cannot be forked (the build then measures itself)."""
+    """Fork a process that builds ``document``'s problems selected by ``parts`` (those that
+    missed a figure) with their figures measured into ``cache``; None where processes cannot be
+    forked (the build then measures itself)."""
     if not hasattr(os, "fork") or not fork_is_safe():
         return None
     parent = os.getpid()
@@ -93,6 +94,7 @@ def start(document: Document, parts: Sequence[str], cache: Path) -> Measurer | N
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle; it kills us
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        _keep_memory_small()
         from derive.core import measurements
 
         measurements.use_cache(cache)
@@ -129,6 +131,27 @@ def _report_reads(path: Path) -> None:
     read = uptodate.watched()
     if read is not None:
         path.write_text(json.dumps(read), encoding="utf-8")
+
+
+#: Blocks of at least this many bytes are mapped for themselves and returned when freed (glibc's
+#: M_MMAP_THRESHOLD; its default grows up to 32 MB as blocks are freed). Why: with big blocks in
+#: the heap, Problem 3's float64 networks (an 11.8 MB im2col buffer per chunk of images) fragmented
+#: it so that, depending on the address layout, about one run in three peaked 100 MB higher.
+#: 8 MB sends those buffers (and float64 copies of fc1) to their own mappings.
+MMAP_THRESHOLD = 8 << 20
+
+
+def _keep_memory_small() -> None:
+    """In the measurer: its memory counts towards the build's, beside the check workers'. (The
+    objects it inherits are kept out of its garbage collections by the build: see
+    derive.pipeline.)"""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None).mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
+        except (OSError, AttributeError):
+            pass  # another C library: its own allocator's habits
 
 
 def _die_with_parent(parent: int) -> None:

@@ -14,7 +14,7 @@ import sympy as sp
 import derive as dv
 from derive import measurer, pipeline
 from derive.core import measurements
-from derive.errors import CheckFailed
+from derive.errors import CheckFailed, InputError
 
 x = sp.Symbol("x", real=True)
 
@@ -106,3 +106,86 @@ def test_a_step_that_depends_on_the_figure_is_checked_as_finally_built(tmp_path)
     assert sp.simplify(step.rhs - 2 * x) == 0  # 3x - x = 2x: the step with the figure, not 2x - x = x
     assert report.checked.results[step.id].status == "verified"
     assert "3" in report.tex_path.read_text()
+
+
+def _two_problems(log) -> dv.Document:
+    """Problem 1 measures nothing; problem 2 has a figure. Each builder notes the process it ran in."""
+    doc = dv.Document("Measured", author="T")
+
+    def plain() -> dv.Problem:
+        with log.open("a") as notes:
+            notes.write(f"1 {os.getpid()}\n")
+        problem = dv.Problem(1, "Plain", ("A statement.",))
+        d = problem.part("a", "Sum").derivation(dv.assume(dv.Real(x, -1, 1)))
+        d.step(2 * x - x, "=", x, "collect")
+        return problem
+
+    def figured() -> dv.Problem:
+        with log.open("a") as notes:
+            notes.write(f"2 {os.getpid()}\n")
+        problem = dv.Problem(2, "Figured", ("A statement.",))
+        for label in ("a", "b"):
+            part = problem.part(label, "Sum")
+            try:
+                part.say("measured: ", json.dumps(dv.measured("figure", lambda: 5)))
+            except dv.Unavailable as missing:
+                part.say("not measured: ", str(missing))
+            d = part.derivation(dv.assume(dv.Real(x, -1, 1)))
+            d.step(3 * x - x, "=", 2 * x, "collect")
+        return problem
+
+    doc.include(plain)
+    doc.include(figured)
+    return doc
+
+
+def _builds(log) -> list[tuple[str, bool]]:
+    """(problem, built in this process) for every time a problem was built, in order."""
+    return [(number, int(pid) == os.getpid()) for number, pid in (line.split() for line in log.read_text().splitlines())]
+
+
+def test_only_a_problem_that_missed_a_figure_is_measured_and_built_again(tmp_path):
+    log = tmp_path / "built.log"
+    report = _build(tmp_path / "out", _two_problems(log))
+    builds = _builds(log)
+    assert builds.count(("1", True)) == 1 and ("1", False) not in builds  # built once, here only
+    assert builds.count(("2", False)) == 1  # by the measurer
+    assert builds.count(("2", True)) == 2  # from the cache, then with the figure
+    tex = report.tex_path.read_text()
+    assert tex.count("measured: 5") == 2 and "not measured" not in tex
+    assert {r.status for r in report.checked.results.values()} == {"verified"}
+
+
+def test_a_selected_part_is_measured_with_only_its_own_part(tmp_path):
+    log = tmp_path / "built.log"
+    options = pipeline.BuildOptions(("2b", "1"), tmp_path / "out", tex_only=True, name="measured",
+                                    document=_two_problems(log))
+    report = pipeline.build(options)
+    assert [(p.number, [part.label for part in p.parts]) for p in report.checked.problems] == [(1, ["a"]), (2, ["b"])]
+    assert "measured: 5" in report.tex_path.read_text()
+    assert ("1", False) not in _builds(log)
+
+
+def test_a_part_of_no_problem_is_refused_before_any_problem_is_built(tmp_path):
+    log = tmp_path / "built.log"
+    options = pipeline.BuildOptions(("1", "9"), tmp_path / "out", tex_only=True, name="measured",
+                                    document=_two_problems(log))
+    with pytest.raises(InputError, match="no problem 9"):
+        pipeline.build(options)
+    assert not log.exists()
+
+
+def test_the_build_leaves_the_garbage_collector_as_it_found_it(tmp_path):
+    # The build keeps its objects out of collections while forked processes share them: a caller
+    # (a notebook) gets its collector back, with what it froze itself still frozen.
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    _build(tmp_path / "a", _document(lambda: 1))
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        _build(tmp_path / "b", _document(lambda: 2))
+        assert gc.get_freeze_count() > 0  # not unfrozen by the build
+    finally:
+        gc.unfreeze()

@@ -345,32 +345,33 @@ def cost_table(
 
 def _cost_table(ns: Sequence[int], fs: Sequence[int], repeats: int, number: int) -> list[CostRow]:
     rows: list[CostRow] = []
-    timing = (repeats, number)
     gen = torch.Generator().manual_seed(0)
     with torch.no_grad():
         for n in ns:
             for f in fs:
                 if f > n:
                     raise ValueError(f"cost_table: filter length {f} exceeds n = {n}")
-                w = torch.randn(f, generator=gen, dtype=torch.float64)
-                y = torch.randn(n, generator=gen, dtype=torch.float64)
-                u = torch.randn(n - f + 1, generator=gen, dtype=torch.float64)
-                a_w = torch.from_numpy(conv_matrix(w.numpy(), n))
-                w3, y3, u3 = _as3d(w), _as3d(y), _as3d(u)
-                dense, conv = multiplication_counts(n, f)
-                rows.append(
-                    CostRow(
-                        n=n,
-                        f=f,
-                        n_out=n - f + 1,
-                        dense_mults=dense,
-                        conv_mults=conv,
-                        dense_seconds=_median_seconds(torch.mv, (a_w, y), *timing),
-                        dense_transpose_seconds=_median_seconds(torch.mv, (a_w.T, u), *timing),
-                        conv1d_seconds=_median_seconds(F.conv1d, (y3, w3), *timing),
-                        conv_transpose1d_seconds=_median_seconds(
-                            F.conv_transpose1d, (u3, w3), *timing
-                        ),
-                    )
-                )
+                rows.append(_cost_row(n, f, gen, (repeats, number)))
     return rows
+
+
+def _cost_row(n: int, f: int, gen: torch.Generator, timing: tuple[int, int]) -> CostRow:
+    """One row; its dense matrix (33 MB at n = 2048) is freed on return, before the next is
+    built: two of them alive at once were the measuring process's peak memory."""
+    w = torch.randn(f, generator=gen, dtype=torch.float64)
+    y = torch.randn(n, generator=gen, dtype=torch.float64)
+    u = torch.randn(n - f + 1, generator=gen, dtype=torch.float64)
+    a_w = torch.from_numpy(conv_matrix(w.numpy(), n))
+    w3, y3, u3 = _as3d(w), _as3d(y), _as3d(u)
+    dense, conv = multiplication_counts(n, f)
+    return CostRow(
+        n=n,
+        f=f,
+        n_out=n - f + 1,
+        dense_mults=dense,
+        conv_mults=conv,
+        dense_seconds=_median_seconds(torch.mv, (a_w, y), *timing),
+        dense_transpose_seconds=_median_seconds(torch.mv, (a_w.T, u), *timing),
+        conv1d_seconds=_median_seconds(F.conv1d, (y3, w3), *timing),
+        conv_transpose1d_seconds=_median_seconds(F.conv_transpose1d, (u3, w3), *timing),
+    )
