@@ -144,8 +144,17 @@ def _builds(log) -> list[tuple[str, bool]]:
     return [(number, int(pid) == os.getpid()) for number, pid in (line.split() for line in log.read_text().splitlines())]
 
 
+def _not_cold(out) -> None:
+    """A measurement cache holding some figure of the current code, not the one asked for: the
+    build is not cold, so the measurer starts only once the problems show what is missing."""
+    cache = out / ".cache" / "measurements.json"
+    cache.parent.mkdir(parents=True)
+    cache.write_text(json.dumps({f"another figure@{measurements.code_digest()}": 1}))
+
+
 def test_only_a_problem_that_missed_a_figure_is_measured_and_built_again(tmp_path):
     log = tmp_path / "built.log"
+    _not_cold(tmp_path / "out")
     report = _build(tmp_path / "out", _two_problems(log))
     builds = _builds(log)
     assert builds.count(("1", True)) == 1 and ("1", False) not in builds  # built once, here only
@@ -156,8 +165,47 @@ def test_only_a_problem_that_missed_a_figure_is_measured_and_built_again(tmp_pat
     assert {r.status for r in report.checked.results.values()} == {"verified"}
 
 
+def test_a_cold_build_starts_measuring_before_it_builds_and_rebuilds_only_what_missed(tmp_path):
+    # Nothing measured yet: the measurer is started before the problems are built (this process
+    # builds them while the other core is idle) and builds every selected problem; this process
+    # still builds again only the one that missed a figure.
+    log = tmp_path / "built.log"
+    report = _build(tmp_path / "out", _two_problems(log))
+    builds = _builds(log)
+    assert builds.count(("1", True)) == 1 and builds.count(("1", False)) == 1
+    assert builds.count(("2", False)) == 1 and builds.count(("2", True)) == 2
+    assert report.tex_path.read_text().count("measured: 5") == 2
+
+
+def test_a_cold_build_whose_problems_measure_nothing_stops_its_measurer(tmp_path, monkeypatch):
+    started = []
+
+    def start(*args):
+        started.append(measurer.start(*args))
+        return started[-1]
+
+    monkeypatch.setattr(pipeline, "start_measurer", start)
+    log = tmp_path / "built.log"
+    options = pipeline.BuildOptions(("1",), tmp_path / "out", tex_only=True, name="measured",
+                                    document=_two_problems(log))
+    report = pipeline.build(options)
+    assert [p.number for p in report.checked.problems] == [1]
+    assert len(started) == 1 and started[0].status is not None  # started early, and ended by the build
+    assert ("2", False) not in _builds(log) and ("2", True) not in _builds(log)
+
+
+def test_nothing_measured_yet_means_no_figure_of_the_current_code(tmp_path):
+    cache = tmp_path / "measurements.json"
+    assert measurements.nothing_measured_yet(cache)  # no file
+    cache.write_text(json.dumps({"p3.precision@0123456789abcdef": 1}))  # another version's figures
+    assert measurements.nothing_measured_yet(cache)
+    cache.write_text(json.dumps({f"p3.precision@{measurements.code_digest()}": 1}))
+    assert not measurements.nothing_measured_yet(cache)
+
+
 def test_a_selected_part_is_measured_with_only_its_own_part(tmp_path):
     log = tmp_path / "built.log"
+    _not_cold(tmp_path / "out")
     options = pipeline.BuildOptions(("2b", "1"), tmp_path / "out", tex_only=True, name="measured",
                                     document=_two_problems(log))
     report = pipeline.build(options)

@@ -113,6 +113,16 @@ def code_digest() -> str:
     return digest.hexdigest()[:16]
 
 
+def nothing_measured_yet(path: Path) -> bool:
+    """Whether the cache at ``path`` holds no figure of the current code: a cold build, which
+    will measure (read without parsing the figures; a damaged file counts as empty)."""
+    try:
+        text = path.read_text()
+    except OSError:
+        return True
+    return f"@{code_digest()}" not in text
+
+
 def measured(key: str, compute: Callable[[], Any]) -> Any:
     """The JSON-able result of ``compute()``, computed once per key, code version and cache file."""
     global _seconds_measuring
