@@ -197,6 +197,8 @@ def _safe_name(arg: sp.Basic, n: int) -> sp.Basic:
 
 def _safe_bound(expr: sp.Basic) -> sp.Basic:
     """Bound variables renamed to fresh identifier-safe Symbols (``c'`` is no Python name)."""
+    if not expr.has(sp.Sum, sp.Product):
+        return expr
     counter = iter(range(10**9))
 
     def rename(e):
@@ -226,7 +228,25 @@ def _take(expr: sp.Expr) -> sp.Expr:
 
 def compile_entries(exprs: Sequence[Any], args: Sequence[sp.Basic]) -> Callable:
     """A function of ``args`` (Symbols; IndexedBases as dicts) returning every expression's value."""
-    exprs = [_prepare(sp.sympify(e)) for e in exprs]
+    prepared = tuple(_prepare(sp.sympify(e)) for e in exprs)
+    arguments = tuple(args)
+    try:
+        hash((prepared, arguments))
+    except TypeError:  # unhashable (a mutable matrix): compiled afresh
+        return _compile(prepared, arguments)
+    return _remembered(prepared, arguments)
+
+
+@functools.lru_cache(maxsize=512)
+def _remembered(exprs: tuple, args: tuple) -> Callable:
+    # The same sides are compiled again and again: a displayed form's check compiles the checked
+    # sides once more, and each stand-in of a function the sides around it. The key is SymPy's
+    # structural equality, which tells apart what prints differently (2 and 2.0, symbols of
+    # other assumptions, floats of other precision), so a remembered function is the same code.
+    return _compile(exprs, args)
+
+
+def _compile(exprs: Sequence[sp.Basic], args: Sequence[sp.Basic]) -> Callable:
     labels = [a.label if isinstance(a, sp.IndexedBase) else a for a in args]
     known = set(labels)
     free = {s for e in exprs for s in e.free_symbols if isinstance(s, sp.Symbol)}
