@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence
 
 import mpmath
 import sympy as sp
+from mpmath import libmp
 from sympy.core.function import AppliedUndef
 from sympy.printing.pycode import MpmathPrinter
 
@@ -29,10 +30,28 @@ class NotEvaluable(Exception):
 
 
 def _irange(a, b) -> tuple:
-    lo, hi = int(a), int(b)
-    if lo != a or hi != b:
-        raise NotEvaluable(f"a sum runs from {a} to {b}, which are not integers")
+    lo, hi = _as_int(a), _as_int(b)
+    if lo is None or hi is None:
+        lo, hi = int(a), int(b)
+        if lo != a or hi != b:
+            raise NotEvaluable(f"a sum runs from {a} to {b}, which are not integers")
     return _indices(lo, hi)
+
+
+_MPF = type(mpmath.mpf(0))
+
+
+def _as_int(value) -> int | None:
+    """An mpf's value as an int when it is a whole number (None when it is not, or not an mpf):
+    read off its raw (sign, odd mantissa, exponent) without mpmath's comparisons."""
+    if type(value) is not _MPF:
+        return None
+    sign, man, exp, _ = value._mpf_
+    if not man:
+        return 0 if not exp else None  # zero, or an infinity or nan
+    if exp < 0:
+        return None
+    return -(man << exp) if sign else man << exp
 
 
 @functools.lru_cache(maxsize=4096)
@@ -52,7 +71,15 @@ def _constant_name(n: int) -> str:
 
 
 def _fsum(terms) -> Any:
-    return mpmath.fsum(terms)
+    # mpmath.fsum's own sum of raw values (exact but for extreme exponent gaps, then rounded
+    # once), without its per-term type dispatch when every term is a real mpf.
+    terms = list(terms)
+    try:
+        raws = [t._mpf_ for t in terms]
+    except AttributeError:  # an int, a complex value: fsum converts it
+        return mpmath.fsum(terms)
+    prec, rounding = mpmath.mp._prec_rounding
+    return mpmath.mp.make_mpf(libmp.mpf_sum(raws, prec, rounding))
 
 
 def _fprod(terms) -> Any:
@@ -82,6 +109,8 @@ class _Printer(MpmathPrinter):
     def _print_Indexed(self, expr) -> str:
         indices = ", ".join(self._print(i) for i in expr.indices)
         label = self._print(expr.base.label)
+        if len(expr.indices) == 1:
+            return f"_entry1({label}, {self.names.get(label, label)!r}, {indices})"
         return f"_entry({label}, {self.names.get(label, label)!r}, ({indices},))"
 
     def _print_MatrixElement(self, expr) -> str:
@@ -96,7 +125,8 @@ class _Printer(MpmathPrinter):
         return f"_mpf({int(expr)})"
 
     def _print_Rational(self, expr) -> str:
-        return f"(_mpf({expr.p})/_mpf({expr.q}))"
+        # Divided at each call: 1/3 is rounded at the precision of the call.
+        return f"({self._print_Integer(sp.Integer(expr.p))}/{self._print_Integer(sp.Integer(expr.q))})"
 
     def _print_binomial(self, expr) -> str:
         # Not through Γ: Γ(n+1)/(Γ(k+1)·Γ(n−k+1)) has a pole at k = n + 1, where C(n, k) = 0.
@@ -105,10 +135,24 @@ class _Printer(MpmathPrinter):
 
 def _entry(array: dict, name: str, key: tuple):
     try:
-        return array[key if len(key) > 1 else key[0]]
+        return array[tuple(_key(k) for k in key) if len(key) > 1 else _key(key[0])]
     except KeyError:
         shown = ", ".join(mpmath.nstr(k, 6) for k in key)
         raise NotEvaluable(f"{name}[{shown}] is reached but no assumption draws it") from None
+
+
+def _key(index):
+    # The drawn entries are keyed by ints: an mpf index would be hashed and compared in Python.
+    whole = _as_int(index)
+    return index if whole is None else whole
+
+
+def _entry1(array: dict, name: str, index):
+    # _entry for a vector: the commonest case, without building a key tuple.
+    try:
+        return array[_key(index)]
+    except KeyError:
+        raise NotEvaluable(f"{name}[{mpmath.nstr(index, 6)}] is reached but no assumption draws it") from None
 
 
 def _evalf_function(cls) -> Callable:
@@ -258,12 +302,13 @@ def _compile(exprs: Sequence[sp.Basic], args: Sequence[sp.Basic]) -> Callable:
     labels = [renamed[a].label if isinstance(a, sp.IndexedBase) else renamed[a] for a in args]
     names = {str(renamed[a].label): str(a.label) for a in args if isinstance(a, sp.IndexedBase)}
     names.update({str(renamed[a]): str(a) for a in args if isinstance(a, sp.MatrixSymbol)})
-    namespace: dict = {"_irange": _irange, "_fsum": _fsum, "_fprod": _fprod, "_entry": _entry,
+    namespace: dict = {"_irange": _irange, "_fsum": _fsum, "_fprod": _fprod, "_entry": _entry, "_entry1": _entry1,
                        "_one": mpmath.mpf(1), "_zero": mpmath.mpf(0), "_mpf": mpmath.mpf, "mpmath": mpmath}
     printer = _Printer({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
                         "user_functions": {}})
     printer.names = names
-    small = {int(c) for e in exprs for c in e.atoms(sp.Integer) if abs(int(c)) < _EXACT}
+    numbers = {int(n) for e in exprs for c in e.atoms(sp.Rational) for n in (c.p, c.q)}
+    small = {n for n in numbers if abs(n) < _EXACT}
     printer.constants = small
     namespace.update({_constant_name(c): mpmath.mpf(c) for c in small})
     for function in {type(f) for e in exprs for f in e.atoms(sp.Function)}:
