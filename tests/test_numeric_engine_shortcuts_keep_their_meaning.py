@@ -46,6 +46,24 @@ def test_a_false_claim_about_sides_compiled_before_is_rejected():
                          declared).outcome == "failed"
 
 
+def test_an_entry_remembered_from_one_compile_is_right_in_another():
+    # The same entry's code is reused; its argument names and constants must fit the new list.
+    alone = compiled.compile_entries([1 / a + sp.Rational(7, 2)], [a])
+    shared = compiled.compile_entries([a - 5, 1 / a + sp.Rational(7, 2)], [b, a])
+    swapped = compiled.compile_entries([1 / a + sp.Rational(7, 2), x[k]], [k, x, a])
+    with mpmath.workdps(60):
+        assert alone(mpmath.mpf(2))[0] == 4
+        assert shared(mpmath.mpf(100), mpmath.mpf(2)) == [-3, 4]
+        assert swapped(mpmath.mpf(2), {2: mpmath.mpf(9)}, mpmath.mpf(4)) == [mpmath.mpf(15) / 4, 9]
+
+
+def test_a_subs_that_cannot_be_taken_is_still_not_compiled():
+    t = sp.Symbol("t", real=True)
+    f = sp.Function("f")
+    with pytest.raises(compiled.NotCompilable):
+        compiled.compile_entries([sp.Subs(sp.Derivative(f(t), t), t, a), a + 1], [a])
+
+
 def test_rationals_are_divided_at_the_precision_of_the_call():
     third = compiled.compile_entries([a + sp.Rational(1, 3)], [a])
     with mpmath.workdps(60):

@@ -117,7 +117,7 @@ class _Printer(MpmathPrinter):
         name = self._print(expr.parent)
         return f"_entry({name}, {self.names.get(name, name)!r}, ({self._print(expr.i)}, {self._print(expr.j)}))"
 
-    constants: set = set()
+    constants: frozenset = frozenset()  # small integers named in the code (made once, in its namespace)
 
     def _print_Integer(self, expr) -> str:
         if int(expr) in self.constants:
@@ -297,8 +297,8 @@ def _compile(exprs: Sequence[sp.Basic], args: Sequence[sp.Basic]) -> Callable:
     if free - known:
         raise NotEvaluable(f"no assumption declares {', '.join(sorted(str(s) for s in free - known))}")
     # Every name becomes a Dummy (printed as a valid identifier, whatever the symbol's name).
-    renamed = {a: _safe_name(a, n) for n, a in enumerate(args)}
-    exprs = [_safe_bound(e).xreplace(renamed) for e in exprs]
+    renaming = tuple((a, _safe_name(a, n)) for n, a in enumerate(args))
+    renamed = dict(renaming)
     labels = [renamed[a].label if isinstance(a, sp.IndexedBase) else renamed[a] for a in args]
     names = {str(renamed[a].label): str(a.label) for a in args if isinstance(a, sp.IndexedBase)}
     names.update({str(renamed[a]): str(a) for a in args if isinstance(a, sp.MatrixSymbol)})
@@ -307,25 +307,59 @@ def _compile(exprs: Sequence[sp.Basic], args: Sequence[sp.Basic]) -> Callable:
     printer = _Printer({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
                         "user_functions": {}})
     printer.names = names
-    numbers = {int(n) for e in exprs for c in e.atoms(sp.Rational) for n in (c.p, c.q)}
-    small = {n for n in numbers if abs(n) < _EXACT}
-    printer.constants = small
-    namespace.update({_constant_name(c): mpmath.mpf(c) for c in small})
-    for function in {type(f) for e in exprs for f in e.atoms(sp.Function)}:
-        name = function.__name__
-        if isinstance(function, type) and (issubclass(function, AppliedUndef) or (
-                name not in printer.known_functions and not hasattr(printer, f"_print_{name}"))):
-            # A function class may give its value on mpmath numbers directly (``mpmath_value``,
-            # the same formula as its evalf); otherwise SymPy evaluates it, slowly, per call.
-            direct = getattr(function, "mpmath_value", None)
-            namespace[name] = _checked(function, direct) if callable(direct) else _evalf_function(function)
+    safe = [_renamed(e, renaming) for e in exprs]
     try:
+        printed = [_printed(e, printer) for e in safe]
+        # A Subs left in an expression is rewritten by lambdify itself: that entry goes as it is.
+        code = [text if text is not None else e for e, (text, _, _) in zip(safe, printed)]
+        printer.constants = frozenset().union(*(constants for _, constants, _ in printed))
+        namespace.update({_constant_name(c): mpmath.mpf(c) for c in printer.constants})
+        for function in frozenset().union(*(functions for _, _, functions in printed)):
+            name = function.__name__
+            if isinstance(function, type) and (issubclass(function, AppliedUndef) or (
+                    name not in printer.known_functions and not hasattr(printer, f"_print_{name}"))):
+                # A function class may give its value on mpmath numbers directly (``mpmath_value``,
+                # the same formula as its evalf); otherwise SymPy evaluates it, slowly, per call.
+                direct = getattr(function, "mpmath_value", None)
+                namespace[name] = _checked(function, direct) if callable(direct) else _evalf_function(function)
         # docstring_limit=0: no docstring with the expression written out (printing it for a
         # docstring nobody reads cost a fifth of compiling).
-        return sp.lambdify(labels, list(exprs), modules=[namespace, "mpmath"], printer=printer, dummify=False,
+        return sp.lambdify(labels, code, modules=[namespace, "mpmath"], printer=printer, dummify=False,
                            docstring_limit=0)
     except Exception as exc:  # noqa: BLE001 - anything the printer cannot print goes to the SymPy path
         raise NotCompilable(f"{type(exc).__name__}: {str(exc)[:80]}") from exc
+
+
+# Each expression's code, remembered: the next check often compiles some of the same entries
+# again (a displayed form next to its checked side, a side without the stand-in function).
+_PRINTED: dict = {}
+_PRINTED_LIMIT = 4096
+
+
+def _printed(expr: sp.Basic, printer: _Printer) -> tuple:
+    """(code, or None where a Subs is left; the small integers it names; the function classes it
+    calls) of an expression whose arguments are renamed. The integers named are its own (and 1,
+    which the printer writes for 1/x): each is exact, so naming one more or one fewer never
+    changes a value."""
+    key = (expr, tuple(sorted(printer.names.items())))
+    if key not in _PRINTED:
+        numbers = {int(n) for c in expr.atoms(sp.Rational) for n in (c.p, c.q)} | {1}
+        constants = frozenset(n for n in numbers if abs(n) < _EXACT)
+        functions = frozenset(type(f) for f in expr.atoms(sp.Function))
+        if expr.has(sp.Subs):
+            entry = (None, constants, functions)
+        else:
+            printer.constants = constants
+            entry = (printer.doprint(expr), constants, functions)
+        if len(_PRINTED) >= _PRINTED_LIMIT:
+            _PRINTED.clear()
+        _PRINTED[key] = entry
+    return _PRINTED[key]
+
+
+@functools.lru_cache(maxsize=2048)
+def _renamed(expr: sp.Basic, renaming: tuple) -> sp.Basic:
+    return _safe_bound(expr).xreplace(dict(renaming))
 
 
 def magnitude(expr: Any) -> Any:
