@@ -270,6 +270,8 @@ def _log10(value) -> float:
     # The same few lower bounds come back at every draw.
     key = (_raw(value), mpmath.mp.prec)
     if key not in _LOG10:
+        if len(_LOG10) >= 4096:  # a bound that depends on a drawn real is new at every draw
+            _LOG10.clear()
         _LOG10[key] = float(mpmath.log10(value))
     return _LOG10[key]
 
