@@ -51,7 +51,7 @@ def _compilations(monkeypatch) -> list:
         return original(exprs, args, passed)
 
     monkeypatch.setattr(compiled, "_compile", counted)
-    compiled._compiled.cache_clear()
+    compiled._remembered.cache_clear()
     return calls
 
 
@@ -177,7 +177,7 @@ def test_sides_that_cannot_take_functions_as_arguments_are_substituted(monkeypat
         return original(exprs, args, passed)
 
     monkeypatch.setattr(compiled, "_compile", no_functions)
-    compiled._compiled.cache_clear()
+    compiled._remembered.cache_clear()
     true = _derivation().step(sp.Derivative(f(t) ** 2, t), "=", 2 * f(t) * sp.Derivative(f(t), t))
     result = check_step(true)
     assert result.status == "verified" and "3 random stand-ins" in result.methods[-1].detail, result.message

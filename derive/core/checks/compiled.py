@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence
 
 import mpmath
 import sympy as sp
+from mpmath import libmp
 from sympy.core.function import AppliedUndef
 from sympy.printing.pycode import MpmathPrinter
 
@@ -30,10 +31,28 @@ class NotEvaluable(Exception):
 
 
 def _irange(a, b) -> tuple:
-    lo, hi = int(a), int(b)
-    if lo != a or hi != b:
-        raise NotEvaluable(f"a sum runs from {a} to {b}, which are not integers")
+    lo, hi = _as_int(a), _as_int(b)
+    if lo is None or hi is None:
+        lo, hi = int(a), int(b)
+        if lo != a or hi != b:
+            raise NotEvaluable(f"a sum runs from {a} to {b}, which are not integers")
     return _indices(lo, hi)
+
+
+_MPF = type(mpmath.mpf(0))
+
+
+def _as_int(value) -> int | None:
+    """An mpf's value as an int when it is a whole number (None when it is not, or not an mpf):
+    read off its raw (sign, odd mantissa, exponent) without mpmath's comparisons."""
+    if type(value) is not _MPF:
+        return None
+    sign, man, exp, _ = value._mpf_
+    if not man:
+        return 0 if not exp else None  # zero, or an infinity or nan
+    if exp < 0:
+        return None
+    return -(man << exp) if sign else man << exp
 
 
 @functools.lru_cache(maxsize=4096)
@@ -53,7 +72,15 @@ def _constant_name(n: int) -> str:
 
 
 def _fsum(terms) -> Any:
-    return mpmath.fsum(terms)
+    # mpmath.fsum's own sum of raw values (exact but for extreme exponent gaps, then rounded
+    # once), without its per-term type dispatch when every term is a real mpf.
+    terms = list(terms)
+    try:
+        raws = [t._mpf_ for t in terms]
+    except AttributeError:  # an int, a complex value: fsum converts it
+        return mpmath.fsum(terms)
+    prec, rounding = mpmath.mp._prec_rounding
+    return mpmath.mp.make_mpf(libmp.mpf_sum(raws, prec, rounding))
 
 
 def _fprod(terms) -> Any:
@@ -83,13 +110,15 @@ class _Printer(MpmathPrinter):
     def _print_Indexed(self, expr) -> str:
         indices = ", ".join(self._print(i) for i in expr.indices)
         label = self._print(expr.base.label)
+        if len(expr.indices) == 1:
+            return f"_entry1({label}, {self.names.get(label, label)!r}, {indices})"
         return f"_entry({label}, {self.names.get(label, label)!r}, ({indices},))"
 
     def _print_MatrixElement(self, expr) -> str:
         name = self._print(expr.parent)
         return f"_entry({name}, {self.names.get(name, name)!r}, ({self._print(expr.i)}, {self._print(expr.j)}))"
 
-    constants: set = set()
+    constants: frozenset = frozenset()  # small integers named in the code (made once, in its namespace)
 
     def _print_Integer(self, expr) -> str:
         if int(expr) in self.constants:
@@ -97,7 +126,8 @@ class _Printer(MpmathPrinter):
         return f"_mpf({int(expr)})"
 
     def _print_Rational(self, expr) -> str:
-        return f"(_mpf({expr.p})/_mpf({expr.q}))"
+        # Divided at each call: 1/3 is rounded at the precision of the call.
+        return f"({self._print_Integer(sp.Integer(expr.p))}/{self._print_Integer(sp.Integer(expr.q))})"
 
     def _print_binomial(self, expr) -> str:
         # Not through Γ: Γ(n+1)/(Γ(k+1)·Γ(n−k+1)) has a pole at k = n + 1, where C(n, k) = 0.
@@ -106,10 +136,24 @@ class _Printer(MpmathPrinter):
 
 def _entry(array: dict, name: str, key: tuple):
     try:
-        return array[key if len(key) > 1 else key[0]]
+        return array[tuple(_key(k) for k in key) if len(key) > 1 else _key(key[0])]
     except KeyError:
         shown = ", ".join(mpmath.nstr(k, 6) for k in key)
         raise NotEvaluable(f"{name}[{shown}] is reached but no assumption draws it") from None
+
+
+def _key(index):
+    # The drawn entries are keyed by ints: an mpf index would be hashed and compared in Python.
+    whole = _as_int(index)
+    return index if whole is None else whole
+
+
+def _entry1(array: dict, name: str, index):
+    # _entry for a vector: the commonest case, without building a key tuple.
+    try:
+        return array[_key(index)]
+    except KeyError:
+        raise NotEvaluable(f"{name}[{mpmath.nstr(index, 6)}] is reached but no assumption draws it") from None
 
 
 def _evalf_function(cls) -> Callable:
@@ -198,6 +242,8 @@ def _safe_name(arg: sp.Basic, n: int) -> sp.Basic:
 
 def _safe_bound(expr: sp.Basic) -> sp.Basic:
     """Bound variables renamed to fresh identifier-safe Symbols (``c'`` is no Python name)."""
+    if not expr.has(sp.Sum, sp.Product):
+        return expr
     counter = iter(range(10**9))
 
     def rename(e):
@@ -250,28 +296,33 @@ def compile_entries(exprs: Sequence[Any], args: Sequence[sp.Basic], functions: S
 
     ``functions`` (undefined function classes) become further arguments, after ``args``: each is
     passed as a callable on mpmath numbers, so one compilation serves every implementation."""
-    exprs = [_prepare(sp.sympify(e)) for e in exprs]
+    prepared = tuple(_prepare(sp.sympify(e)) for e in exprs)
+    arguments, passed = tuple(args), tuple(functions)
     try:
-        # Remembered: the numeric check compiles the same sides once per stand-in function.
-        return _compiled(tuple(exprs), tuple(args), tuple(functions))
-    except TypeError:  # unhashable: compiled afresh
-        return _compile(exprs, args, functions)
+        hash((prepared, arguments, passed))
+    except TypeError:  # unhashable (a mutable matrix): compiled afresh
+        return _compile(prepared, arguments, passed)
+    return _remembered(prepared, arguments, passed)
 
 
-@functools.lru_cache(maxsize=256)
-def _compiled(exprs: tuple, args: tuple, functions: tuple) -> Callable:
+@functools.lru_cache(maxsize=512)
+def _remembered(exprs: tuple, args: tuple, functions: tuple) -> Callable:
+    # The same sides are compiled again and again: a displayed form's check compiles the checked
+    # sides once more, and each stand-in of a function the sides around it. The key is SymPy's
+    # structural equality, which tells apart what prints differently (2 and 2.0, symbols of
+    # other assumptions, floats of other precision), so a remembered function is the same code.
     return _compile(exprs, args, functions)
 
 
-def _compile(exprs: Sequence[Any], args: Sequence[sp.Basic], functions: Sequence[Any]) -> Callable:
+def _compile(exprs: Sequence[sp.Basic], args: Sequence[sp.Basic], functions: Sequence[Any] = ()) -> Callable:
     labels = [a.label if isinstance(a, sp.IndexedBase) else a for a in args]
     known = set(labels)
     free = {s for e in exprs for s in e.free_symbols if isinstance(s, sp.Symbol)}
     if free - known:
         raise NotEvaluable(f"no assumption declares {', '.join(sorted(str(s) for s in free - known))}")
     # Every name becomes a Dummy (printed as a valid identifier, whatever the symbol's name).
-    renamed = {a: _safe_name(a, n) for n, a in enumerate(args)}
-    exprs = [_safe_bound(e).xreplace(renamed) for e in exprs]
+    renaming = tuple((a, _safe_name(a, n)) for n, a in enumerate(args))
+    renamed = dict(renaming)
     labels = [renamed[a].label if isinstance(a, sp.IndexedBase) else renamed[a] for a in args]
     if functions:
         passed = {function: sp.Function(f"_fn{n}") for n, function in enumerate(functions)}
@@ -280,32 +331,67 @@ def _compile(exprs: Sequence[Any], args: Sequence[sp.Basic], functions: Sequence
         labels += [sp.Symbol(str(function)) for function in passed.values()]
     names = {str(renamed[a].label): str(a.label) for a in args if isinstance(a, sp.IndexedBase)}
     names.update({str(renamed[a]): str(a) for a in args if isinstance(a, sp.MatrixSymbol)})
-    namespace: dict = {"_irange": _irange, "_fsum": _fsum, "_fprod": _fprod, "_entry": _entry,
+    namespace: dict = {"_irange": _irange, "_fsum": _fsum, "_fprod": _fprod, "_entry": _entry, "_entry1": _entry1,
                        "_one": mpmath.mpf(1), "_zero": mpmath.mpf(0), "_mpf": mpmath.mpf, "mpmath": mpmath}
     printer = _Printer({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
                         "user_functions": {}})
     printer.names = names
-    small = {int(c) for e in exprs for c in e.atoms(sp.Integer) if abs(int(c)) < _EXACT}
-    printer.constants = small
-    namespace.update({_constant_name(c): mpmath.mpf(c) for c in small})
+    safe = [_renamed(e, renaming) for e in exprs]
     arguments = {str(label) for label in labels}
-    for function in {type(f) for e in exprs for f in e.atoms(sp.Function)}:
-        name = function.__name__
-        if name in arguments:
-            continue  # passed in as an argument (``functions``)
-        if isinstance(function, type) and (issubclass(function, AppliedUndef) or (
-                name not in printer.known_functions and not hasattr(printer, f"_print_{name}"))):
-            # A function class may give its value on mpmath numbers directly (``mpmath_value``,
-            # the same formula as its evalf); otherwise SymPy evaluates it, slowly, per call.
-            direct = getattr(function, "mpmath_value", None)
-            namespace[name] = _checked(function, direct) if callable(direct) else _evalf_function(function)
     try:
+        printed = [_printed(e, printer) for e in safe]
+        # A Subs left in an expression is rewritten by lambdify itself: that entry goes as it is.
+        code = [text if text is not None else e for e, (text, _, _) in zip(safe, printed)]
+        printer.constants = frozenset().union(*(constants for _, constants, _ in printed))
+        namespace.update({_constant_name(c): mpmath.mpf(c) for c in printer.constants})
+        for function in frozenset().union(*(used for _, _, used in printed)):
+            name = function.__name__
+            if name in arguments:
+                continue  # passed in as an argument (``functions``)
+            if isinstance(function, type) and (issubclass(function, AppliedUndef) or (
+                    name not in printer.known_functions and not hasattr(printer, f"_print_{name}"))):
+                # A function class may give its value on mpmath numbers directly (``mpmath_value``,
+                # the same formula as its evalf); otherwise SymPy evaluates it, slowly, per call.
+                direct = getattr(function, "mpmath_value", None)
+                namespace[name] = _checked(function, direct) if callable(direct) else _evalf_function(function)
         # docstring_limit=0: no docstring with the expression written out (printing it for a
         # docstring nobody reads cost a fifth of compiling).
-        return sp.lambdify(labels, list(exprs), modules=[namespace, "mpmath"], printer=printer, dummify=False,
+        return sp.lambdify(labels, code, modules=[namespace, "mpmath"], printer=printer, dummify=False,
                            docstring_limit=0)
     except Exception as exc:  # noqa: BLE001 - anything the printer cannot print goes to the SymPy path
         raise NotCompilable(f"{type(exc).__name__}: {str(exc)[:80]}") from exc
+
+
+# Each expression's code, remembered: the next check often compiles some of the same entries
+# again (a displayed form next to its checked side, a side without the stand-in function).
+_PRINTED: dict = {}
+_PRINTED_LIMIT = 4096
+
+
+def _printed(expr: sp.Basic, printer: _Printer) -> tuple:
+    """(code, or None where a Subs is left; the small integers it names; the function classes it
+    calls) of an expression whose arguments are renamed. The integers named are its own (and 1,
+    which the printer writes for 1/x): each is exact, so naming one more or one fewer never
+    changes a value."""
+    key = (expr, tuple(sorted(printer.names.items())))
+    if key not in _PRINTED:
+        numbers = {int(n) for c in expr.atoms(sp.Rational) for n in (c.p, c.q)} | {1}
+        constants = frozenset(n for n in numbers if abs(n) < _EXACT)
+        functions = frozenset(type(f) for f in expr.atoms(sp.Function))
+        if expr.has(sp.Subs):
+            entry = (None, constants, functions)
+        else:
+            printer.constants = constants
+            entry = (printer.doprint(expr), constants, functions)
+        if len(_PRINTED) >= _PRINTED_LIMIT:
+            _PRINTED.clear()
+        _PRINTED[key] = entry
+    return _PRINTED[key]
+
+
+@functools.lru_cache(maxsize=2048)
+def _renamed(expr: sp.Basic, renaming: tuple) -> sp.Basic:
+    return _safe_bound(expr).xreplace(dict(renaming))
 
 
 def magnitude(expr: Any) -> Any:

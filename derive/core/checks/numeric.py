@@ -21,6 +21,7 @@ Everything is deterministic: the random generator is seeded by the step's id.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import random
@@ -67,6 +68,17 @@ def _tolerance() -> Any:
     return mpmath.mpf(10) ** -(mpmath.mp.dps - (DIGITS - TOLERANCE_DIGITS))
 
 
+def _whole(value: int) -> Any:
+    # A small integer's mpf is exact at every precision, so it is made once; a large one is
+    # rounded at the precision of the call.
+    return _small_whole(value) if -2**53 < value < 2**53 else mpmath.mpf(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _small_whole(value: int) -> Any:
+    return mpmath.mpf(value)
+
+
 # ── evaluating both sides ───────────────────────────────────────────────────────────────────
 class _Sides:
     """lhs and rhs entries at a point (and limit variables at given values).
@@ -103,7 +115,7 @@ class _Sides:
             self.why_sympy = str(exc)
 
     def _arguments(self, point: Point, at: dict) -> tuple:
-        return (*(mpmath.mpf(point.ints[s]) for s in self.integers),
+        return (*(_whole(point.ints[s]) for s in self.integers),
                 *(point.reals[s] for s in self.reals),
                 *(at[s] for s in self.keep),
                 *(point.arrays.get(b, {}) for b in self.bases), *self.implementations)
@@ -236,17 +248,22 @@ def _below_tolerance(sides: _Sides, rel: str, a: Any, b: Any) -> bool:
     return True
 
 
-def _first_failure(sides: _Sides, rel: str, point: Point, at: dict | None = None) -> str:
+def _first_failure(sides: _Sides, rel: str, point: Point, at: dict | None = None,
+                   evaluated: list | None = None) -> str:
     """A confirmed counterexample at ``point``, or ''. A point where a side is undefined
-    (division by zero, an infinity) is no counterexample: the claim says nothing there."""
+    (division by zero, an infinity) is no counterexample: the claim says nothing there.
+    ``evaluated``: the sides and sizes at the point (at the working precision), if known."""
     # A larger size only widens the tolerance of an equality or a non-strict inequality, so
     # there the sizes are needed only where the sides alone do not settle it; a strict
     # inequality's margin grows with the size, so it always uses them.
     strict = rel in ("<", ">")
-    try:
-        triples = sides(point, at, sizes=strict)
-    except ZeroDivisionError:
-        return ""
+    if evaluated is not None:
+        triples = evaluated if strict else [(a, b, None) for a, b, _ in evaluated]
+    else:
+        try:
+            triples = sides(point, at, sizes=strict)
+        except ZeroDivisionError:
+            return ""
     for index, (a, b, size) in enumerate(triples):
         if not (_defined(a) and _defined(b)):
             continue
@@ -254,7 +271,8 @@ def _first_failure(sides: _Sides, rel: str, point: Point, at: dict | None = None
         why = _violation(rel, a, b, size)
         if why and not strict:
             try:
-                why = _violation(rel, a, b, sides.sizes(point, at)[index])
+                size = evaluated[index][2] if evaluated is not None else sides.sizes(point, at)[index]
+                why = _violation(rel, a, b, size)
             except ZeroDivisionError:
                 pass  # no size here: the sides alone decide, as where a size is undefined
         if not why and _below_tolerance(sides, rel, a, b):
@@ -295,10 +313,11 @@ def _survives(sides: _Sides, rel: str, point: Point, at: dict | None, index: int
 
 
 # ── the search ──────────────────────────────────────────────────────────────────────────────
-def _relative_gap(sides: _Sides, rel: str, point: Point) -> Any:
-    """The smallest relative slack of an inequality at a point (negative: violated)."""
+def _relative_gap(sides: _Sides, rel: str, point: Point, evaluated: list | None = None) -> Any:
+    """The smallest relative slack of an inequality at a point (negative: violated);
+    ``evaluated``: the sides and sizes there, if known."""
     worst = mpmath.inf
-    for a, b, size in sides(point):
+    for a, b, size in (sides(point) if evaluated is None else evaluated):
         if not (_defined(a) and _defined(b)):
             continue
         if not (_is_real(a) and _is_real(b)):
@@ -443,6 +462,13 @@ def _limit_failure(sides: _Sides, rel: str, point: Point, sequences) -> str:
     return ""
 
 
+def _evaluated(sides: _Sides, point: Point) -> list | None:
+    try:
+        return sides(point)
+    except ZeroDivisionError:
+        return None
+
+
 # ── the check ───────────────────────────────────────────────────────────────────────────────
 def _points(assumptions: Assumptions, rng: random.Random, admissible: Admissibility, ints_list: list[dict],
             total: int):
@@ -530,14 +556,17 @@ def check(step_id: str, lhs: Any, rel: str, rhs: Any, assumptions: Assumptions,
                 tried += 1
                 if len(firsts) < 2:
                     firsts.append(point)
+                # An inequality's sides and sizes are evaluated once for both the verdict and
+                # the gap (where either is undefined, each asks on its own, as it always did).
+                evaluated = _evaluated(sides, point) if rel != "=" and not limited and compiled else None
                 if limited:
                     failure = _limit_failure(sides, rel, point, _sequences(approaches, rng, integers))
                 else:
-                    failure = _first_failure(sides, rel, point)
+                    failure = _first_failure(sides, rel, point, evaluated=evaluated)
                 if failure:
                     return fail(failure)
                 if rel != "=" and not limited and compiled:
-                    worst.append((_relative_gap(sides, rel, point), tried, point))
+                    worst.append((_relative_gap(sides, rel, point, evaluated), tried, point))
             if not limited and compiled:
                 # A condition on a real (u < 1 against u ≤ 1) differs from another only on its
                 # edge, which random reals never hit: try each edge too, at the first points.

@@ -71,7 +71,13 @@ def _int(bound: Any, ints: dict) -> int:
         return int(bound)
     if bound in ints:
         return int(ints[bound])
-    value = sp.sympify(bound).xreplace({s: sp.Integer(v) for s, v in ints.items()})
+    return _bound_at(bound, tuple(ints.items()))
+
+
+@functools.lru_cache(maxsize=16384)
+def _bound_at(bound: Any, ints: tuple) -> int:
+    # Remembered: the same bounds (n − 1, q + 1) come back at the same integers at every draw.
+    value = sp.sympify(bound).xreplace({s: sp.Integer(v) for s, v in ints})
     if not value.is_number:
         raise SamplingError(f"the bound {bound} uses something that is not an earlier integer")
     return int(value)
@@ -112,8 +118,7 @@ def integer_points(assumptions: Assumptions, rng: random.Random) -> tuple[list[d
     checks = [c for c in assumptions.constraints if _integer_only(c, symbols)]
 
     def admissible(ints: dict) -> bool:
-        point = {s: sp.Integer(v) for s, v in ints.items()}
-        return all(c.holds(point) for c in checks)
+        return _integers_hold(tuple(checks), tuple(ints.items()))
 
     grid: list[dict] = []
     exhaustive = True
@@ -170,6 +175,13 @@ def integer_points(assumptions: Assumptions, rng: random.Random) -> tuple[list[d
     return points, exhaustive, len(points) - len(grid)
 
 
+@functools.lru_cache(maxsize=65536)
+def _integers_hold(checks: tuple, ints: tuple) -> bool:
+    # Remembered: every check of a derivation walks the same grid under the same constraints.
+    point = {s: sp.Integer(v) for s, v in ints}
+    return all(c.holds(point) for c in checks)
+
+
 # ── reals ───────────────────────────────────────────────────────────────────────────────────
 QUANTUM_BITS = 80
 
@@ -192,21 +204,48 @@ def quantize(value):
     return mpmath.mp.make_mpf(libmp.mpf_pos(raw, QUANTUM_BITS, libmp.round_nearest))
 
 
-def _uniform(rng: random.Random, lo, hi):
+def _raw(value) -> tuple:
+    """An int, float or mpf as mpmath's raw tuple (ints and floats convert exactly)."""
+    if type(value) is int:
+        return libmp.from_int(value)
+    if type(value) is float:
+        return libmp.from_float(value)
+    return value._mpf_
+
+
+def _quantized(raw: tuple):
+    return mpmath.mp.make_mpf(libmp.mpf_pos(raw, QUANTUM_BITS, libmp.round_nearest))
+
+
+# The draws below make the same roundings as mpmath's operators would (each operation at the
+# working precision, to nearest; then one rounding to QUANTUM_BITS), on raw tuples: building an
+# mpf for every intermediate value was most of the sampler's time.
+def _uniform_raw(rng: random.Random, lo, hi) -> tuple:
     r = rng.random()
-    if type(lo) is _MPF and type(hi) is _MPF:
-        # The same three roundings as the expression below (mpmath's own operators at the
-        # working precision, to nearest), without building two intermediate mpf objects: the
-        # draw is most of the sampler's time.
-        prec, rounding = mpmath.mp._prec_rounding
-        low = lo._mpf_
-        span = libmp.mpf_sub(hi._mpf_, low, prec, rounding)
-        raw = libmp.mpf_add(low, libmp.mpf_mul(span, libmp.from_float(r, prec, rounding), prec, rounding), prec, rounding)
-        return mpmath.mp.make_mpf(libmp.mpf_pos(raw, QUANTUM_BITS, libmp.round_nearest))
-    return quantize(lo + (hi - lo) * mpmath.mpf(r))
+    prec, rounding = mpmath.mp._prec_rounding
+    if type(lo) in (int, float) and type(hi) in (int, float):
+        span = _raw(hi - lo)  # Python's own subtraction, as ``(hi - lo) * mpf(r)`` did
+    else:
+        span = libmp.mpf_sub(_raw(hi), _raw(lo), prec, rounding)
+    return libmp.mpf_add(libmp.mpf_mul(span, libmp.from_float(r, prec, rounding), prec, rounding), _raw(lo), prec, rounding)
 
 
-_MPF = type(mpmath.mpf(0))
+def _uniform(rng: random.Random, lo, hi):
+    """lo + (hi − lo)·r for a uniform r in [0, 1), rounded to QUANTUM_BITS."""
+    return _quantized(_uniform_raw(rng, lo, hi))
+
+
+_TEN = libmp.from_int(10)
+
+
+def _power_of_ten(rng: random.Random, lo, hi) -> tuple:
+    """10 to a uniform exponent in [lo, hi] (the exponent itself quantized), at the working precision."""
+    prec, rounding = mpmath.mp._prec_rounding
+    exponent = libmp.mpf_pos(_uniform_raw(rng, lo, hi), QUANTUM_BITS, libmp.round_nearest)
+    return libmp.mpf_pow(_TEN, exponent, prec, rounding)
+
+
+_HALF = mpmath.mpf(1) / 2
 
 
 def draw_real(rng: random.Random, lo, hi):
@@ -216,10 +255,25 @@ def draw_real(rng: random.Random, lo, hi):
         return _uniform(rng, lo, hi)
     sign = 1 if rng.random() < 0.5 else -1
     if r < 0.72:
-        return quantize(sign * mpmath.mpf(10) ** _uniform(rng, -6, -1))
+        power = _power_of_ten(rng, -6, -1)
+        return _quantized(power if sign > 0 else libmp.mpf_neg(power))
     if r < 0.88:
-        return quantize(sign * mpmath.mpf(10) ** _uniform(rng, 0.5, 3))
-    return quantize(rng.choice([0, 1, -1, lo, hi, mpmath.mpf(1) / 2, -mpmath.mpf(1) / 2]))
+        power = _power_of_ten(rng, 0.5, 3)
+        return _quantized(power if sign > 0 else libmp.mpf_neg(power))
+    return quantize(rng.choice((0, 1, -1, lo, hi, _HALF, -_HALF)))
+
+
+_LOG10: dict = {}
+
+
+def _log10(value) -> float:
+    # The same few lower bounds come back at every draw.
+    key = (_raw(value), mpmath.mp.prec)
+    if key not in _LOG10:
+        if len(_LOG10) >= 4096:  # a bound that depends on a drawn real is new at every draw
+            _LOG10.clear()
+        _LOG10[key] = float(mpmath.log10(value))
+    return _LOG10[key]
 
 
 def draw_positive(rng: random.Random, lo, hi):
@@ -228,9 +282,10 @@ def draw_positive(rng: random.Random, lo, hi):
     if r < 0.6:
         return _uniform(rng, lo, hi)
     if r < 0.8:
-        return quantize(mpmath.mpf(10) ** _uniform(rng, -6, float(mpmath.log10(lo))))
+        return _quantized(_power_of_ten(rng, -6, _log10(lo)))
     if r < 0.95:
-        return quantize(hi * mpmath.mpf(10) ** _uniform(rng, 0, 4))
+        prec, rounding = mpmath.mp._prec_rounding
+        return _quantized(libmp.mpf_mul(_raw(hi), _power_of_ten(rng, 0, 4), prec, rounding))
     return quantize(rng.choice([1, lo, hi]))
 
 
@@ -317,15 +372,19 @@ class Admissibility:
                                        self.integers + indices + self.reals + self.bases)
             self.checks.append((c, function))
         self._bindings: dict = {}
+        self.maxima = [v for v in assumptions.variables
+                       if isinstance(v, RealVector) and not isinstance(v, RealArray) and v.max_at is not None]
 
     def _bindings_at(self, c: Constraint, ints: dict) -> list[tuple]:
-        key = (id(c), tuple(sorted((str(s), v) for s, v in ints.items())))
+        """The values of the constraint's forall indices at these integers, as mpf arguments
+        (small integers: exact at every precision, so made once)."""
+        key = (id(c), tuple(ints.items()))
         if key not in self._bindings:
             out: list[tuple] = []
 
             def walk(depth: int, scope: dict, values: tuple) -> None:
                 if depth == len(c.forall):
-                    out.append(values)
+                    out.append(tuple(mpmath.mpf(v) for v in values))
                     return
                 index, lo, hi = c.forall[depth]
                 for value in range(_int(lo, scope), _int(hi, scope) + 1):
@@ -336,27 +395,27 @@ class Admissibility:
         return self._bindings[key]
 
     def __call__(self, point: Point) -> bool:
-        ints = [mpmath.mpf(point.ints[s]) for s in self.integers]
-        reals = [point.reals[s] for s in self.reals]
-        arrays = [point.arrays.get(b, {}) for b in self.bases]
-        for c, function in self.checks:
-            for binding in self._bindings_at(c, point.ints):
-                where, holds = function(*ints, *(mpmath.mpf(b) for b in binding), *reals, *arrays)
-                if where and not holds:
-                    return False
+        if self.checks:
+            ints = [mpmath.mpf(point.ints[s]) for s in self.integers]
+            reals = [point.reals[s] for s in self.reals]
+            arrays = [point.arrays.get(b, {}) for b in self.bases]
+            for c, function in self.checks:
+                for binding in self._bindings_at(c, point.ints):
+                    where, holds = function(*ints, *binding, *reals, *arrays)
+                    if where and not holds:
+                        return False
         return self._maxima_hold(point)
 
     def _maxima_hold(self, point: Point) -> bool:
         # A vector drawn with its maximum at an index keeps that shape when the search moves it.
-        for v in self.assumptions.variables:
-            if isinstance(v, RealVector) and not isinstance(v, RealArray) and v.max_at is not None:
-                values = point.arrays[v.base]
-                top, q = _int(v.max_at, point.ints), _int(v.ties, point.ints)
-                gap = _num(v.gap, point)
-                tied = {top} if q <= 1 else set(range(1, q + 1))
-                peak = values[top]
-                if any(values[i] != peak for i in tied):
-                    return False
-                if any(values[i] > peak - gap for i in values if i not in tied):
-                    return False
+        for v in self.maxima:
+            values = point.arrays[v.base]
+            top, q = _int(v.max_at, point.ints), _int(v.ties, point.ints)
+            tied = {top} if q <= 1 else set(range(1, q + 1))
+            peak = values[top]
+            if any(values[i] != peak for i in tied):
+                return False
+            below = peak - _num(v.gap, point)
+            if any(values[i] > below for i in values if i not in tied):
+                return False
         return True
