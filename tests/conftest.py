@@ -73,3 +73,22 @@ def fake_tex(monkeypatch):
 
     monkeypatch.setattr(pipeline, "typeset", typeset)
     return calls
+
+
+@pytest.fixture
+def exp_first_stand_in(monkeypatch):
+    """exp as the first stand-in of an arbitrary function: a claim true for exp only (f' = f)
+    must then be refuted by the other stand-ins."""
+    import sympy as sp
+
+    from derive.core import functions
+
+    original = functions.stand_in
+
+    def exp_first(kind, nargs, rng):
+        if kind == 0:
+            u = sp.Symbol("u1", real=True)
+            return sp.Lambda((u,), sp.exp(u))
+        return original(kind, nargs, rng)
+
+    monkeypatch.setattr(functions, "stand_in", exp_first)

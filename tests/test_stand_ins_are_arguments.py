@@ -29,19 +29,6 @@ def _vectors():
     return _derivation(dv.Integer(m, 1, 4), dv.Integer(q, 1, m), dv.RealVector(z, m), dv.RealVector(c, m))
 
 
-def _exp_first(monkeypatch):
-    """exp as the first stand-in: a claim true for exp only must be refuted by the others."""
-    original = functions.stand_in
-
-    def exp_first(kind, nargs, rng):
-        if kind == 0:
-            u = sp.Symbol("u1", real=True)
-            return sp.Lambda((u,), sp.exp(u))
-        return original(kind, nargs, rng)
-
-    monkeypatch.setattr(functions, "stand_in", exp_first)
-
-
 def _compilations(monkeypatch) -> list:
     calls = []
     original = compiled._compile
@@ -81,9 +68,8 @@ def test_the_sides_are_compiled_once_for_all_stand_ins(monkeypatch):
     assert len(with_functions) == 1, calls  # not once per stand-in
 
 
-def test_a_sum_identity_true_for_exp_only_fails(monkeypatch):
+def test_a_sum_identity_true_for_exp_only_fails(monkeypatch, exp_first_stand_in):
     """Σ c_i f'(z_i) = Σ c_i f(z_i) holds for f = exp: the other stand-ins must refute it."""
-    _exp_first(monkeypatch)
     lhs = sp.Sum(c[i] * sp.Derivative(f(z[i]), z[i]), (i, 1, m))
     rhs = sp.Sum(c[i] * f(z[i]), (i, 1, m))
     assert functions.with_values(lhs, rhs) is not None  # the compiled-once path is the one tried
@@ -93,8 +79,7 @@ def test_a_sum_identity_true_for_exp_only_fails(monkeypatch):
     assert check_step(_vectors().step(lhs, "=", rhs)).status == "numeric-only"
 
 
-def test_a_second_derivative_at_an_expression_true_for_exp_only_fails(monkeypatch):
-    _exp_first(monkeypatch)
+def test_a_second_derivative_at_an_expression_true_for_exp_only_fails(monkeypatch, exp_first_stand_in):
     lhs, rhs = sp.Subs(sp.Derivative(f(t), t, 2), t, 2 * t + 1), f(2 * t + 1)
     assert check_step(_derivation().step(lhs, "=", rhs)).status == "failed"
     monkeypatch.setattr(functions, "STAND_INS", 1)
@@ -140,23 +125,8 @@ def test_same_stand_ins_and_points_as_substituting():
             assert abs(a - b) <= mpmath.mpf(10) ** -55 * max(1, abs(b))
 
 
-def test_a_drawn_stand_in_s_derivatives_are_its_own_at_every_precision():
-    """The family's compiled derivative at a stand-in's coefficients is that stand-in's derivative,
-    to the working precision of the call (60 digits, and 120 at the second look)."""
-    import mpmath
-
-    for kind in range(functions.STAND_INS):
-        lam = functions.stand_in(kind, 1, random.Random(f"family/{kind}"))
-        (u,) = lam.variables
-        for order in range(4):
-            fast = functions._derivative(lam, order)
-            exact = sp.diff(lam.expr, u, order)
-            for digits in (60, 120):
-                with mpmath.workdps(digits):
-                    for x in ("-2.5", "0.125", "1.75"):
-                        expected = exact.evalf(digits + 10, subs={u: sp.Rational(x)})
-                        got = fast(mpmath.mpf(x))
-                        assert abs(got - mpmath.mpf(str(expected))) <= mpmath.mpf(10) ** (5 - digits) * max(1, abs(got))
+# That a drawn stand-in's derivatives are its own at every order and precision is pinned by
+# tests/test_adversarial_speedups.py (test_a_family_derivative_is_the_derivative_of_the_drawn_stand_in).
 
 
 def test_another_function_in_place_of_a_stand_in_is_differentiated_itself():
