@@ -121,6 +121,35 @@ def test_an_integration_variable_with_an_innocent_name(make_step):
     assert _status(make_step, Integral(x * t, (t, 0, 1)), "=", x / 2, assume(Real(x))) in MARKED
 
 
+# ── a derivative holding an integral or a product (d7194cd) ─────────────────────────────────
+# compiled._taken_once works out such a derivative and then evaluates each Integral or Product in
+# its result by ranges.as_meant(e).doit(): as_meant reads backwards ranges as the reader does, but a
+# Sum inside with a range that is not whole (1 … n/2 for odd n) is summed by SymPy to n/2 terms,
+# where the term-by-term evaluation (and the same sum anywhere else) refuses it.
+T = sp.Symbol("t", real=True)
+HALVES = assume(Integer(n, 1, 6), Real(x, -2, 2))
+
+
+def _around(total, kind):
+    inner = Integral(total, (T, 0, 1)) if kind == "integral" else sp.Product(total, (T, 1, 1))
+    return sp.Derivative(x * inner, x)
+
+
+def test_half_a_range_is_refused_outside_a_derivative(make_step):
+    assert _status(make_step, Sum(1, (j, 1, n / 2)), "=", n / 2, HALVES) == FAILED
+    assert _status(make_step, Integral(Sum(1, (j, 1, n / 2)), (T, 0, 1)), "=", n / 2, HALVES) == FAILED
+    for kind in ("integral", "product"):
+        assert _status(make_step, _around(Sum(1, (j, 1, n)), kind), "=", n, HALVES) in MARKED
+
+
+@pytest.mark.parametrize("kind", ["integral", "product"])
+@pytest.mark.xfail(strict=True, reason="hole: compiled._taken_once evaluates an Integral/Product left by a derivative "
+                                       "with ranges.as_meant(e).doit(), which sums Σ_{j=1}^{n/2} 1 = n/2 for odd n "
+                                       "(false ≈; the same sum is refused everywhere else)")
+def test_a_derivative_holding_an_integral_of_half_a_range_is_not_summed(make_step, kind):
+    assert _status(make_step, _around(Sum(1, (j, 1, n / 2)), kind), "=", n / 2, HALVES) not in MARKED
+
+
 # ── function classes: remembered code, the namespace by name ─────────────────────────────────
 def _power_function(power: int, shortcut: bool) -> type:
     """A function class named 'pw' with the value x**power (evalf), optionally an mpmath_value."""
