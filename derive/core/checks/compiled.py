@@ -288,7 +288,18 @@ def _taken_once(node: sp.Basic) -> sp.Basic:
     # as the reader means its sums: a deep doit of the whole result also summed the sums around
     # them by SymPy's conventions (Karr's backward ranges, n/2 terms for odd n), and a false
     # d/dx [x·Σ_{j=1}^{m} j·∫₀¹dt] = m(m+1)/2 got ≈.
-    return taken.replace(lambda e: isinstance(e, _EVALUATED_FURTHER), lambda e: ranges.as_meant(e).doit())
+    return taken.replace(lambda e: isinstance(e, _EVALUATED_FURTHER), _evaluated_further)
+
+
+def _evaluated_further(node: sp.Basic) -> sp.Basic:
+    # A sum over a range that is not whole (1 … n/2) is refused here as everywhere else in the
+    # search: SymPy would sum it to n/2 terms for odd n, and a false claim got ≈.
+    for inner in node.atoms(sp.Sum, sp.Product):
+        for _, lo, hi in inner.limits:
+            if sp.sympify(lo).is_integer is not True or sp.sympify(hi).is_integer is not True:
+                raise NotEvaluable(f"a sum or product inside {type(node).__name__} runs from {lo} to {hi}, "
+                                   "which are not provably whole numbers")
+    return ranges.as_meant(node).doit()
 
 
 def compile_entries(exprs: Sequence[Any], args: Sequence[sp.Basic], functions: Sequence[Any] = ()) -> Callable:

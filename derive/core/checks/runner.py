@@ -13,7 +13,7 @@ import sympy as sp
 
 from derive.core import functions
 from derive.core.assumptions import Positive, Real
-from derive.core.checks import matrices, numeric, overclaim, ranges, rules, slack, sums, symbolic, timelimit
+from derive.core.checks import matrices, names, numeric, overclaim, ranges, rules, slack, sums, symbolic, timelimit
 from derive.core.checks.prepare import declared_view, expand_definitions
 from derive.core.checks.result import (DEFINITION, FAILED, NUMERIC_ONLY, STATUSES, UNDECIDED, VERIFIED, CheckResult,
                                        MethodResult, combine, weakest)
@@ -43,6 +43,10 @@ def check_step(step: Step) -> CheckResult:
     """Check one step on its own (premises of rules are settled by ``check_steps``)."""
     if step.is_definition:
         return CheckResult(step.id, DEFINITION)
+    misnamed = names.naming_problem([step.lhs, step.rhs, *(step.display or ()),
+                                     *(part for pair in step.definitions for part in pair)])
+    if misnamed:  # a name the checker also makes would be captured by it (derive.core.checks.names)
+        return CheckResult(step.id, FAILED, (MethodResult("names", "failed", 0.0, misnamed),), misnamed)
     expand = lambda e: expand_definitions(e, step.definitions)  # noqa: E731
     lhs, rhs = expand(step.lhs), expand(step.rhs)
     if matrices.has_matrices(lhs) or matrices.has_matrices(rhs):
