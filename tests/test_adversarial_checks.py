@@ -151,7 +151,7 @@ def test_a_binomial_sum_past_its_last_nonzero_term_is_not_failed(make_step):
 
 
 # ── the compiled numeric check trusts a function class's mpmath_value ──────────────────────
-class _Square(sp.Function):
+class SquareByValue(sp.Function):
     """σ-like class whose value (evalf: what SymPy and every other evaluation use) is x², but
     whose ``mpmath_value`` — an unchecked shortcut the compiled numeric check now prefers —
     computes x³."""
@@ -167,11 +167,11 @@ class _Square(sp.Function):
 
 
 def test_a_function_is_sampled_by_its_value_not_by_an_unchecked_shortcut(make_step):
-    # _Square(2) is 4 (sp.N says so), so _Square(u) = u³ is false at every u ∉ {0, 1}; it got
-    # ≈ because the samples came from mpmath_value (before: FAILED). The true _Square(u) = u²
+    # SquareByValue(2) is 4 (sp.N says so), so SquareByValue(u) = u³ is false at every u ∉ {0, 1}; it got
+    # ≈ because the samples came from mpmath_value (before: FAILED). The true SquareByValue(u) = u²
     # now fails. The shortcut should be checked against evalf (or not be trusted).
     u = sp.Symbol("u", real=True)
-    assert sp.N(_Square(2)) == sp.Float(4)  # SymPy ≥ 1.13: Float(4) != Integer(4)
+    assert sp.N(SquareByValue(2)) == sp.Float(4)  # SymPy ≥ 1.13: Float(4) != Integer(4)
     reals = assume(Real(u, 1, 3))
-    assert check_step(make_step(_Square(u), "=", u**3, reals)).status == FAILED
-    assert check_step(make_step(_Square(u), "=", u**2, reals)).status != FAILED
+    assert check_step(make_step(SquareByValue(u), "=", u**3, reals)).status == FAILED
+    assert check_step(make_step(SquareByValue(u), "=", u**2, reals)).status != FAILED
