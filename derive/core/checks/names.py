@@ -20,14 +20,6 @@ from sympy.core.function import AppliedUndef
 RESERVED_PREFIX = "_"  # every name the checker makes starts with it
 
 
-def _name_of(symbol: sp.Basic) -> str | None:
-    if isinstance(symbol, sp.Indexed):
-        return None  # its label is an atom of its own
-    if isinstance(symbol, (sp.Symbol, sp.MatrixSymbol)):
-        return str(symbol.name)
-    return None
-
-
 def naming_problem(exprs: Iterable[Any]) -> str:
     """Why the names in ``exprs`` cannot be checked safely, or ''."""
     symbols: set = set()
@@ -39,9 +31,9 @@ def naming_problem(exprs: Iterable[Any]) -> str:
             symbols.add(atom)
         for applied in expr.atoms(sp.Function):
             classes.setdefault(type(applied).__name__, set()).add(type(applied))
-    for symbol in sorted(symbols, key=str):
-        name = _name_of(symbol)
-        if name is not None and name.startswith(RESERVED_PREFIX):
+    for symbol in sorted(symbols, key=str):  # an IndexedBase's label is a Symbol among them
+        name = str(symbol.name)
+        if name.startswith(RESERVED_PREFIX):
             return (f"the symbol name {name!r} starts with {RESERVED_PREFIX!r}, which derive keeps for the "
                     "names it makes while checking; rename the symbol")
     for name, kinds in sorted(classes.items()):
