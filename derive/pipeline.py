@@ -118,6 +118,8 @@ def check(parts: Sequence[str] = (), cache_path: Path | None = None, progress: P
         if not missing and measurer is not None:  # nothing to wait for after all
             measurer.stop()
             measurer = None
+            # ... and none next time: the cache now says this code was built without measuring.
+            measurements.measured(measurements.NOTHING_TO_MEASURE, lambda: True)
         if missing and measurer is None:
             measurer = start_measurer(document, _names(missing), measured_at)
         steps = [s for p in problems for s in p.steps()]

@@ -237,3 +237,19 @@ def test_the_build_leaves_the_garbage_collector_as_it_found_it(tmp_path):
         assert gc.get_freeze_count() > 0  # not unfrozen by the build
     finally:
         gc.unfreeze()
+
+
+def test_a_document_that_measures_nothing_starts_no_early_measurer_the_second_time(tmp_path, monkeypatch):
+    started = []
+
+    def start(*args):
+        started.append(measurer.start(*args))
+        return started[-1]
+
+    monkeypatch.setattr(pipeline, "start_measurer", start)
+    options = pipeline.BuildOptions(("1",), tmp_path / "out", tex_only=True, name="measured",
+                                    document=_two_problems(tmp_path / "built.log"))
+    pipeline.build(options)
+    assert len(started) == 1  # cold: started before the problems were built, then stopped
+    pipeline.build(options)
+    assert len(started) == 1  # the cache remembers that this code measured nothing

@@ -113,6 +113,11 @@ def code_digest() -> str:
     return digest.hexdigest()[:16]
 
 
+#: The entry a build stores when it needed no figure: a document that measures nothing then
+#: starts no measurer before its problems are built on the next build (nothing_measured_yet).
+NOTHING_TO_MEASURE = "nothing to measure"
+
+
 def nothing_measured_yet(path: Path) -> bool:
     """Whether the cache at ``path`` holds no figure of the current code: a cold build, which
     will measure (read without parsing the figures; a damaged file counts as empty)."""
