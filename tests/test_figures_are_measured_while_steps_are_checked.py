@@ -177,14 +177,20 @@ def test_a_cold_build_starts_measuring_before_it_builds_and_rebuilds_only_what_m
     assert report.tex_path.read_text().count("measured: 5") == 2
 
 
-def test_a_cold_build_whose_problems_measure_nothing_stops_its_measurer(tmp_path, monkeypatch):
-    started = []
+@pytest.fixture
+def started(monkeypatch) -> list:
+    """Every measurer the build starts, in order (it starts them as usual)."""
+    measurers = []
 
     def start(*args):
-        started.append(measurer.start(*args))
-        return started[-1]
+        measurers.append(measurer.start(*args))
+        return measurers[-1]
 
     monkeypatch.setattr(pipeline, "start_measurer", start)
+    return measurers
+
+
+def test_a_cold_build_whose_problems_measure_nothing_stops_its_measurer(tmp_path, started):
     log = tmp_path / "built.log"
     options = pipeline.BuildOptions(("1",), tmp_path / "out", tex_only=True, name="measured",
                                     document=_two_problems(log))
@@ -239,14 +245,7 @@ def test_the_build_leaves_the_garbage_collector_as_it_found_it(tmp_path):
         gc.unfreeze()
 
 
-def test_a_document_that_measures_nothing_starts_no_early_measurer_the_second_time(tmp_path, monkeypatch):
-    started = []
-
-    def start(*args):
-        started.append(measurer.start(*args))
-        return started[-1]
-
-    monkeypatch.setattr(pipeline, "start_measurer", start)
+def test_a_document_that_measures_nothing_starts_no_early_measurer_the_second_time(tmp_path, started):
     options = pipeline.BuildOptions(("1",), tmp_path / "out", tex_only=True, name="measured",
                                     document=_two_problems(tmp_path / "built.log"))
     pipeline.build(options)
