@@ -18,6 +18,7 @@ import mpmath
 import sympy as sp
 from sympy.core.function import AppliedUndef, UndefinedFunction
 
+from derive.core.checks.prepare import differentiate
 from derive.core.checks.result import MethodResult
 
 #: How many different stand-ins the numeric check tries for every arbitrary function.
@@ -125,7 +126,7 @@ def substitute(expr: Any, replacements: dict[UndefinedFunction, sp.Lambda]) -> A
     # Derivatives and Subs of the stand-ins are evaluated; nothing else is rewritten. Not deep:
     # a deep doit() would also try to sum a Sum over a symbolic range in closed form (minutes for
     # d/dz_q Σ_i g_i σ(z_i)); the numeric samples expand it at each size instead.
-    return out.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit(deep=False))
+    return differentiate(out)
 
 
 NumericCheck = Callable[..., MethodResult]
@@ -189,8 +190,7 @@ def with_values(lhs: Any, rhs: Any) -> tuple[Any, Any, list[tuple[UndefinedFunct
             return side.applyfunc(rewrite)
         if not isinstance(side, sp.Basic):
             return side
-        taken = side.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit(deep=False))
-        return _with_values(taken, used)
+        return _with_values(differentiate(side), used)
 
     try:
         out = rewrite(lhs), rewrite(rhs)
