@@ -25,6 +25,7 @@ from typing import Callable, Iterator, Sequence
 import sympy as sp
 
 from derive import loading, publish, uptodate
+from derive.measurer import Measurer
 from derive.measurer import start as start_measurer
 from derive.build import content_hash, typeset
 from derive.build import allow as allow_tex
@@ -96,32 +97,20 @@ def check(parts: Sequence[str] = (), cache_path: Path | None = None, progress: P
     measured_at = cache_path.parent / "measurements.json" if cache_path else None
     measurements.use_cache(measured_at)
     measured_before = measurements.seconds_measuring()
-    measurer = None
-    with _phase(timings, "problems"):
-        document = document if document is not None else loading.load().document
-        if measured_at is not None and measurements.nothing_measured_yet(measured_at):
-            # A cold build: the measurer starts before the problems are built, while this
-            # process builds them on one core and the other is idle (importing torch alone
-            # takes it about 1.5 s). It measures every selected problem: one without figures
-            # costs it a build, nothing else.
-            measurer = start_measurer(document, parts, measured_at)
-        try:
-            problems, missing = _problems_from_cache(document, parts, measured_at)
-        except BaseException:
-            if measurer is not None:
-                measurer.stop()
-            raise
-    # Figures not in the cache are measured in another process while the steps are checked; it
-    # builds only the problems that missed one (the others have every figure already).
-    frozen = _keep_out_of_collections()
+    measurer, frozen = None, False
     try:
-        if not missing and measurer is not None:  # nothing to wait for after all
-            measurer.stop()
-            measurer = None
-            # ... and none next time: the cache now says this code was built without measuring.
-            measurements.measured(measurements.NOTHING_TO_MEASURE, lambda: True)
-        if missing and measurer is None:
-            measurer = start_measurer(document, _names(missing), measured_at)
+        with _phase(timings, "problems"):
+            document = document if document is not None else loading.load().document
+            if measured_at is not None and measurements.nothing_measured_yet(measured_at):
+                # A cold build: the measurer starts before the problems are built, while this
+                # process builds them on one core and the other is idle (importing torch alone
+                # takes it about 1.5 s). It measures every selected problem: one without figures
+                # costs it a build, nothing else.
+                measurer = start_measurer(document, parts, measured_at)
+            problems, missing = _problems_from_cache(document, parts, measured_at)
+        frozen = _keep_out_of_collections()
+        # Figures not in the cache are measured in another process while the steps are checked.
+        measurer = _measurer_for(missing, measurer, document, measured_at)
         steps = [s for p in problems for s in p.steps()]
         plan = getattr(progress, "plan", None)
         if plan is not None:  # a progress display that wants to know the work ahead (bars per problem)
@@ -152,6 +141,19 @@ def check(parts: Sequence[str] = (), cache_path: Path | None = None, progress: P
         timings["measurements"] = timings.get("measurements", 0.0) + measuring
         timings["problems"] -= measuring
     return Checked(problems, results)
+
+
+def _measurer_for(missing: dict[int, tuple[str, ...]], early: Measurer | None, document: Document,
+                  measured_at: Path | None) -> Measurer | None:
+    """The measurer the missing figures need: the one started early, else one that builds only
+    the problems that missed a figure; none when nothing is missing (an early one is stopped,
+    and the cache notes that this code measured nothing, so the next build starts none early)."""
+    if missing:
+        return early if early is not None else start_measurer(document, _names(missing), measured_at)
+    if early is not None:
+        early.stop()
+        measurements.measured(measurements.NOTHING_TO_MEASURE, lambda: True)
+    return None
 
 
 def _keep_out_of_collections() -> bool:
