@@ -160,6 +160,8 @@ def drive(timings_path: str, argv: list[str]) -> None:
         cli.main.main(argv, prog_name="derive", standalone_mode=False)
     finally:
         Path(timings_path).write_text(json.dumps(timings))
+    if hasattr(cli, "_exit_now"):  # end as the console script (derive.cli.run) does
+        cli._exit_now(0)
 
 
 def slowest_steps(out: Path, count: int = 10) -> list[tuple[str, float]]:
