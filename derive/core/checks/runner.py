@@ -183,6 +183,8 @@ class CheckCache:
         return None if self.path is None else self.path.with_name(self.path.stem + ".seconds.json")
 
     def get(self, step: Step) -> CheckResult | None:
+        if not self.entries:  # an empty cache (a cold build): no hash to work out before the workers start
+            return None
         data = self.entries.get(step.content_hash(CHECKER_VERSION))
         if data is None:
             return None
