@@ -52,10 +52,6 @@ NUMERIC_SECONDS = 20.0
 LIMIT_EXPONENTS = (1, 2, 3, 4, 6, 9, 12)
 LIMIT_TOLERANCE = mpmath.mpf("1e-8")
 
-# Kept for callers that state the sample counts.
-SAMPLES = EQUAL_POINTS
-ORDER_SAMPLES = ORDER_POINTS
-
 __all__ = ["NotEvaluable", "check", "evaluate"]
 
 
